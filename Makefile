@@ -1,0 +1,63 @@
+# The two commands that matter: `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+
+# `make run` is a local trial: debug on, sandbox on, filesystem broker if no Redis.
+RUN_ENV := DEBUG=1 BROKER_FALLBACK=1 PATH=$(CURDIR)/$(BIN):$$PATH
+
+.PHONY: run test bench lint system-deps migrate seed clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime
+
+migrate: $(VENV)/.runtime
+	mkdir -p .run
+	$(RUN_ENV) $(PY) manage.py migrate --noinput -v0
+	$(RUN_ENV) $(PY) manage.py migrate --database sandbox --noinput -v0
+
+seed: migrate
+	$(RUN_ENV) $(PY) manage.py seed_demo
+
+run: seed
+	@echo ""
+	@echo "  Leadterra Ops:  http://127.0.0.1:8000   (Ctrl-C stops everything)"
+	@echo ""
+	$(RUN_ENV) $(BIN)/honcho start -f Procfile
+
+# Installs what the tests need (as root with apt: redis-server, chromium), then runs
+# every tier. Each test session starts its own throwaway redis-server on a free port.
+system-deps:
+	@need=""; \
+	command -v redis-server >/dev/null 2>&1 || need="$$need redis-server"; \
+	command -v chromium >/dev/null 2>&1 || need="$$need chromium"; \
+	if [ -n "$$need" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing:$$need"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$need fonts-dejavu-core >/dev/null; \
+	  else \
+	    echo "missing:$$need (tests that need them will skip, or fail with REQUIRE_ALL=1)"; \
+	  fi; \
+	fi
+
+test: $(VENV)/.dev system-deps
+	$(PY) -m pytest
+
+bench: $(VENV)/.dev
+	$(PY) -m bench
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf .run staticfiles .pytest_cache .test-*.sqlite3*

@@ -1,0 +1,12 @@
+from django.conf import settings
+
+from .permissions import is_manager
+
+
+def ui(request):
+    """What every page's layout needs: role and the live refresh interval."""
+    return {
+        "is_manager": is_manager(request.user) if hasattr(request, "user") else False,
+        "live_refresh_seconds": settings.LIVE_REFRESH_SECONDS,
+        "app_version": settings.APP_VERSION,
+    }

@@ -1,0 +1,28 @@
+"""The product's data, one module per area."""
+
+from .audit import AuditEvent
+from .campaign import Campaign, CampaignVersion, SequenceStep
+from .leads import Lead, LeadImport, SuppressedEmail
+from .monitoring import Reply, StatsSnapshot, SyncState, WallToken, WebhookEvent
+from .operations import ApiCall, Operation
+from .pools import PoolSnapshot, SenderAccount, SenderPool
+
+__all__ = [
+    "ApiCall",
+    "AuditEvent",
+    "Campaign",
+    "CampaignVersion",
+    "Lead",
+    "LeadImport",
+    "Operation",
+    "PoolSnapshot",
+    "Reply",
+    "SenderAccount",
+    "SenderPool",
+    "SequenceStep",
+    "StatsSnapshot",
+    "SuppressedEmail",
+    "SyncState",
+    "WallToken",
+    "WebhookEvent",
+]

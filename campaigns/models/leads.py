@@ -1,0 +1,90 @@
+from django.conf import settings
+from django.db import models
+
+
+class Lead(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for launch"
+        ENROLLED = "enrolled", "Enrolled"
+        SKIPPED = "skipped", "Skipped (suppressed)"
+        REJECTED = "rejected", "Rejected by Leadterra"
+
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="leads")
+    email = models.CharField(max_length=320, help_text="Normalised: domain lower-cased, IDNA-decoded.")
+    first_name = models.CharField(max_length=200, blank=True)
+    last_name = models.CharField(max_length=200, blank=True)
+    company = models.CharField(max_length=200, blank=True)
+    job_title = models.CharField(max_length=200, blank=True)
+    custom_fields = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True)
+    error = models.TextField(blank=True, help_text="Why Leadterra rejected it (422 item message).")
+    is_role_address = models.BooleanField(default=False)
+    source_import = models.ForeignKey(
+        "campaigns.LeadImport", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    enrolled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["campaign", "id"]
+        constraints = [models.UniqueConstraint(fields=["campaign", "email"], name="uniq_lead_email")]
+        indexes = [models.Index(fields=["campaign", "status"])]
+
+    def __str__(self):
+        return self.email
+
+
+class LeadImport(models.Model):
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", "Uploaded (map columns)"
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Importing"
+        SUCCEEDED = "succeeded", "Done"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="imports")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    file = models.FileField(upload_to="imports/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    encoding = models.CharField(max_length=40, blank=True)
+    delimiter = models.CharField(max_length=4, blank=True)
+    headers = models.JSONField(default=list, blank=True)
+    mapping = models.JSONField(default=dict, blank=True, help_text="column index -> field name")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.UPLOADED)
+    total_rows = models.PositiveIntegerField(null=True, blank=True)
+    processed_rows = models.PositiveIntegerField(default=0)
+    counts = models.JSONField(default=dict, blank=True)
+    error_report = models.FileField(upload_to="import-reports/%Y/%m/", blank=True)
+    error = models.TextField(blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class SuppressedEmail(models.Model):
+    """Local mirror of Leadterra's suppression list (which cannot be listed or undone)."""
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", "Manual"
+        REPLY = "reply", "Reply"
+        BOUNCE = "bounce", "Bounce"
+        IMPORT = "import", "Import"
+
+    email = models.CharField(max_length=320, unique=True)
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.MANUAL)
+    note = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    pushed_at = models.DateTimeField(null=True, blank=True, help_text="When Leadterra accepted it.")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.email

@@ -1,0 +1,80 @@
+import secrets
+
+from django.conf import settings
+from django.db import models
+
+
+class StatsSnapshot(models.Model):
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="snapshots")
+    taken_at = models.DateTimeField(db_index=True)
+    total_enrolled = models.PositiveIntegerField(default=0)
+    sent = models.PositiveIntegerField(default=0)
+    delivered = models.PositiveIntegerField(default=0)
+    bounced = models.PositiveIntegerField(default=0)
+    replied = models.PositiveIntegerField(default=0)
+    queued = models.PositiveIntegerField(default=0)
+    open_rate = models.FloatField(default=0)
+    reply_rate = models.FloatField(default=0)
+
+    class Meta:
+        ordering = ["campaign", "taken_at"]
+        indexes = [models.Index(fields=["campaign", "taken_at"])]
+
+
+class Reply(models.Model):
+    remote_id = models.CharField(max_length=64, unique=True)
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies"
+    )
+    remote_campaign_id = models.CharField(max_length=64, blank=True)
+    email = models.CharField(max_length=320)
+    classification = models.CharField(max_length=40, db_index=True, help_text="Any string Leadterra sends.")
+    received_at = models.DateTimeField(db_index=True)
+    snippet = models.TextField(blank=True)
+    handled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+
+
+class WebhookEvent(models.Model):
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    event = models.CharField(max_length=60)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+
+
+class SyncState(models.Model):
+    """When a background job last succeeded or failed (pools, stats, replies, heartbeat)."""
+
+    name = models.CharField(max_length=60, unique=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    def __str__(self):
+        return self.name
+
+
+def new_wall_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class WallToken(models.Model):
+    label = models.CharField(max_length=100)
+    token = models.CharField(max_length=64, unique=True, default=new_wall_token)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.label

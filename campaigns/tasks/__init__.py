@@ -1,0 +1,20 @@
+"""Celery tasks: thin adapters (ids in, one service call out), one module per area.
+
+Every task has an explicit name `campaigns.tasks.<name>` so that the beat schedule
+and queued messages do not depend on which module a task lives in.
+"""
+
+from .monitoring import poll_replies, poll_stats
+from .operations import prune_call_log, run_operation, sweep_operations
+from .pools import refresh_pools
+from .system import heartbeat
+
+__all__ = [
+    "heartbeat",
+    "poll_replies",
+    "poll_stats",
+    "prune_call_log",
+    "refresh_pools",
+    "run_operation",
+    "sweep_operations",
+]

@@ -1,0 +1,220 @@
+"""Leadterra Ops settings: one file, every knob from the environment.
+
+Every variable is documented in .env.example and in the README's configuration table.
+Safe by default: DEBUG is off unless set, and then SECRET_KEY is required.
+"""
+
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+
+from .broker import choose_broker
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env")  # optional; real environment wins
+
+DEBUG = env.bool("DEBUG", default=False)
+if DEBUG:
+    SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-never-use-in-production")
+else:
+    SECRET_KEY = env("SECRET_KEY")  # required: raises ImproperlyConfigured when missing
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+APP_VERSION = "0.1.0"
+
+# --- Sandbox: the embedded Leadterra simulator (on by default only in DEBUG) ---
+SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
+SANDBOX_API_KEY = env("SANDBOX_API_KEY", default="sk_test_sandbox")
+SANDBOX_CONTROL_TOKEN = env("SANDBOX_CONTROL_TOKEN", default="sandbox-control" if DEBUG else "")
+SANDBOX_SECONDS_PER_DAY = env.float("SANDBOX_SECONDS_PER_DAY", default=60.0)
+SANDBOX_RATE_LIMIT_RPS = env.float("SANDBOX_RATE_LIMIT_RPS", default=50.0)
+SANDBOX_WEBHOOK_SECRET = env("SANDBOX_WEBHOOK_SECRET", default="whsec_sandbox" if DEBUG else "")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "template_partials",
+    "campaigns",
+    "sandbox",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Every view needs a login unless it is marked @login_not_required
+    # (login, healthz, the wall, the webhook receiver, the sandbox API).
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "leadterra_ui.urls"
+WSGI_APPLICATION = "leadterra_ui.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "campaigns.context_processors.ui",
+            ],
+        },
+    },
+]
+
+
+def _database(url: str) -> dict:
+    config = env.db_url_config(url)
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        # Web, worker, beat and sandbox share SQLite files under `make run`:
+        # WAL plus immediate transactions keep them from tripping over each other.
+        config["OPTIONS"] = {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+        # A file (not memory) so that a worker subprocess in a test can see it.
+        config["TEST"] = {"NAME": str(BASE_DIR / f".test-{Path(config['NAME']).stem}.sqlite3")}
+    else:
+        config["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+        config["CONN_HEALTH_CHECKS"] = True
+    return config
+
+
+DATABASES = {
+    "default": _database(env("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")),
+    "sandbox": _database(env("SANDBOX_DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'sandbox.sqlite3'}")),
+}
+DATABASE_ROUTERS = ["sandbox.router.SandboxRouter"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "campaign_list"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env("TIME_ZONE", default="UTC")
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+
+# --- Security: strict unless DEBUG ---
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = not DEBUG
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if env.bool("BEHIND_TLS_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# /healthz is probed over plain HTTP by load balancers.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# --- Leadterra ---
+LEADTERRA_API_BASE = env(
+    "LEADTERRA_API_BASE", default="http://127.0.0.1:8001/sandbox" if SANDBOX_ENABLED else "https://app.leadterra.co"
+).rstrip("/")
+LEADTERRA_API_KEY = env("LEADTERRA_API_KEY", default=SANDBOX_API_KEY if SANDBOX_ENABLED else "")
+LEADTERRA_CONNECT_TIMEOUT = env.float("LEADTERRA_CONNECT_TIMEOUT", default=3.05)
+LEADTERRA_READ_TIMEOUT = env.float("LEADTERRA_READ_TIMEOUT", default=10.0)
+LEADTERRA_MAX_RPS = env.float("LEADTERRA_MAX_RPS", default=10.0)
+LEADTERRA_WEBHOOK_SECRET = env("LEADTERRA_WEBHOOK_SECRET", default=SANDBOX_WEBHOOK_SECRET if SANDBOX_ENABLED else "")
+CALL_LOG_RETENTION_HOURS = env.int("CALL_LOG_RETENTION_HOURS", default=48)
+
+# --- Product behaviour ---
+LIVE_REFRESH_SECONDS = env.int("LIVE_REFRESH_SECONDS", default=5)
+STATS_POLL_SECONDS = env.int("STATS_POLL_SECONDS", default=15)
+POOLS_REFRESH_SECONDS = env.int("POOLS_REFRESH_SECONDS", default=60)
+REPLIES_POLL_SECONDS = env.int("REPLIES_POLL_SECONDS", default=30)
+CAPACITY_MODEL = env("CAPACITY_MODEL", default="daily_reset")  # or "rolling_24h"
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
+BOUNCE_GUARD_RATE = env.float("BOUNCE_GUARD_RATE", default=0.05)
+BOUNCE_GUARD_MIN_DELIVERED = env.int("BOUNCE_GUARD_MIN_DELIVERED", default=50)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# --- Celery ---
+REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
+CELERY_BROKER_URL, _fallback_options = choose_broker(
+    REDIS_URL, env.bool("BROKER_FALLBACK", default=False), BASE_DIR / ".run" / "broker"
+)
+CELERY_BROKER_FALLBACK = bool(_fallback_options)
+CELERY_TASK_SOFT_TIME_LIMIT = 240
+CELERY_TASK_TIME_LIMIT = 300
+CELERY_BROKER_TRANSPORT_OPTIONS = _fallback_options or {
+    # Well above the longest task (hard limit 300 s), far below Redis's 1 h default,
+    # so a task lost with its worker is redelivered within minutes.
+    "visibility_timeout": 600,
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE = {
+    "heartbeat": {"task": "campaigns.tasks.heartbeat", "schedule": timedelta(seconds=30)},
+    "sweep-operations": {"task": "campaigns.tasks.sweep_operations", "schedule": timedelta(seconds=30)},
+    "refresh-pools": {"task": "campaigns.tasks.refresh_pools", "schedule": timedelta(seconds=POOLS_REFRESH_SECONDS)},
+    "poll-stats": {"task": "campaigns.tasks.poll_stats", "schedule": timedelta(seconds=STATS_POLL_SECONDS)},
+    "poll-replies": {"task": "campaigns.tasks.poll_replies", "schedule": timedelta(seconds=REPLIES_POLL_SECONDS)},
+    "prune-call-log": {"task": "campaigns.tasks.prune_call_log", "schedule": timedelta(hours=1)},
+}
+
+# --- Logging: plain text to stderr; never the API key (the client never logs it). ---
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

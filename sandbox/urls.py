@@ -1,0 +1,3 @@
+"""The sandbox API, mounted under /sandbox/ only when SANDBOX_ENABLED."""
+
+urlpatterns = []

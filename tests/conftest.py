@@ -1,0 +1,251 @@
+"""Shared fixtures: users by role, a throwaway Redis, Celery workers, a browser.
+
+Tiers (see ../shared/testing.md): unit tests need nothing; `integration` tests get a
+real Redis and a real worker; `browser` tests drive Debian's Chromium with Playwright.
+A missing system package skips with its name, or fails when REQUIRE_ALL=1 (CI).
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.db import connections
+
+from tests.factories import UserFactory
+
+ROOT = Path(__file__).resolve().parent.parent
+REQUIRE_ALL = os.environ.get("REQUIRE_ALL") == "1"
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def need(binary: str, package: str) -> str:
+    """Path of a system binary, or skip (fail under REQUIRE_ALL) naming its package."""
+    path = shutil.which(binary) or (f"/usr/bin/{binary}" if Path(f"/usr/bin/{binary}").exists() else None)
+    if path:
+        return path
+    message = f"needs `{binary}` (Debian package `{package}`)"
+    if REQUIRE_ALL:
+        pytest.fail(f"{message}; REQUIRE_ALL=1 forbids skipping")
+    pytest.skip(message)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
+
+
+# --- users ---------------------------------------------------------------
+
+
+@pytest.fixture
+def sdr(db):
+    return UserFactory(username="sdr", role="SDR")
+
+
+@pytest.fixture
+def sdr2(db):
+    return UserFactory(username="sdr2", role="SDR")
+
+
+@pytest.fixture
+def manager(db):
+    return UserFactory(username="manager", role="Manager")
+
+
+@pytest.fixture
+def manager2(db):
+    return UserFactory(username="manager2", role="Manager")
+
+
+@pytest.fixture
+def sdr_client(client, sdr):
+    client.force_login(sdr)
+    return client
+
+
+@pytest.fixture
+def manager_client(client, manager):
+    client.force_login(manager)
+    return client
+
+
+# --- Redis and Celery ----------------------------------------------------
+
+
+class RedisServer:
+    """A throwaway redis-server on a free port; stop() and start() simulate an outage."""
+
+    def __init__(self, binary: str, folder: Path):
+        self.binary, self.folder, self.port = binary, folder, free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.folder)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for_port(self.port)
+
+    def stop(self):
+        if self.proc:
+            self.proc.terminate()
+            self.proc.wait(10)
+            self.proc = None
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """A session-wide throwaway Redis; also becomes the Celery broker of this test process."""
+    server = RedisServer(need("redis-server", "redis-server"), tmp_path_factory.mktemp("redis"))
+    server.start()
+    from leadterra_ui.celery import app
+
+    app.conf.broker_url = server.url
+    app.conf.broker_transport_options = {"visibility_timeout": 600}
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def celery_app(redis_server):
+    from leadterra_ui.celery import app
+
+    return app
+
+
+@pytest.fixture
+def celery_worker(celery_app, transactional_db):
+    """A real worker in threads of this process, consuming from the real Redis."""
+    from celery.contrib.testing.worker import start_worker
+
+    with start_worker(celery_app, pool="threads", concurrency=4, perform_ping_check=False, shutdown_timeout=30):
+        yield
+
+
+def database_url(alias: str) -> str:
+    s = connections[alias].settings_dict
+    if s["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{s['NAME']}"
+    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
+    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+class WorkerProcess:
+    """`celery worker` as a real subprocess on the test databases, killable by pid."""
+
+    def __init__(self, env: dict):
+        self.env, self.proc = env, None
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "leadterra_ui", "worker", "--pool", "threads",
+             "--concurrency", "4", "--loglevel", "WARNING", "--without-heartbeat", "--without-gossip",
+             "--without-mingle"],
+            cwd=ROOT,
+            env=self.env,
+        )
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture
+def worker_process(redis_server, transactional_db):
+    env = os.environ | {
+        "DATABASE_URL": database_url("default"),
+        "SANDBOX_DATABASE_URL": database_url("sandbox"),
+        "REDIS_URL": redis_server.url,
+        "BROKER_FALLBACK": "0",
+    }
+    worker = WorkerProcess(env)
+    worker.start()
+    yield worker
+    worker.stop()
+
+
+def wait_until(predicate, timeout: float = 20.0, interval: float = 0.1, message: str = "condition"):
+    """Poll `predicate` until it returns a truthy value; fail with `message` after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+
+
+# --- Browser -------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser():
+    executable = need("chromium", "chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def login_page(page, live_server, user, client):
+    """Log `user` in by handing the browser a real session cookie."""
+    client.force_login(user)
+    cookie = client.cookies["sessionid"]
+    page.context.add_cookies([{"name": "sessionid", "value": cookie.value, "url": live_server.url}])
+
+
+def screenshot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

@@ -1,0 +1,49 @@
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+
+from campaigns.permissions import can_edit_draft, can_review, is_manager
+from tests.factories import CampaignFactory
+
+
+@pytest.mark.django_db
+def test_roles_exist_with_manager_permissions():
+    manager = Group.objects.get(name="Manager")
+    codenames = set(manager.permissions.values_list("codename", flat=True))
+    assert {"review_campaign", "launch_campaign", "manage_wall_tokens"} <= codenames
+    assert not Group.objects.get(name="SDR").permissions.exists()
+
+
+@pytest.mark.django_db
+def test_seed_demo_is_idempotent_and_demo_users_can_log_in(client):
+    call_command("seed_demo")
+    call_command("seed_demo")
+    assert client.login(username="sdr", password="sdr-demo")
+    assert client.login(username="manager", password="manager-demo")
+
+
+@pytest.mark.django_db
+def test_an_author_never_reviews_their_own_campaign(manager, manager2, sdr):
+    own = CampaignFactory(owner=manager)
+    assert is_manager(manager) and not is_manager(sdr)
+    assert not can_review(manager, own)
+    assert can_review(manager2, own)
+    assert not can_review(sdr, CampaignFactory(owner=manager2))
+
+
+@pytest.mark.django_db
+def test_sdr_cannot_edit_someone_elses_draft(sdr, sdr2, manager):
+    draft = CampaignFactory(owner=sdr2)
+    assert not can_edit_draft(sdr, draft)
+    assert can_edit_draft(sdr2, draft)
+    assert can_edit_draft(manager, draft)
+    draft.remote_id = "camp_123"
+    assert not can_edit_draft(manager, draft)
+
+
+@pytest.mark.django_db
+def test_the_campaign_list_shows_an_empty_state(sdr_client):
+    response = sdr_client.get("/campaigns/")
+    assert response.status_code == 200
+    assert b"No campaigns yet" in response.content
+    assert b"Draft your first campaign" in response.content
