@@ -109,8 +109,19 @@ class RedisServer:
 
     def start(self):
         self.proc = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.folder)],
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.folder),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -168,9 +179,23 @@ class WorkerProcess:
 
     def start(self):
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "leadterra_ui", "worker", "--pool", "threads",
-             "--concurrency", "4", "--loglevel", "WARNING", "--without-heartbeat", "--without-gossip",
-             "--without-mingle"],
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "leadterra_ui",
+                "worker",
+                "--pool",
+                "threads",
+                "--concurrency",
+                "4",
+                "--loglevel",
+                "WARNING",
+                "--without-heartbeat",
+                "--without-gossip",
+                "--without-mingle",
+            ],
             cwd=ROOT,
             env=self.env,
         )

@@ -53,9 +53,7 @@ def test_the_login_page_is_public(client):
 
 
 def test_check_deploy_is_clean_with_production_settings(tmp_path):
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("SANDBOX_", "DEBUG", "LEADTERRA_", "DJANGO_ALLOW"))
-    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SANDBOX_", "DEBUG", "LEADTERRA_", "DJANGO_ALLOW"))}
     env.update(
         DEBUG="0",
         SECRET_KEY=secrets.token_urlsafe(50),
