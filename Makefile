@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 
 # `make run` is a local trial: debug on, sandbox on, filesystem broker if no Redis.
-RUN_ENV := DEBUG=1 BROKER_FALLBACK=1 PATH=$(CURDIR)/$(BIN):$$PATH
+RUN_ENV := DEBUG=1 BROKER_FALLBACK=quiet PATH=$(CURDIR)/$(BIN):$$PATH
 
 .PHONY: run test bench lint system-deps migrate seed clean
 
@@ -30,6 +30,7 @@ seed: migrate
 	$(RUN_ENV) $(PY) manage.py seed_demo
 
 run: seed
+	@$(PY) -m leadterra_ui.broker
 	@echo ""
 	@echo "  Leadterra Ops:  http://127.0.0.1:8000   (Ctrl-C stops everything)"
 	@echo ""

@@ -1,10 +1,12 @@
 """Choose the Celery broker.
 
-Production and tests always use Redis at REDIS_URL. `make run` sets
-BROKER_FALLBACK=1: when nothing answers at REDIS_URL it falls back to Celery's
-filesystem transport in a local folder, so the product can be tried on a machine
-with no Redis at all. That mode has no shared rate budget and no visibility
-timeout, so it is for trying the product only, and says so once per process.
+Production and tests always use Redis at REDIS_URL. With BROKER_FALLBACK on, when
+nothing answers at REDIS_URL, Celery's filesystem transport in a local folder is used
+instead, so the product can be tried on a machine with no Redis at all. That mode has
+no shared rate budget and no visibility timeout, so it is for trying the product only.
+
+`make run` runs `python -m leadterra_ui.broker` once, which prints the one warning,
+and starts every process with BROKER_FALLBACK=quiet so they do not repeat it.
 """
 
 import socket
@@ -22,17 +24,25 @@ def redis_answers(url: str, timeout: float = 0.5) -> bool:
         return False
 
 
-def choose_broker(redis_url: str, allow_fallback: bool, folder: Path) -> tuple[str, dict]:
-    """Return (broker_url, extra transport options)."""
-    if not allow_fallback or redis_answers(redis_url):
+def warning(redis_url: str, folder: Path) -> str:
+    return (
+        f"WARNING: no Redis answers at {redis_url}; using Celery's filesystem transport in "
+        f"{folder}. This mode is for trying the product only: start Redis for real use."
+    )
+
+
+def choose_broker(redis_url: str, fallback: str, folder: Path) -> tuple[str, dict]:
+    """Return (broker_url, extra transport options).
+
+    `fallback` is BROKER_FALLBACK: "" or "0" (never), "1" (fall back and warn) or
+    "quiet" (fall back; the warning was printed once already).
+    """
+    if fallback in ("", "0", "false", "no", "off") or redis_answers(redis_url):
         return redis_url, {}
     for sub in ("queue", "processed"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
-    print(
-        f"WARNING: no Redis answers at {redis_url}; using Celery's filesystem transport in "
-        f"{folder}. This mode is for trying the product only: start Redis for real use.",
-        file=sys.stderr,
-    )
+    if fallback != "quiet":
+        print(warning(redis_url, folder), file=sys.stderr)
     options = {
         "data_folder_in": str(folder / "queue"),
         "data_folder_out": str(folder / "queue"),
@@ -40,3 +50,14 @@ def choose_broker(redis_url: str, allow_fallback: bool, folder: Path) -> tuple[s
         "store_processed": False,
     }
     return "filesystem://", options
+
+
+if __name__ == "__main__":
+    # `make run` asks once, before starting the processes.
+    import os
+
+    url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    if redis_answers(url):
+        print(f"Redis answers at {url}: Celery uses it.")
+    else:
+        print(warning(url, Path(__file__).resolve().parent.parent / ".run" / "broker"))

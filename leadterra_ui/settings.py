@@ -179,7 +179,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # --- Celery ---
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CELERY_BROKER_URL, _fallback_options = choose_broker(
-    REDIS_URL, env.bool("BROKER_FALLBACK", default=False), BASE_DIR / ".run" / "broker"
+    REDIS_URL, env("BROKER_FALLBACK", default="0").lower(), BASE_DIR / ".run" / "broker"
 )
 CELERY_BROKER_FALLBACK = bool(_fallback_options)
 CELERY_TASK_SOFT_TIME_LIMIT = 240
