@@ -28,11 +28,13 @@ migrate: $(VENV)/.runtime
 
 seed: migrate
 	$(RUN_ENV) $(PY) manage.py seed_demo
+	$(RUN_ENV) $(PY) manage.py sandbox_seed
 
 run: seed
 	@$(PY) -m leadterra_ui.broker
 	@echo ""
 	@echo "  Leadterra Ops:  http://127.0.0.1:8000   (Ctrl-C stops everything)"
+	@echo "  Sandbox API:    http://127.0.0.1:8001/sandbox/v1/  key $${SANDBOX_API_KEY:-sk_test_sandbox}"
 	@echo ""
 	$(RUN_ENV) $(BIN)/honcho start -f Procfile
 

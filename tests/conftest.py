@@ -274,3 +274,21 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+# --- sandbox ---
+
+
+@pytest.fixture
+def sandbox(live_server, settings):
+    """The sandbox over HTTP inside the live server, its clock frozen (move it with .advance()).
+
+    Needs `@pytest.mark.django_db(transaction=True, databases=["default", "sandbox"])`.
+    Points LEADTERRA_API_BASE at it; see sandbox/testing.py and sandbox/README.md for the helpers.
+    """
+    from sandbox.testing import LiveSandbox
+
+    settings.LEADTERRA_API_BASE = live_server.url + "/sandbox"
+    sb = LiveSandbox(live_server.url + "/sandbox")
+    sb.freeze()
+    return sb

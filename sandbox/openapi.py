@@ -1,0 +1,2 @@
+def document():
+    return {"openapi": "3.1.0"}

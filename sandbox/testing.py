@@ -1,0 +1,114 @@
+"""Helpers for tests that drive the sandbox: over HTTP (live server) or through Django's test client.
+
+sb = LiveSandbox(live_server.url + "/sandbox")   # or the `sandbox` fixture in tests/conftest.py
+sb.freeze(); sb.faults(errorRate=0.5); sb.script(["503", "ok"]); sb.shapes(replies="array")
+sb.advance(days=2); sb.state()["campaigns"]; sb.leads(campaign_id, email="a@x.com")
+"""
+
+import json
+
+import requests
+from django.conf import settings
+
+
+class _Control:
+    """Control-surface calls shared by both transports; subclasses implement _call."""
+
+    def _call(self, method: str, path: str, body=None, headers=None) -> tuple[int, object]:
+        raise NotImplementedError
+
+    def control(self, method: str, path: str, body=None):
+        status, data = self._call(method, "/_control/" + path, body, {"X-Sandbox-Control-Token": self.token})
+        if status != 200:
+            raise AssertionError(f"control {method} {path} -> {status}: {data}")
+        return data
+
+    def freeze(self):
+        return self.control("POST", "clock", {"secondsPerDay": 0})
+
+    def speed(self, seconds_per_day: float):
+        return self.control("POST", "clock", {"secondsPerDay": seconds_per_day})
+
+    def advance(self, days: float = 0, hours: float = 0, seconds: float = 0):
+        return self.control("POST", "clock", {"advanceDays": days, "advanceHours": hours, "advanceSeconds": seconds})
+
+    def faults(self, **settings_):
+        return self.control("POST", "faults", settings_)
+
+    def script(self, items: list[str]):
+        return self.control("POST", "faults", {"script": items})
+
+    def clear_faults(self):
+        return self.control("DELETE", "faults")
+
+    def shapes(self, **variants):
+        # Python names for endpoint keys: sender_pools -> sender-pools
+        return self.control("POST", "shapes", {k.replace("_", "-"): v for k, v in variants.items()})
+
+    def rates(self, **rates):
+        return self.control("POST", "rates", rates)
+
+    def rate_limit(self, rps):
+        return self.control("POST", "rate-limit", {"rps": rps})
+
+    def reset(self, **options):
+        return self.control("POST", "reset", options)
+
+    def state(self):
+        return self.control("GET", "state")
+
+    def leads(self, campaign_id: str, email: str | None = None):
+        query = f"leads?campaignId={campaign_id}" + (f"&email={email}" if email else "")
+        return self.control("GET", query)["leads"]
+
+    def deliveries(self):
+        return self.control("GET", "deliveries")["deliveries"]
+
+
+class LiveSandbox(_Control):
+    """The sandbox over real HTTP; `api(...)` calls /v1 with the workspace's key."""
+
+    def __init__(self, base_url: str, api_key: str | None = None, token: str | None = None):
+        self.url = base_url.rstrip("/")
+        self.api_key = api_key or settings.SANDBOX_API_KEY
+        self.token = token or settings.SANDBOX_CONTROL_TOKEN
+        self.session = requests.Session()
+
+    def _call(self, method, path, body=None, headers=None):
+        response = self.session.request(method, self.url + path, json=body, headers=headers, timeout=30)
+        try:
+            return response.status_code, response.json()
+        except ValueError:
+            return response.status_code, response.text
+
+    def api(self, method: str, path: str, body=None, **headers):
+        return self._call(method, "/v1" + path, body, {"Authorization": f"Bearer {self.api_key}", **headers})
+
+
+class ClientSandbox(_Control):
+    """The sandbox through django.test.Client (no server); returns (status, parsed body, response)."""
+
+    def __init__(self, client, api_key: str | None = None, token: str | None = None):
+        self.client = client
+        self.api_key = api_key or settings.SANDBOX_API_KEY
+        self.token = token or settings.SANDBOX_CONTROL_TOKEN
+
+    def _call(self, method, path, body=None, headers=None):
+        response = self.raw(method, path, body, headers)
+        return response.status_code, _parse(response)
+
+    def raw(self, method, path, body=None, headers=None):
+        data = body if isinstance(body, str | bytes) else (json.dumps(body) if body is not None else "")
+        return self.client.generic(
+            method, "/sandbox" + path, data, content_type="application/json", headers=headers or {}
+        )
+
+    def api(self, method: str, path: str, body=None, **headers):
+        return self._call(method, "/v1" + path, body, {"Authorization": f"Bearer {self.api_key}", **headers})
+
+
+def _parse(response):
+    try:
+        return json.loads(response.content)
+    except ValueError:
+        return response.content.decode(errors="replace")

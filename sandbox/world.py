@@ -1,0 +1,312 @@
+"""Advancing the simulated world to the clock's current time.
+
+Every lead with something to happen next carries (kind, next_due) in an index; the
+loop reads only the events that fell due since the last request, in due order, and
+writes their effects in bulk. So the cost of a request grows with what happened since
+the previous one, never with a campaign's history or the workspace's size.
+"""
+
+import threading
+from dataclasses import dataclass, field
+
+from django.db import connections, transaction
+from django.db.models import Exists, OuterRef
+
+from . import clock, outcomes
+from .models import (
+    IDLE,
+    LEAD_ACTIVE,
+    LEAD_BOUNCED,
+    LEAD_DONE,
+    LEAD_REPLIED,
+    LEAD_SUPPRESSED,
+    REPLY,
+    SEND,
+    Campaign,
+    Lead,
+    Pool,
+    Reply,
+    Sender,
+    Suppression,
+    Workspace,
+    new_id,
+)
+from .router import SANDBOX_DB as DB
+
+BATCH = 5000
+# One writer at a time inside this process; the database lock covers other processes.
+_lock = threading.Lock()
+
+
+@dataclass
+class Tick:
+    """What one advance needs to know and what it collects."""
+
+    ws: Workspace
+    rates: dict
+    hooks: set  # events some webhook listens to
+    pools: list = field(default_factory=list)
+    day: int = -1
+    events: list = field(default_factory=list)  # (event, data) for webhooks
+    new_suppressed: set = field(default_factory=set)
+    steps: dict = field(default_factory=dict)  # campaign id -> steps
+    public: dict = field(default_factory=dict)  # campaign id -> public id
+
+
+def advance(workspace_id: int, now: float | None = None) -> None:
+    """Simulate everything that happened in the workspace up to `now` (default: the clock)."""
+    from .webhooks import events_wanted, record_events
+
+    row = clock.control()
+    now = clock.sim_now(row) if now is None else now
+    with _lock, transaction.atomic(using=DB):
+        ws = Workspace.objects.using(DB).select_for_update().get(pk=workspace_id)
+        if now <= ws.advanced_to:
+            refresh_pools(ws, ws.advanced_to)
+            return
+        tick = Tick(ws=ws, rates=outcomes.rates_with(row.rates), hooks=events_wanted(ws))
+        _run(tick, ws.advanced_to, now)
+        refresh_pools(ws, now)
+        Workspace.objects.using(DB).filter(pk=ws.pk).update(advanced_to=now)
+        if tick.events:
+            record_events(ws, tick.events, now)
+
+
+def _run(tick: Tick, t: float, now: float) -> None:
+    while t < now:
+        due = _next_due(tick.ws)
+        if due is None or due > now:
+            return
+        start = max(t, due)
+        end = min(now, clock.day_end(start))
+        if clock.day_index(start) != tick.day:
+            tick.day = clock.day_index(start)
+            tick.pools = refresh_pools(tick.ws, start)
+        while _process_replies(tick, end) + _process_sends(tick, start, end):
+            pass
+        t = end
+
+
+def _next_due(ws: Workspace) -> float | None:
+    dues = [
+        Lead.objects.using(DB)
+        .filter(workspace_id=ws.pk, kind=kind, next_due__isnull=False)
+        .order_by("next_due")
+        .values_list("next_due", flat=True)
+        .first()
+        for kind in (SEND, REPLY)
+    ]
+    dues = [d for d in dues if d is not None]
+    return min(dues) if dues else None
+
+
+def refresh_pools(ws: Workspace, t: float) -> list[Pool]:
+    """Warming senders that are due turn active; a new simulated day resets each pool's volume."""
+    Sender.objects.using(DB).filter(workspace_id=ws.pk, status="warming", active_at__lte=t).update(status="active")
+    day = clock.day_index(t)
+    pools = list(Pool.objects.using(DB).filter(workspace_id=ws.pk))
+    stale = [p for p in pools if p.window_day != day]
+    if stale:
+        counts = _sender_counts(ws)
+        for pool in stale:
+            active, total = counts.get(pool.pk, (0, 0))
+            pool.day_limit = pool.daily_capacity * active // total if total else 0
+            pool.window_day, pool.sent_in_window = day, 0
+        Pool.objects.using(DB).bulk_update(stale, ["day_limit", "window_day", "sent_in_window"])
+    return pools
+
+
+def _sender_counts(ws: Workspace) -> dict:
+    counts: dict = {}
+    for pool_id, status in Sender.objects.using(DB).filter(workspace_id=ws.pk).values_list("pool_id", "status"):
+        active, total = counts.get(pool_id, (0, 0))
+        counts[pool_id] = (active + (status == "active"), total + 1)
+    return counts
+
+
+def _load_campaigns(tick: Tick, ids: set) -> None:
+    missing = ids - tick.steps.keys()
+    if missing:
+        for pk, steps, public in (
+            Campaign.objects.using(DB).filter(pk__in=missing).values_list("pk", "steps", "public_id")
+        ):
+            tick.steps[pk], tick.public[pk] = steps, public
+
+
+def _capacity(tick: Tick) -> int:
+    return sum(max(0, p.day_limit - p.sent_in_window) for p in tick.pools)
+
+
+def _take_capacity(tick: Tick, n: int) -> None:
+    for pool in tick.pools:
+        take = min(n, max(0, pool.day_limit - pool.sent_in_window))
+        pool.sent_in_window += take
+        n -= take
+
+
+def _process_sends(tick: Tick, start: float, end: float) -> int:
+    capacity = _capacity(tick)
+    if capacity <= 0:
+        return 0
+    suppressed = Suppression.objects.using(DB).filter(workspace_id=tick.ws.pk, email=OuterRef("email"))
+    rows = list(
+        Lead.objects.using(DB)
+        .filter(workspace_id=tick.ws.pk, kind=SEND, next_due__lte=end)
+        .annotate(blocked=Exists(suppressed))
+        .order_by("next_due", "id")
+        .values_list("id", "campaign_id", "email", "step", "next_due", "blocked")[: min(capacity, BATCH)]
+    )
+    if not rows:
+        return 0
+    _load_campaigns(tick, {r[1] for r in rows})
+    writer = _SendWriter(tick)
+    for lead_id, campaign_id, email, step, due, blocked in rows:
+        if blocked or email in tick.new_suppressed:
+            writer.lead(lead_id, LEAD_SUPPRESSED, step, IDLE, None, None, "")
+        else:
+            writer.send(lead_id, campaign_id, email, step, max(due, start))
+    writer.flush()
+    return len(rows)
+
+
+class _SendWriter:
+    """Collects the effects of a batch of sends and writes them with a few statements."""
+
+    def __init__(self, tick: Tick):
+        self.tick = tick
+        self.leads: list = []
+        self.counters: dict = {}
+        self.suppress: list = []
+        self.sent = 0
+        self.last_at = tick.ws.advanced_to
+
+    def lead(self, lead_id, state, step, kind, due, sent_at, reply_class):
+        self.leads.append((state, step, kind, due, sent_at, reply_class, lead_id))
+
+    def count(self, campaign_id, index):
+        row = self.counters.setdefault(campaign_id, [0, 0, 0, 0])
+        row[index] += 1
+
+    def send(self, lead_id, campaign_id, email, step, at):
+        tick = self.tick
+        steps = tick.steps[campaign_id]
+        result = outcomes.draw(tick.rates, tick.ws.seed, lead_id, step)
+        self.sent += 1
+        self.last_at = at
+        self.count(campaign_id, 0)  # sent
+        message_id = f"msg_{lead_id:x}_{step + 1}"
+        self._event("message.sent", campaign_id, email, step, message_id, at)
+        if result.bounce:
+            self.count(campaign_id, 2)
+            self._event("message.bounced", campaign_id, email, step, message_id, at, result)
+            if result.bounce == "hard":
+                self.suppress.append(email)
+                tick.new_suppressed.add(email)
+                return self.lead(lead_id, LEAD_BOUNCED, step + 1, IDLE, None, at, "")
+        else:
+            self.count(campaign_id, 1)
+            if result.opened:
+                self.count(campaign_id, 3)
+            if result.reply:  # a reply ends the sequence for this lead
+                return self.lead(lead_id, LEAD_ACTIVE, step + 1, REPLY, at + result.reply_delay, at, result.reply)
+        if step + 1 < len(steps):
+            due = at + int(steps[step + 1].get("delayDays") or 0) * clock.DAY
+            return self.lead(lead_id, LEAD_ACTIVE, step + 1, SEND, due, at, "")
+        return self.lead(lead_id, LEAD_DONE, step + 1, IDLE, None, at, "")
+
+    def _event(self, event, campaign_id, email, step, message_id, at, result=None):
+        if event not in self.tick.hooks:
+            return
+        data = {
+            "campaignId": self.tick.public[campaign_id],
+            "email": email,
+            "sequenceStep": step + 1,
+            "messageId": message_id,
+        }
+        if result is not None:
+            data.update(bounceType=result.bounce, bounceReason=result.bounce_reason)
+        self.tick.events.append((event, data, at))
+
+    def flush(self):
+        with connections[DB].cursor() as cursor:
+            cursor.executemany(
+                "UPDATE sandbox_lead SET state=%s, step=%s, kind=%s, next_due=%s, "
+                "last_sent_at=COALESCE(%s, last_sent_at), reply_class=%s WHERE id=%s",
+                self.leads,
+            )
+            cursor.executemany(
+                "UPDATE sandbox_campaign SET sent=sent+%s, delivered=delivered+%s, bounced=bounced+%s, "
+                "opened=opened+%s WHERE id=%s",
+                [(*c, pk) for pk, c in self.counters.items()],
+            )
+        _take_capacity(self.tick, self.sent)
+        Pool.objects.using(DB).bulk_update(self.tick.pools, ["sent_in_window"])
+        suppress(self.tick.ws, self.suppress, "hard_bounce", self.last_at)
+
+
+def _process_replies(tick: Tick, end: float) -> int:
+    rows = list(
+        Lead.objects.using(DB)
+        .filter(workspace_id=tick.ws.pk, kind=REPLY, next_due__lte=end)
+        .order_by("next_due", "id")
+        .values_list("id", "campaign_id", "email", "next_due", "reply_class")[:BATCH]
+    )
+    if not rows:
+        return 0
+    _load_campaigns(tick, {r[1] for r in rows})
+    replies, counts, unsubscribed = [], {}, []
+    for lead_id, campaign_id, email, due, classification in rows:
+        reply = Reply(
+            workspace_id=tick.ws.pk,
+            campaign_id=campaign_id,
+            public_id=new_id("rpl_"),
+            email=email,
+            classification=classification,
+            snippet=outcomes.snippet(classification, tick.ws.seed, lead_id),
+            received_at=due,
+        )
+        replies.append(reply)
+        counts[campaign_id] = counts.get(campaign_id, 0) + 1
+        if classification == "unsubscribe":
+            unsubscribed.append(email)
+            tick.new_suppressed.add(email)
+        if "reply.received" in tick.hooks:
+            tick.events.append(("reply.received", {"reply": reply_json(reply, tick.public[campaign_id])}, due))
+    Reply.objects.using(DB).bulk_create(replies)
+    with connections[DB].cursor() as cursor:
+        cursor.executemany(
+            "UPDATE sandbox_lead SET state=%s, kind=%s, next_due=NULL WHERE id=%s",
+            [(LEAD_REPLIED, IDLE, r[0]) for r in rows],
+        )
+        cursor.executemany(
+            "UPDATE sandbox_campaign SET replied=replied+%s WHERE id=%s", [(n, pk) for pk, n in counts.items()]
+        )
+    suppress(tick.ws, unsubscribed, "unsubscribe", end)
+    return len(rows)
+
+
+def reply_json(reply: Reply, campaign_public_id: str, millis: bool = False) -> dict:
+    return {
+        "id": reply.public_id,
+        "email": reply.email,
+        "campaignId": campaign_public_id,
+        "classification": reply.classification,
+        "receivedAt": clock.iso(reply.received_at, millis),
+        "threadSnippet": reply.snippet,
+    }
+
+
+def suppress(ws: Workspace, emails: list, reason: str, at: float) -> int:
+    """Add addresses to the workspace's list; returns how many were new."""
+    emails = sorted(set(emails))
+    if not emails:
+        return 0
+    known = set()
+    for i in range(0, len(emails), 500):
+        chunk = emails[i : i + 500]
+        known |= set(
+            Suppression.objects.using(DB).filter(workspace_id=ws.pk, email__in=chunk).values_list("email", flat=True)
+        )
+    fresh = [Suppression(workspace_id=ws.pk, email=e, reason=reason, created_at=at) for e in emails if e not in known]
+    Suppression.objects.using(DB).bulk_create(fresh, ignore_conflicts=True)
+    return len(fresh)
