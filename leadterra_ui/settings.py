@@ -163,6 +163,12 @@ LEADTERRA_READ_TIMEOUT = env.float("LEADTERRA_READ_TIMEOUT", default=10.0)
 LEADTERRA_MAX_RPS = env.float("LEADTERRA_MAX_RPS", default=10.0)
 LEADTERRA_WEBHOOK_SECRET = env("LEADTERRA_WEBHOOK_SECRET", default=SANDBOX_WEBHOOK_SECRET if SANDBOX_ENABLED else "")
 CALL_LOG_RETENTION_HOURS = env.int("CALL_LOG_RETENTION_HOURS", default=48)
+# The outbox (campaigns/services/operations.py): backoff, give-up point, dead-worker detection.
+OPERATION_RETRY_BASE_SECONDS = env.float("OPERATION_RETRY_BASE_SECONDS", default=2.0)
+OPERATION_RETRY_MAX_SECONDS = env.float("OPERATION_RETRY_MAX_SECONDS", default=300.0)
+OPERATION_MAX_FAILURE_STREAK = env.int("OPERATION_MAX_FAILURE_STREAK", default=10)
+OPERATION_STALE_SECONDS = env.float("OPERATION_STALE_SECONDS", default=330.0)  # > the task time limit
+OPERATIONS_SWEEP_SECONDS = env.float("OPERATIONS_SWEEP_SECONDS", default=30.0)
 
 # --- Product behaviour ---
 LIVE_REFRESH_SECONDS = env.int("LIVE_REFRESH_SECONDS", default=5)
@@ -202,7 +208,10 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "campaigns.tasks.heartbeat", "schedule": timedelta(seconds=30)},
-    "sweep-operations": {"task": "campaigns.tasks.sweep_operations", "schedule": timedelta(seconds=30)},
+    "sweep-operations": {
+        "task": "campaigns.tasks.sweep_operations",
+        "schedule": timedelta(seconds=OPERATIONS_SWEEP_SECONDS),
+    },
     "refresh-pools": {"task": "campaigns.tasks.refresh_pools", "schedule": timedelta(seconds=POOLS_REFRESH_SECONDS)},
     "poll-stats": {"task": "campaigns.tasks.poll_stats", "schedule": timedelta(seconds=STATS_POLL_SECONDS)},
     "poll-replies": {"task": "campaigns.tasks.poll_replies", "schedule": timedelta(seconds=REPLIES_POLL_SECONDS)},

@@ -35,6 +35,10 @@ class Operation(models.Model):
     idempotency_key = models.CharField(max_length=64, unique=True, default=uuid.uuid4)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True)
     attempts = models.PositiveIntegerField(default=0)
+    retries = models.PositiveIntegerField(default=0, help_text="Transient failures that were retried.")
+    failure_streak = models.PositiveIntegerField(
+        default=0, help_text="Transient failures since the last checkpoint; drives the backoff."
+    )
     last_error = models.TextField(blank=True)
     progress = models.JSONField(default=dict, blank=True, help_text="Checkpoints, e.g. chunks done.")
     result = models.JSONField(default=dict, blank=True)

@@ -6,23 +6,50 @@ CONTRACT (the client/outbox work owns the engine; areas register handlers):
 - @handles(kind) registers `fn(op, client) -> dict | None`; the engine claims the row,
   calls the handler, stores its return value as `op.result`, and turns LeadterraError
   subclasses into retries (Transient, RateLimited) or a failure (everything else).
-  Handlers must be safe to run again: checkpoint in `op.progress` and save it at once.
-- on_failure(op) hooks let an area react when an operation fails for good
-  (e.g. a launch sets the campaign to launch_failed).
+  Handlers must be safe to run again: checkpoint in `op.progress` and save it at once
+  (`checkpoint(op)`); a handler that raises Continue is re-queued at once (long work is
+  cut into tasks well under the time limit).
+- on_failure(op) hooks let an area react when an operation fails for good or is
+  cancelled (e.g. a launch sets the campaign to launch_failed).
+
+Life of a row: queued → running → succeeded | retrying (→ running …) | failed; a manager
+may retry a failed one or cancel a failed, queued or retrying one. Every state change is a
+conditional UPDATE, so two workers holding the same message (a redelivery, a sweep) can
+never both run it, and a worker that lost its claim can never overwrite the result.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
+import random
 from collections.abc import Callable
+from datetime import timedelta
 
-from django.db import transaction
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import InterfaceError, OperationalError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
 
-from campaigns.models import Operation
+from campaigns.audit import audit_record
+from campaigns.leadterra import LeadterraError, Transient, get_client
+from campaigns.models import ApiCall, Operation
+from campaigns.permissions import can
 
 logger = logging.getLogger(__name__)
 HANDLERS: dict[str, Callable] = {}
 FAILURE_HOOKS: dict[str, Callable] = {}
+S = Operation.Status
+
+
+class Continue(Exception):  # noqa: N818 (a signal, not an error)
+    """Raised by a handler that saved its checkpoint and wants to go on in a fresh task."""
+
+
+class OperationStateError(Exception):
+    """A manager asked for something the operation's state does not allow."""
 
 
 def handles(kind: str, *, on_failure: Callable | None = None):
@@ -33,6 +60,11 @@ def handles(kind: str, *, on_failure: Callable | None = None):
         return fn
 
     return register
+
+
+def knob(name: str, default: float) -> float:
+    """Engine settings are read at call time so tests and operators can change them."""
+    return float(getattr(settings, name, default))
 
 
 def operation_enqueue(*, kind: str, campaign=None, payload: dict | None = None, actor=None) -> Operation:
@@ -47,11 +79,201 @@ def operation_enqueue(*, kind: str, campaign=None, payload: dict | None = None, 
     return op
 
 
-def _send(operation_id: int) -> None:
+def _send(operation_id: int, countdown: float | None = None) -> None:
     """Hand the operation to the broker; if the broker is down the sweeper sends it later."""
     from campaigns.tasks import run_operation
 
     try:
-        run_operation.delay(operation_id)
+        # retry=False: a web request must not hang on a dead broker; the row is the truth.
+        run_operation.apply_async((operation_id,), countdown=countdown, retry=False)
     except Exception as exc:  # broker down: the row stays queued and the sweeper sends it
         logger.warning("operation %s stays queued: broker unavailable (%s)", operation_id, exc.__class__.__name__)
+
+
+def checkpoint(op: Operation, **progress) -> None:
+    """Save `op.progress` (updated with `progress`) now; also proves the worker is alive."""
+    op.progress.update(progress)
+    Operation.objects.filter(pk=op.pk).update(progress=op.progress, updated_at=timezone.now())
+
+
+# --- running -------------------------------------------------------------------
+
+
+def operation_run(*, operation_id: int) -> str:
+    """Claim the operation and run its handler once; returns what happened, for logs."""
+    import campaigns.services.handlers  # noqa: F401  (registers every handler)
+
+    now = timezone.now()
+    claimable = Operation.objects.filter(pk=operation_id, status__in=[S.QUEUED, S.RETRYING]).filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now + timedelta(seconds=1))
+    )
+    if not claimable.update(status=S.RUNNING, claimed_at=now, attempts=F("attempts") + 1, updated_at=now):
+        return "not claimable"  # done, cancelled, running elsewhere, or an early duplicate
+    op = Operation.objects.select_related("campaign", "created_by").get(pk=operation_id)
+    handler = HANDLERS.get(op.kind)
+    if handler is None:
+        return _fail(op, f"No handler is registered for operations of kind {op.kind!r}.")
+    before = copy.deepcopy(op.progress)
+    try:
+        result = handler(op, get_client())
+    except Continue:
+        if _mine(op).update(status=S.QUEUED, failure_streak=0, updated_at=timezone.now()):
+            return _resend(op)
+        return "claim lost"
+    except LeadterraError as exc:
+        if isinstance(exc, Transient):
+            return _retry(op, exc.message, op.progress != before, getattr(exc, "retry_after", None))
+        return _fail(op, exc.message)
+    except (SoftTimeLimitExceeded, OperationalError, InterfaceError) as exc:
+        # The time limit, or the database was briefly unavailable: nothing is wrong with the request.
+        return _retry(op, f"Interrupted ({exc.__class__.__name__}); it will be retried.", op.progress != before)
+    except Exception as exc:
+        logger.exception("operation %s (%s) crashed", op.pk, op.kind)
+        return _fail(op, f"Unexpected error in the {op.kind} handler: {exc.__class__.__name__}: {exc}")
+    _mine(op).update(
+        status=S.SUCCEEDED,
+        result=result or {},
+        last_error="",
+        failure_streak=0,
+        next_attempt_at=None,
+        finished_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+    return "succeeded"
+
+
+def _mine(op: Operation):
+    """The row, only while this worker's claim on it stands."""
+    return Operation.objects.filter(pk=op.pk, status=S.RUNNING, claimed_at=op.claimed_at)
+
+
+def _resend(op: Operation, countdown: float | None = None) -> str:
+    _send(op.pk, countdown)
+    return "continued" if countdown is None else "retrying"
+
+
+def backoff(streak: int) -> float:
+    """Exponential backoff with jitter: a random wait in [d/2, d], d = base * 2^(streak-1)."""
+    base, cap = knob("OPERATION_RETRY_BASE_SECONDS", 2.0), knob("OPERATION_RETRY_MAX_SECONDS", 300.0)
+    delay = min(cap, base * 2 ** max(0, streak - 1))
+    return random.uniform(delay / 2, delay)
+
+
+def _retry(op: Operation, message: str, progressed: bool, retry_after: float | None = None) -> str:
+    streak = 1 if progressed else op.failure_streak + 1
+    limit = int(knob("OPERATION_MAX_FAILURE_STREAK", 10))
+    if streak > limit:
+        return _fail(op, f"Gave up after {limit} failed attempts in a row. Last error: {message}")
+    if retry_after is not None:  # 429: wait what Leadterra asked (plus a little, so workers spread out)
+        delay = max(0.5, retry_after) * random.uniform(1.0, 1.25)
+    else:
+        delay = backoff(streak)
+    now = timezone.now()
+    changed = _mine(op).update(
+        status=S.RETRYING,
+        last_error=message,
+        retries=F("retries") + 1,
+        failure_streak=streak,
+        next_attempt_at=now + timedelta(seconds=delay),
+        updated_at=now,
+    )
+    return _resend(op, delay) if changed else "claim lost"
+
+
+def _fail(op: Operation, message: str) -> str:
+    now = timezone.now()
+    if not _mine(op).update(status=S.FAILED, last_error=message, next_attempt_at=None, finished_at=now, updated_at=now):
+        return "claim lost"
+    op.status, op.last_error = S.FAILED, message
+    _run_failure_hook(op)
+    return "failed"
+
+
+def _run_failure_hook(op: Operation) -> None:
+    import campaigns.services.handlers  # noqa: F401
+
+    hook = FAILURE_HOOKS.get(op.kind)
+    if hook:
+        try:
+            hook(op)
+        except Exception:
+            logger.exception("failure hook of operation %s (%s) crashed", op.pk, op.kind)
+
+
+# --- sweeping and pruning (beat) -------------------------------------------------
+
+
+def operations_sweep(*, now=None) -> dict:
+    """Re-send operations whose message was lost: never sent (broker down), a retry
+    whose countdown message vanished, or a claim whose worker died (no sign of life
+    for longer than any task may run)."""
+    now = now or timezone.now()
+    grace = now - timedelta(seconds=knob("OPERATIONS_SWEEP_GRACE_SECONDS", 30))
+    stale = now - timedelta(seconds=knob("OPERATION_STALE_SECONDS", 330))
+    counts = {"queued": 0, "retrying": 0, "stale": 0}
+    waiting = Operation.objects.filter(updated_at__lt=grace).filter(
+        Q(status=S.QUEUED) | Q(status=S.RETRYING, next_attempt_at__lt=grace)
+    )
+    for pk, status in waiting.values_list("pk", "status")[:500]:
+        if Operation.objects.filter(pk=pk, status=status, updated_at__lt=grace).update(updated_at=now):
+            counts[status] += 1
+            _send(pk)
+    for pk, seen in Operation.objects.filter(status=S.RUNNING, updated_at__lt=stale).values_list("pk", "updated_at"):
+        if Operation.objects.filter(pk=pk, status=S.RUNNING, updated_at=seen).update(
+            status=S.QUEUED, last_error="The worker running it stopped; it was queued again.", updated_at=now
+        ):
+            counts["stale"] += 1
+            _send(pk)
+    if any(counts.values()):
+        logger.info("operations sweep re-sent %s", counts)
+    return counts
+
+
+def call_log_prune(*, now=None) -> int:
+    cutoff = (now or timezone.now()) - timedelta(hours=settings.CALL_LOG_RETENTION_HOURS)
+    deleted, _ = ApiCall.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
+
+
+# --- manager actions ----------------------------------------------------------------
+
+
+def _check_manager(actor) -> None:
+    if not can(actor, "manage_operations"):
+        raise PermissionDenied("Only managers can retry or cancel operations.")
+
+
+@transaction.atomic
+def operation_retry(*, operation: Operation, actor) -> Operation:
+    """Queue a failed operation again; its checkpoints are kept, so done work is skipped."""
+    _check_manager(actor)
+    op = Operation.objects.select_for_update().get(pk=operation.pk)
+    if op.status != S.FAILED:
+        raise OperationStateError("Only a failed operation can be retried.")
+    op.status, op.failure_streak, op.next_attempt_at, op.finished_at = S.QUEUED, 0, None, None
+    op.save(update_fields=["status", "failure_streak", "next_attempt_at", "finished_at", "updated_at"])
+    if op.kind == Operation.Kind.LAUNCH and op.campaign_id:
+        from campaigns.models import Campaign
+
+        Campaign.objects.filter(pk=op.campaign_id, status=Campaign.Status.LAUNCH_FAILED).update(
+            status=Campaign.Status.LAUNCHING, status_reason="", updated_at=timezone.now()
+        )
+    audit_record(actor=actor, action="operation.retried", campaign=op.campaign, operation=op.pk, kind=op.kind)
+    transaction.on_commit(lambda: _send(op.pk))
+    return op
+
+
+@transaction.atomic
+def operation_cancel(*, operation: Operation, actor) -> Operation:
+    """Close an operation that no worker holds; it will not be sent again."""
+    _check_manager(actor)
+    op = Operation.objects.select_for_update().get(pk=operation.pk)
+    if op.status not in (S.FAILED, S.QUEUED, S.RETRYING):
+        raise OperationStateError("Only a failed, queued or retrying operation can be cancelled.")
+    note = f"Cancelled by {actor.get_username()}."
+    op.last_error = f"{note} {op.last_error}".strip()
+    op.status, op.next_attempt_at, op.finished_at = S.CANCELLED, None, timezone.now()
+    op.save(update_fields=["status", "last_error", "next_attempt_at", "finished_at", "updated_at"])
+    _run_failure_hook(op)
+    audit_record(actor=actor, action="operation.cancelled", campaign=op.campaign, operation=op.pk, kind=op.kind)
+    return op

@@ -1,9 +1,7 @@
-"""The Leadterra client: the only module that speaks HTTP to Leadterra.
+"""The client's vocabulary: typed errors and the small dataclasses every method returns.
 
-CONTRACT (other areas code against these names; the client/outbox work implements them):
-every method returns the dataclasses below, parsed from every documented response
-variant, and raises a LeadterraError subclass on failure. No other module knows a URL
-or a JSON key of Leadterra.
+Errors carry Leadterra's `code` string and a `message` a person can act on; neither ever
+contains the API key.
 """
 
 from __future__ import annotations
@@ -147,43 +145,3 @@ class WebhookData:
     events: tuple[str, ...]
     status: str
     created_at: datetime | None = None
-
-
-class LeadterraClient:
-    """One per process (or thread). Base URL and key come from settings."""
-
-    def list_sender_pools(self) -> list[SenderPoolData]:
-        raise NotImplementedError
-
-    def list_sender_accounts(self) -> list[SenderAccountData]:
-        raise NotImplementedError
-
-    def create_campaign(self, *, name: str, steps: list[StepData], idempotency_key: str) -> CampaignData:
-        raise NotImplementedError
-
-    def enroll_leads(self, campaign_id: str, leads: list[dict], *, idempotency_key: str | None = None) -> EnrollResult:
-        """`leads` are Leadterra lead dicts, built by merge_tags.lead_payload()."""
-        raise NotImplementedError
-
-    def start_campaign(self, campaign_id: str) -> CampaignStateData:
-        raise NotImplementedError
-
-    def pause_campaign(self, campaign_id: str) -> CampaignStateData:
-        raise NotImplementedError
-
-    def get_stats(self, campaign_id: str) -> StatsData:
-        raise NotImplementedError
-
-    def list_replies(self, *, campaign_id: str | None = None, page: int = 1, per_page: int = 50) -> RepliesPage:
-        raise NotImplementedError
-
-    def suppress(self, emails: list[str]) -> SuppressResult:
-        raise NotImplementedError
-
-    def register_webhook(self, *, url: str, events: list[str]) -> WebhookData:
-        raise NotImplementedError
-
-
-def get_client() -> LeadterraClient:
-    """The process's (or thread's) client."""
-    return LeadterraClient()

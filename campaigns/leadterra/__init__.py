@@ -1,0 +1,240 @@
+"""The Leadterra client: the only module that speaks HTTP to Leadterra.
+
+CONTRACT (other areas code against these names): every method returns the dataclasses
+in `campaigns.leadterra.types` (re-exported here), parsed from every documented response
+variant, and raises a LeadterraError subclass on failure. No other module knows a URL
+or a JSON key of Leadterra.
+
+How a call goes: take a token from the shared rate budget (campaigns.ratelimit), send with
+connect+read timeouts through this thread's Session, record one ApiCall row, then either
+parse the body or turn the answer into a typed error. GETs are retried by urllib3
+(bounded backoff with jitter, Retry-After honoured but capped); POSTs never are: a write
+is retried only by the outbox, which knows how to make the retry safe.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from urllib.parse import quote
+
+import requests
+from django.conf import settings
+from requests.adapters import HTTPAdapter
+from urllib3.util import Retry
+
+from campaigns import ratelimit
+from campaigns.leadterra import parse as p
+from campaigns.leadterra.types import (
+    AuthFailed,
+    CampaignData,
+    CampaignStateData,
+    EnrollResult,
+    Invalid,
+    LeadterraError,
+    NotFound,
+    RateLimited,
+    RepliesPage,
+    ReplyData,
+    SenderAccountData,
+    SenderPoolData,
+    StatsData,
+    StepData,
+    SuppressResult,
+    Transient,
+    WebhookData,
+)
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "AuthFailed",
+    "CampaignData",
+    "CampaignStateData",
+    "EnrollResult",
+    "Invalid",
+    "LeadterraClient",
+    "LeadterraError",
+    "NotFound",
+    "RateLimited",
+    "RepliesPage",
+    "ReplyData",
+    "SenderAccountData",
+    "SenderPoolData",
+    "StatsData",
+    "StepData",
+    "SuppressResult",
+    "Transient",
+    "WebhookData",
+    "get_client",
+]
+
+USER_AGENT = f"leadterra-ops/{getattr(settings, 'APP_VERSION', '0')} (+internal dashboard)"
+RETRY_AFTER_CAP = 5.0  # a GET waits at most this long in-line; longer waits go back to the outbox
+
+
+class GetOnlyRetry(Retry):
+    """urllib3 Retry that never replays a write, not even after a connect error
+    (urllib3 would: it assumes a refused connection never reached the server)."""
+
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
+        if error is not None and method and not self._is_method_retryable(method) and self._is_connection_error(error):
+            spent = self.new(total=0)  # exhausted: urllib3 raises MaxRetryError, requests a ConnectionError
+            return Retry.increment(spent, method, url, response, error, _pool, _stacktrace)
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
+def build_retry() -> Retry:
+    return GetOnlyRetry(
+        total=3,
+        connect=2,
+        read=2,
+        status=3,
+        other=0,
+        allowed_methods=frozenset({"GET"}),
+        status_forcelist=(429, 500, 502, 503, 504),
+        backoff_factor=0.3,
+        backoff_jitter=0.3,
+        backoff_max=4.0,
+        respect_retry_after_header=True,
+        retry_after_max=RETRY_AFTER_CAP,
+        raise_on_status=False,  # the last answer is returned and turned into a typed error
+    )
+
+
+_local = threading.local()
+
+
+def _session() -> requests.Session:
+    """One Session per thread: Sessions are not documented as thread-safe."""
+    session = getattr(_local, "session", None)
+    if session is None:
+        session = requests.Session()
+        adapter = HTTPAdapter(max_retries=build_retry(), pool_connections=4, pool_maxsize=4)
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
+        _local.session = session
+    return session
+
+
+def redact(text: str) -> str:
+    key = settings.LEADTERRA_API_KEY
+    return text.replace(key, "[redacted]") if key and text else text
+
+
+def _record(endpoint: str, status: int | None, started: float, error_code: str = "") -> None:
+    """One cheap INSERT per call; the call log must never break the call itself."""
+    from campaigns.models import ApiCall
+
+    try:
+        ApiCall.objects.create(
+            endpoint=endpoint[:80],
+            status_code=status,
+            latency_ms=int((time.monotonic() - started) * 1000),
+            error_code=error_code[:60],
+        )
+    except Exception as exc:  # e.g. the database is busy: lose one log row, not the call
+        logger.warning("call log not written for %s: %s", endpoint, exc.__class__.__name__)
+
+
+class LeadterraClient:
+    """One per thread. Base URL, key and timeouts come from settings at call time."""
+
+    def _call(self, method: str, template: str, path: str, *, json=None, params=None, headers=None):
+        ratelimit.acquire()
+        url = settings.LEADTERRA_API_BASE.rstrip("/") + path
+        all_headers = {"Authorization": f"Bearer {settings.LEADTERRA_API_KEY}", **(headers or {})}
+        timeout = (settings.LEADTERRA_CONNECT_TIMEOUT, settings.LEADTERRA_READ_TIMEOUT)
+        endpoint = f"{method} {template}"
+        started = time.monotonic()
+        try:
+            response = _session().request(method, url, json=json, params=params, headers=all_headers, timeout=timeout)
+        except requests.Timeout as exc:
+            _record(endpoint, None, started, "timeout")
+            raise Transient(
+                f"Leadterra did not answer {endpoint} in time ({exc.__class__.__name__}); it will be retried.",
+                code="timeout",
+            ) from None
+        except requests.RequestException as exc:
+            _record(endpoint, None, started, "connection_error")
+            raise Transient(
+                f"Could not reach Leadterra for {endpoint} ({exc.__class__.__name__}); it will be retried.",
+                code="connection_error",
+            ) from None
+        if response.status_code >= 400:
+            error = p.error_for(response, endpoint)
+            _record(endpoint, response.status_code, started, error.code)
+            if isinstance(error, RateLimited):
+                ratelimit.penalize(error.retry_after)
+            raise error
+        _record(endpoint, response.status_code, started)
+        return p.body(response, endpoint)
+
+    def list_sender_pools(self) -> list[SenderPoolData]:
+        body = self._call("GET", "/v1/sender-pools", "/v1/sender-pools")
+        return [p.pool(item) for item in p.items(body, ("pools", "senderPools", "data"), "sender pools")]
+
+    def list_sender_accounts(self) -> list[SenderAccountData]:
+        body = self._call("GET", "/v1/sender-accounts", "/v1/sender-accounts")
+        return [p.account(item) for item in p.items(body, ("data", "senderAccounts", "accounts"), "sender accounts")]
+
+    def create_campaign(self, *, name: str, steps: list[StepData], idempotency_key: str) -> CampaignData:
+        payload = {
+            "name": name,
+            "sequenceSteps": [
+                {"subject": s.subject, "bodyHtml": s.body_html, "delayDays": s.delay_days} for s in steps
+            ],
+        }
+        body = self._call(
+            "POST", "/v1/campaigns", "/v1/campaigns", json=payload, headers={"Idempotency-Key": idempotency_key}
+        )
+        return p.campaign(p.unwrap(body, "campaign"))
+
+    def enroll_leads(self, campaign_id: str, leads: list[dict], *, idempotency_key: str | None = None) -> EnrollResult:
+        """`leads` are Leadterra lead dicts, built by merge_tags.lead_payload()."""
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        path = f"/v1/campaigns/{quote(campaign_id, safe='')}/leads/bulk"
+        body = self._call("POST", "/v1/campaigns/:id/leads/bulk", path, json={"leads": leads}, headers=headers)
+        return p.enroll(body)
+
+    def start_campaign(self, campaign_id: str) -> CampaignStateData:
+        path = f"/v1/campaigns/{quote(campaign_id, safe='')}/start"
+        body = self._call("POST", "/v1/campaigns/:id/start", path, json={})
+        return p.state(p.unwrap(body, "campaign"), campaign_id, "running", "startedAt")
+
+    def pause_campaign(self, campaign_id: str) -> CampaignStateData:
+        path = f"/v1/campaigns/{quote(campaign_id, safe='')}/pause"
+        body = self._call("POST", "/v1/campaigns/:id/pause", path, json={})
+        return p.state(p.unwrap(body, "campaign"), campaign_id, "paused", "pausedAt")
+
+    def get_stats(self, campaign_id: str) -> StatsData:
+        path = f"/v1/campaigns/{quote(campaign_id, safe='')}/stats"
+        body = self._call("GET", "/v1/campaigns/:id/stats", path)
+        return p.stats(p.unwrap(body, "stats"), campaign_id)
+
+    def list_replies(self, *, campaign_id: str | None = None, page: int = 1, per_page: int = 50) -> RepliesPage:
+        params = {"page": page, "perPage": per_page}
+        if campaign_id:
+            params["campaignId"] = campaign_id
+        body = self._call("GET", "/v1/replies", "/v1/replies", params=params)
+        return p.replies(body, page, per_page)
+
+    def suppress(self, emails: list[str]) -> SuppressResult:
+        if len(emails) > 1000:
+            raise ValueError("Leadterra takes at most 1,000 emails a request; send chunks.")
+        body = self._call("POST", "/v1/suppression-list", "/v1/suppression-list", json={"emails": emails})
+        return p.suppression(body)
+
+    def register_webhook(self, *, url: str, events: list[str]) -> WebhookData:
+        body = self._call("POST", "/v1/webhooks", "/v1/webhooks", json={"url": url, "events": list(events)})
+        return p.webhook(p.unwrap(body, "webhook"))
+
+
+def get_client() -> LeadterraClient:
+    """The thread's client (it holds no state of its own; the Session is per thread)."""
+    client = getattr(_local, "client", None)
+    if client is None:
+        client = _local.client = LeadterraClient()
+    return client

@@ -1,0 +1,7 @@
+"""Outbox handlers, one per Operation kind (see docs/contracts.md "Outbox").
+
+Each is `fn(op, client) -> dict | None`, registered with @handles, and safe to run again:
+it skips what its checkpoints (or the campaign's stored remote id) say is done.
+"""
+
+from . import campaign, integration, leads  # noqa: F401  (importing registers them)
