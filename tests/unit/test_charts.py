@@ -1,0 +1,47 @@
+"""The SVG chart helpers: valid, labelled, escaped, scaled."""
+
+import xml.etree.ElementTree as ET
+
+from campaigns.charts import bar_chart, downsample, line_chart, sparkline
+
+NS = "{http://www.w3.org/2000/svg}"
+
+
+def parse(svg):
+    return ET.fromstring(str(svg))
+
+
+def test_a_sparkline_is_a_labelled_svg_polyline():
+    root = parse(sparkline([1, 5, 3], label="Remaining <today>"))
+    assert root.get("role") == "img" and root.get("aria-label") == "Remaining <today>"
+    assert root.find(f"{NS}polyline") is not None
+
+
+def test_a_sparkline_with_one_or_no_values_still_renders():
+    assert parse(sparkline([4])).find(f"{NS}polyline") is not None
+    assert "chart--empty" in parse(sparkline([])).get("class")
+
+
+def test_a_sparkline_with_a_fixed_top_puts_the_top_value_at_the_top():
+    root = parse(sparkline([0, 100], top=100, height=28, area=False))
+    points = root.find(f"{NS}polyline").get("points").split()
+    assert points[0].endswith(",26") and points[1].endswith(",2")
+
+
+def test_bars_stack_and_draw_limits_with_tooltips():
+    root = parse(bar_chart([[3, 2], [0, 0], [5, 1]], limits=[6, 6, None], titles=["a", "b", "c & d"]))
+    rects = root.findall(f".//{NS}rect")
+    assert len(rects) == 4  # zero values draw nothing
+    assert len(root.findall(f"{NS}line")) == 2
+    assert [t.text for t in root.iter(f"{NS}title")][-1] == "c & d"
+
+
+def test_lines_share_one_scale():
+    root = parse(line_chart([[0, 10], [0, 5]], height=100))
+    ys = [float(p.get("points").split()[1].split(",")[1]) for p in root.findall(f"{NS}polyline")]
+    assert ys[0] < ys[1]
+
+
+def test_downsampling_keeps_the_peaks():
+    assert downsample([1, 9, 1, 1, 1, 7], 3) == [9, 1, 7]
+    assert downsample([1, 2], 10) == [1, 2]

@@ -1,0 +1,161 @@
+"""The capacity planner: worked examples, then properties checked by hypothesis."""
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from campaigns.planner import (
+    CANNOT_START,
+    DAILY_RESET,
+    FITS,
+    MODELS,
+    ROLLING_24H,
+    SPILLS,
+    Capacity,
+    new_campaign_work,
+    plan_campaign,
+    plan_workspace,
+    project,
+    running_campaign_work,
+)
+
+
+def test_a_campaign_that_fits_goes_out_on_its_schedule():
+    plan = plan_campaign(leads=100, delays=[0, 3, 4], capacity=Capacity(500, 500), model=DAILY_RESET)
+    assert plan.verdict == FITS
+    assert [d.needed for d in plan.days] == [100, 0, 0, 100, 0, 0, 0, 100]
+    assert [d.planned for d in plan.days] == [100, 0, 0, 100, 0, 0, 0, 100]
+    assert plan.total_sends == 300
+    assert plan.last_day_scheduled == plan.last_day_projected == 7
+    assert "Fits" in plan.message
+
+
+def test_a_spill_pushes_every_later_step_back():
+    # 250 leads at 100 a day: step 1 takes days 0-2, so the last step 2 goes out on day 2 + 3.
+    plan = plan_campaign(leads=250, delays=[0, 3], capacity=Capacity(100, 100), model=DAILY_RESET)
+    assert plan.verdict == SPILLS
+    assert [d.planned for d in plan.days] == [100, 100, 50, 100, 100, 50]
+    assert [d.backlog for d in plan.days] == [150, 50, 0, 0, 0, 0]
+    assert plan.last_day_scheduled == 3
+    assert plan.last_day_projected == 5
+    assert plan.spill_days == 2
+    assert "2 days late" in plan.message
+
+
+def test_daily_reset_only_counts_what_is_left_today_but_rolling_counts_a_whole_window():
+    cap = Capacity(daily=100, remaining=20)
+    reset = plan_campaign(leads=100, delays=[0], capacity=cap, model=DAILY_RESET)
+    rolling = plan_campaign(leads=100, delays=[0], capacity=cap, model=ROLLING_24H)
+    assert (reset.verdict, reset.days[0].planned, reset.spill_days) == (SPILLS, 20, 1)
+    assert (rolling.verdict, rolling.days[0].planned) == (FITS, 100)
+    assert reset.model == "daily_reset" and rolling.model == "rolling_24h"
+
+
+def test_running_campaigns_are_served_first():
+    running = running_campaign_work("old", delays=[0, 2], elapsed_days=0, active_leads=80, queued=80)
+    # The running one queues 80 today and 80 follow-ups on day 2 (its future step).
+    plan = plan_campaign(leads=50, delays=[0], capacity=Capacity(100, 100), model=DAILY_RESET, running=[running])
+    assert plan.days[0].available == 20
+    assert plan.days[0].planned == 20
+    assert plan.days[1].planned == 30
+    assert plan.verdict == SPILLS
+
+
+def test_it_cannot_start_without_capacity_leads_or_steps():
+    no_pool = plan_campaign(leads=10, delays=[0], capacity=Capacity(0, 0), model=DAILY_RESET)
+    assert no_pool.verdict == CANNOT_START and "active sender" in no_pool.message
+    assert plan_campaign(leads=0, delays=[0], capacity=Capacity(9, 9), model=DAILY_RESET).verdict == CANNOT_START
+    assert plan_campaign(leads=5, delays=[], capacity=Capacity(9, 9), model=DAILY_RESET).verdict == CANNOT_START
+
+
+def test_a_running_campaign_counts_only_the_steps_not_yet_due():
+    work = running_campaign_work("r", delays=[0, 3, 4], elapsed_days=4, active_leads=40, queued=5)
+    # Step 2 (day 3) is past; step 3 is due on day 7 = 3 days from now.
+    assert [(c.ready, c.count, c.delays) for c in work.cohorts] == [(0, 5, ()), (3, 40, ())]
+
+
+def test_the_workspace_plan_covers_fourteen_days_even_when_idle():
+    ws = plan_workspace([], Capacity(100, 40), DAILY_RESET)
+    assert ws.days == list(range(14)) and ws.capacity[:2] == [40, 100] and ws.totals == [0] * 14
+
+
+# --- properties ----------------------------------------------------------
+
+delays_st = st.lists(st.integers(0, 5), min_size=1, max_size=4)
+# At least 20 a day keeps every plan far inside the ten-year horizon (see HORIZON_DAYS).
+capacity_st = st.builds(lambda daily, share: Capacity(daily, int(daily * share)), st.integers(20, 300), st.floats(0, 1))
+running_st = st.lists(
+    st.builds(
+        lambda d, e, a, q: running_campaign_work("r", delays=d, elapsed_days=e, active_leads=a, queued=q),
+        delays_st,
+        st.integers(0, 8),
+        st.integers(0, 300),
+        st.integers(0, 300),
+    ),
+    max_size=3,
+)
+FAST = settings(max_examples=150, deadline=None)
+
+
+@FAST
+@given(
+    leads=st.integers(1, 2000),
+    delays=delays_st,
+    capacity=capacity_st,
+    running=running_st,
+    model=st.sampled_from(MODELS),
+)
+def test_every_lead_gets_every_step(leads, delays, capacity, running, model):
+    plan = plan_campaign(leads=leads, delays=delays, capacity=capacity, model=model, running=running)
+    assert plan.total_sends == leads * len(delays)
+    assert plan.unfinished == 0  # the inputs are bounded well inside the planner's horizon
+    assert sum(d.planned for d in plan.days) == leads * len(delays)
+    assert sum(d.needed for d in plan.days) == leads * len(delays)
+
+
+@FAST
+@given(
+    leads=st.integers(1, 2000),
+    delays=delays_st,
+    capacity=capacity_st,
+    running=running_st,
+    model=st.sampled_from(MODELS),
+)
+def test_no_day_exceeds_capacity(leads, delays, capacity, running, model):
+    work = new_campaign_work("new", leads=leads, delays=delays)
+    proj = project([*running, work], capacity, model)
+    for day, cap in enumerate(proj.capacity):
+        assert sum(row[day] for row in proj.planned) <= cap
+    plan = plan_campaign(leads=leads, delays=delays, capacity=capacity, model=model, running=running)
+    assert all(d.planned <= d.available for d in plan.days)
+
+
+@FAST
+@given(
+    works=st.lists(st.tuples(st.integers(1, 500), delays_st), min_size=1, max_size=4),
+    extra=st.tuples(st.integers(1, 500), delays_st),
+    position=st.integers(0, 4),
+    capacity=capacity_st,
+    model=st.sampled_from(MODELS),
+)
+def test_adding_a_campaign_never_makes_another_finish_earlier(works, extra, position, capacity, model):
+    base = [new_campaign_work(f"c{i}", leads=n, delays=d) for i, (n, d) in enumerate(works)]
+    added = new_campaign_work("extra", leads=extra[0], delays=extra[1])
+    position = min(position, len(base))
+    before = project(base, capacity, model).finish
+    after = project(base[:position] + [added] + base[position:], capacity, model).finish
+    after = after[:position] + after[position + 1 :]
+    assert all(a >= b for a, b in zip(after, before, strict=True))
+
+
+@FAST
+@given(leads=st.integers(1, 2000), delays=delays_st, daily=st.integers(20, 300))
+def test_both_models_agree_when_nothing_is_running(leads, delays, daily):
+    # Nothing running and nothing sent in the current window: the whole window is left.
+    cap = Capacity(daily, daily)
+    reset = plan_campaign(leads=leads, delays=delays, capacity=cap, model=DAILY_RESET)
+    rolling = plan_campaign(leads=leads, delays=delays, capacity=cap, model=ROLLING_24H)
+    assert (reset.verdict, reset.days, reset.last_day_projected) == (
+        rolling.verdict,
+        rolling.days,
+        rolling.last_day_projected,
+    )
