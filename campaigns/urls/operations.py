@@ -1,7 +1,10 @@
 from django.urls import path
 
-from campaigns.views.placeholder import placeholder
+from campaigns.views import operations as views
 
 urlpatterns = [
-    path("operations/", placeholder("Operations"), name="operations"),
+    path("operations/", views.operations, name="operations"),
+    path("operations/<int:pk>/status/", views.operation_status, name="operation_status"),
+    path("operations/<int:pk>/retry/", views.operation_retry_view, name="operation_retry"),
+    path("operations/<int:pk>/cancel/", views.operation_cancel_view, name="operation_cancel"),
 ]

@@ -1,0 +1,80 @@
+"""Operations: the status fragment (polls while active), the Operations page, retry and cancel."""
+
+import json
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseStopPolling
+
+from campaigns.models import Campaign, Operation
+from campaigns.permissions import can
+from campaigns.services.operations import OperationStateError, operation_cancel, operation_retry
+
+PAGE_SIZE = 50
+
+
+def operation_status(request, pk):
+    """The fragment re-renders itself every second; 286 tells htmx to stop once the op ended."""
+    op = get_object_or_404(Operation.objects.select_related("campaign"), pk=pk)
+    response = render(request, "operations/_status.html", {"op": op})
+    if op.is_active:
+        return response
+    return HttpResponseStopPolling(response.content)
+
+
+def operations(request):
+    ops = Operation.objects.select_related("campaign", "created_by").order_by("-created_at", "-id")
+    filters = {key: request.GET.get(key, "") for key in ("kind", "status", "campaign")}
+    if filters["kind"] in Operation.Kind.values:
+        ops = ops.filter(kind=filters["kind"])
+    if filters["status"] in Operation.Status.values:
+        ops = ops.filter(status=filters["status"])
+    if filters["campaign"].isdigit():
+        ops = ops.filter(campaign_id=int(filters["campaign"]))
+    page = Paginator(ops, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "filters": filters,
+        "kinds": Operation.Kind.choices,
+        "statuses": Operation.Status.choices,
+        "campaigns": Campaign.objects.filter(operations__isnull=False).distinct().order_by("name")[:300],
+        "can_manage": can(request.user, "manage_operations"),
+        "any_active": any(op.is_active for op in page.object_list),
+    }
+    template = "operations/list.html#table" if request.htmx else "operations/list.html"
+    return render(request, template, context)
+
+
+@require_POST
+def operation_retry_view(request, pk):
+    return _act(request, pk, operation_retry, "Queued again: it resumes from its last checkpoint.")
+
+
+@require_POST
+def operation_cancel_view(request, pk):
+    return _act(request, pk, operation_cancel, "Cancelled: it will not be sent again.")
+
+
+def _act(request, pk, action, done: str):
+    op = get_object_or_404(Operation, pk=pk)
+    if not can(request.user, "manage_operations"):
+        raise PermissionDenied("Only managers can retry or cancel operations.")
+    try:
+        op = action(operation=op, actor=request.user)
+        level, message = "success", f"{op.get_kind_display()} #{op.pk}: {done}"
+    except OperationStateError as exc:
+        op.refresh_from_db()
+        level, message = "error", str(exc)
+    if request.htmx:
+        response = render(request, "operations/_status.html", {"op": op})
+        response["HX-Trigger"] = json.dumps({"toast": {"level": level, "message": message}})
+        return response
+    getattr(messages, level)(request, message)
+    back = request.POST.get("next", "")
+    if back and url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+        return redirect(back)
+    return redirect("operations")
