@@ -1,8 +1,18 @@
-from django import forms
-from django.shortcuts import get_object_or_404, redirect, render
+"""Campaign pages: list, create, detail, duplicate, archive. The sequence editor is in editor.py."""
 
-from campaigns.models import Campaign
-from campaigns.services.campaigns import campaign_create as create_campaign
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from campaigns.models import Campaign, Lead
+from campaigns.permissions import can_edit_draft
+from campaigns.services import campaigns as service
+from campaigns.services.preview import preview_choice, token_coverage
+
+PER_PAGE = 50
 
 
 class CampaignCreateForm(forms.Form):
@@ -10,18 +20,60 @@ class CampaignCreateForm(forms.Form):
 
 
 def campaign_list(request):
-    campaigns = Campaign.objects.exclude(status=Campaign.Status.ARCHIVED).select_related("owner")
-    return render(request, "campaigns/list.html", {"campaigns": campaigns})
+    filters = {key: request.GET.get(key, "").strip() for key in ("status", "owner", "q", "sort")}
+    filters["sort"] = filters["sort"] if filters["sort"] in service.SORTS else "-updated"
+    page = Paginator(service.campaign_list_query(**filters), PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "page_obj": page,
+        "campaigns": page.object_list,
+        "filters": filters,
+        "statuses": Campaign.Status.choices,
+        "owners": service.owners_with_campaigns(),
+        "filtered": any(filters[k] for k in ("status", "owner", "q")),
+    }
+    template = "campaigns/list.html#results" if request.htmx and not request.htmx.boosted else "campaigns/list.html"
+    return render(request, template, context)
 
 
 def campaign_create(request):
     form = CampaignCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        campaign = create_campaign(owner=request.user, name=form.cleaned_data["name"])
-        return redirect("campaign_detail", pk=campaign.pk)
-    return render(request, "campaigns/create.html", {"form": form})
+        campaign = service.campaign_create(owner=request.user, name=form.cleaned_data["name"])
+        messages.success(request, "Draft created. Add the first step of your sequence.")
+        return redirect("campaign_edit", pk=campaign.pk)
+    return render(request, "campaigns/create.html", {"form": form}, status=400 if form.errors else 200)
 
 
 def campaign_detail(request, pk):
     campaign = get_object_or_404(Campaign.objects.select_related("owner"), pk=pk)
-    return render(request, "campaigns/detail.html", {"campaign": campaign})
+    preview = preview_choice(campaign, "worst")
+    context = {
+        "campaign": campaign,
+        "steps": list(campaign.steps.order_by("position")),
+        "total_days": preview.steps[-1].day if preview.steps else 0,
+        "lead_count": Lead.objects.filter(campaign=campaign).count(),
+        "can_edit": can_edit_draft(request.user, campaign),
+        "can_archive": service.can_archive(request.user, campaign),
+        "preview": preview,
+        "coverage": token_coverage(campaign),
+    }
+    return render(request, "campaigns/detail.html", context)
+
+
+@require_POST
+def campaign_duplicate(request, pk):
+    campaign = get_object_or_404(Campaign, pk=pk)
+    copy = service.campaign_duplicate(campaign=campaign, actor=request.user)
+    message = f"Duplicated as a new draft, “{copy.name}”. Leads stay with the original; load them again if needed."
+    messages.success(request, message)
+    return redirect("campaign_edit", pk=copy.pk)
+
+
+@require_POST
+def campaign_archive(request, pk):
+    campaign = get_object_or_404(Campaign, pk=pk)
+    if not service.can_archive(request.user, campaign):
+        raise PermissionDenied("Only the owner or a manager can archive, and never while it is sending.")
+    service.campaign_archive(campaign=campaign, actor=request.user)
+    messages.success(request, f"“{campaign.name}” archived. Find it with the “Archived” status filter.")
+    return redirect("campaign_list")

@@ -1,0 +1,216 @@
+"""What a campaign's emails will look like, and which leads would get a hole in them.
+
+Reusable by any page (the editor, the review page): preview_steps() renders every step
+as a lead, token_coverage() counts the leads missing each referenced token. Both take the
+campaign's saved steps by default, or `steps` (dicts as in campaign_snapshot) for content
+that is still being edited. Every count runs in the database: a campaign may have 100k
+leads and none of them is loaded into memory except the one being previewed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+from django.db import connection
+from django.db.models import Case, Count, IntegerField, Q, Value, When
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.lookups import Exact, IsNull
+from django.urls import NoReverseMatch, reverse
+
+from campaigns import merge_tags
+from campaigns.content_checks import html_to_text, sanitize
+from campaigns.models import Lead
+
+SAMPLE_LEAD = SimpleNamespace(
+    pk=None,
+    email="ada@example.com",
+    first_name="Ada",
+    last_name="Lovelace",
+    company="Analytical Engines",
+    job_title="Head of Research",
+    custom_fields={},
+)
+MAX_CUSTOM_FIELDS = 200
+
+
+@dataclass
+class StepPreview:
+    position: int
+    day: int
+    subject: str
+    html: str  # sanitised: safe for an iframe's srcdoc (which is sandboxed anyway)
+    text: str
+
+
+@dataclass
+class Preview:
+    label: str
+    lead: object
+    steps: list[StepPreview]
+    missing: list[str] = field(default_factory=list)  # referenced tokens this lead has no value for
+
+
+@dataclass
+class TokenCoverage:
+    token: str
+    known: bool
+    missing: int
+    fallback: str | None  # set when every use of the token has a fallback
+    example: str  # the sentence around the first use, as a lead without the field reads it
+    leads_url: str | None
+
+
+@dataclass
+class Coverage:
+    total: int
+    rows: list[TokenCoverage]
+
+    @property
+    def problems(self) -> list[TokenCoverage]:
+        return [r for r in self.rows if r.missing and not r.fallback]
+
+
+def saved_steps(campaign) -> list[dict]:
+    return [
+        {"subject": s.subject, "body_html": s.body_html, "delay_days": s.delay_days}
+        for s in campaign.steps.order_by("position")
+    ]
+
+
+def custom_field_names(campaign) -> list[str]:
+    """Distinct custom-field keys across the campaign's leads, usable as tokens.
+
+    The keys are collected by the database (json_each / jsonb_object_keys), never by
+    loading leads.
+    """
+    table = Lead._meta.db_table
+    if connection.vendor == "postgresql":
+        sql = (
+            f"SELECT DISTINCT k FROM {table}, jsonb_object_keys(CASE WHEN jsonb_typeof(custom_fields) = 'object' "  # noqa: S608
+            f"THEN custom_fields ELSE '{{}}'::jsonb END) AS k WHERE campaign_id = %s ORDER BY 1 LIMIT %s"
+        )
+    else:
+        sql = (
+            f"SELECT DISTINCT je.key FROM {table}, json_each({table}.custom_fields) AS je "  # noqa: S608
+            f"WHERE {table}.campaign_id = %s AND json_type({table}.custom_fields) = 'object' ORDER BY 1 LIMIT %s"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [campaign.pk, MAX_CUSTOM_FIELDS])
+        keys = [row[0] for row in cursor.fetchall()]
+    return [k for k in keys if merge_tags.IDENTIFIER_RE.match(k) and k not in merge_tags.STANDARD_FIELDS]
+
+
+def known_tokens(campaign) -> set[str]:
+    return set(merge_tags.STANDARD_FIELDS) | set(custom_field_names(campaign))
+
+
+def referenced_tokens(steps: list[dict]) -> dict[str, list[merge_tags.Token]]:
+    """Token name -> its uses across subjects and bodies, in order of first appearance."""
+    uses: dict[str, list[merge_tags.Token]] = {}
+    for step in steps:
+        for text in (step["subject"], step["body_html"]):
+            for token in merge_tags.tokens(text):
+                uses.setdefault(token.name, []).append(token)
+    return uses
+
+
+def _missing(token: str):
+    """A condition true for leads that would render `token` as an empty string."""
+    if token in merge_tags.STANDARD_FIELDS:
+        return Q(**{merge_tags.STANDARD_FIELDS[token]: ""})
+    # Not a `custom_fields__<token>` lookup: a key named like a lookup ("contains") would misparse.
+    value = KeyTextTransform(token, "custom_fields")
+    return Q(IsNull(value, True)) | Q(Exact(value, ""))
+
+
+def worst_case_lead(campaign, steps: list[dict] | None = None):
+    """The lead missing the most referenced fields (ties: the earliest), or None without leads."""
+    names = list(referenced_tokens(saved_steps(campaign) if steps is None else steps))
+    leads = Lead.objects.filter(campaign=campaign)
+    if not names:
+        return leads.order_by("pk").first()
+    score = sum(
+        (Case(When(_missing(n), then=Value(1)), default=Value(0), output_field=IntegerField()) for n in names),
+        Value(0),
+    )
+    return leads.alias(score=score).order_by("-score", "pk").first()
+
+
+def _render_lead(lead, steps: list[dict]) -> list[StepPreview]:
+    values = merge_tags.lead_values(lead)
+    rendered, day = [], 0
+    for i, step in enumerate(steps):
+        day += step["delay_days"] if i else 0
+        html = sanitize(merge_tags.render(step["body_html"], values))
+        subject = merge_tags.render(step["subject"], values)
+        rendered.append(StepPreview(i + 1, day, subject, html, html_to_text(html)))
+    return rendered
+
+
+def preview_steps(campaign, lead=None, steps: list[dict] | None = None, label: str = "") -> Preview:
+    """Every step rendered as `lead` (a Lead, or None for the sample lead) would receive it."""
+    steps = saved_steps(campaign) if steps is None else steps
+    lead = lead or SAMPLE_LEAD
+    values = merge_tags.lead_values(lead)
+    missing = [n for n in referenced_tokens(steps) if not values.get(n)]
+    label = label or (lead.email if lead is not SAMPLE_LEAD else "Sample lead (Ada Lovelace)")
+    return Preview(label=label, lead=lead, steps=_render_lead(lead, steps), missing=missing)
+
+
+def preview_choice(campaign, choice: str, steps: list[dict] | None = None) -> Preview:
+    """`choice` as the editor's lead picker sends it: "worst", "sample" or a lead id."""
+    if choice.isdigit():
+        lead = Lead.objects.filter(campaign=campaign, pk=int(choice)).first()
+        if lead:
+            return preview_steps(campaign, lead, steps)
+    if choice != "sample":
+        lead = worst_case_lead(campaign, steps)
+        if lead:
+            return preview_steps(campaign, lead, steps, label=f"Worst case: {lead.email}")
+    return preview_steps(campaign, None, steps)
+
+
+def _example(use: merge_tags.Token, steps: list[dict], filler: str) -> str:
+    """The words around a token's first use, with the token replaced by `filler`."""
+    for step in steps:
+        for text, is_html in ((step["subject"], False), (step["body_html"], True)):
+            if use.raw not in text:
+                continue
+            marked = text.replace(use.raw, "\x00", 1)
+            plain = html_to_text(marked) if is_html else marked
+            at = plain.find("\x00")
+            if at >= 0:
+                before = re.split(r"[\n.!?]", plain[:at])[-1][-24:].lstrip()
+                after = re.split(r"[\n.!?]", plain[at + 1 :])[0][:24].rstrip()
+                return f"{before}{filler}{after}"
+    return filler
+
+
+def leads_url(campaign, token: str) -> str | None:
+    """The leads table filtered to leads missing `token` (the leads area owns that page)."""
+    try:
+        return reverse("lead_list", args=[campaign.pk]) + f"?missing={token}"
+    except NoReverseMatch:  # the leads page has not landed yet
+        return None
+
+
+def token_coverage(campaign, steps: list[dict] | None = None) -> Coverage:
+    """For every referenced token, how many of the campaign's leads have no value for it."""
+    steps = saved_steps(campaign) if steps is None else steps
+    uses = referenced_tokens(steps)
+    known = known_tokens(campaign) if uses else set()
+    names = list(uses)
+    counts = Lead.objects.filter(campaign=campaign).aggregate(
+        total=Count("pk"), **{f"m{i}": Count("pk", filter=_missing(n)) for i, n in enumerate(names)}
+    )
+    rows = []
+    for i, name in enumerate(names):
+        fallbacks = {u.fallback for u in uses[name]}
+        fallback = None if None in fallbacks else sorted(fallbacks)[0]
+        bare = next((u for u in uses[name] if u.fallback is None), uses[name][0])
+        example = _example(bare, steps, fallback or "")
+        url = leads_url(campaign, name)
+        rows.append(TokenCoverage(name, name in known, counts[f"m{i}"] or 0, fallback, example, url))
+    return Coverage(total=counts["total"], rows=rows)

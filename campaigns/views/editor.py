@@ -1,0 +1,159 @@
+"""The sequence editor: one form, enhanced with HTMX.
+
+- GET  edit/    the page.
+- POST change/  add/remove/duplicate/move a step: re-renders the editor from the posted
+                state (nothing saved, nothing lost).
+- POST check/   while typing: inline messages, timeline, coverage and preview as
+                out-of-band fragments; the inputs themselves are never re-rendered.
+- POST save/    version-checked save; a conflict or invalid input re-renders the
+                author's content untouched.
+Without JavaScript the same form posts normally and gets whole pages back.
+"""
+
+import json
+
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_POST
+
+from campaigns import merge_tags
+from campaigns.content_checks import step_warnings
+from campaigns.editor_state import apply_op, state_from_campaign, state_from_post, timeline
+from campaigns.models import Campaign, Lead
+from campaigns.permissions import can_edit_draft
+from campaigns.services.campaigns import VersionConflict, campaign_content_save
+from campaigns.services.preview import custom_field_names, preview_choice, token_coverage
+from campaigns.services.versions import campaign_snapshot, content_hash
+
+LEAD_CHOICES = 50
+
+
+def _editable(request, pk) -> Campaign:
+    campaign = get_object_or_404(Campaign.objects.select_related("owner"), pk=pk)
+    if not can_edit_draft(request.user, campaign):
+        raise PermissionDenied(_locked_reason(request.user, campaign))
+    return campaign
+
+
+def _locked_reason(user, campaign) -> str:
+    if campaign.is_launched:
+        return "This campaign has been launched. Leadterra has no way to edit a sequence once it exists there."
+    if campaign.status == Campaign.Status.ARCHIVED:
+        return "This campaign is archived."
+    return f"This draft belongs to {campaign.owner.get_username()}; only they or a manager can edit it."
+
+
+def _toast(response, message: str, level: str = "success", focus: str | None = None):
+    events = {"toast": {"level": level, "message": message}}
+    response["HX-Trigger"] = json.dumps(events)
+    if focus:  # after the swap settles, so the element exists
+        response["HX-Trigger-After-Settle"] = json.dumps({"editor:focus": focus})
+    return response
+
+
+def _step_rows(state, known: set[str]) -> list[dict]:
+    days = timeline(state.steps)
+    return [
+        {
+            "step": step,
+            "index": i,
+            "subject_id": f"step-{i}-subject",
+            "body_id": f"step-{i}-body",
+            "day": days[i],
+            "subject_issues": merge_tags.check_text(step.subject, known),
+            "body_issues": merge_tags.check_text(step.body_html, known),
+            "warnings": step_warnings(step.subject, step.body_html),
+        }
+        for i, step in enumerate(state.steps)
+    ]
+
+
+def _context(request, campaign, state, **extra) -> dict:
+    custom = custom_field_names(campaign)
+    known = set(merge_tags.STANDARD_FIELDS) | set(custom)
+    steps = state.step_dicts()
+    choice = request.POST.get("preview_lead") or request.GET.get("lead") or "worst"
+    days = timeline(state.steps)
+    saved = content_hash(campaign_snapshot(campaign)) == content_hash(state.content())
+    return {
+        "campaign": campaign,
+        "state": state,
+        "rows": _step_rows(state, known),
+        "days": days,
+        "total_days": days[-1] if days else 0,
+        "standard_tokens": list(merge_tags.STANDARD_FIELDS),
+        "custom_tokens": custom,
+        "lead_choices": Lead.objects.filter(campaign=campaign).order_by("pk").values("pk", "email")[:LEAD_CHOICES],
+        "preview_lead": choice,
+        "preview": preview_choice(campaign, choice, steps),
+        "coverage": token_coverage(campaign, steps),
+        "is_saved": saved and state.base_version == campaign.version,
+        **extra,
+    }
+
+
+def _render_editor(request, campaign, state, status=200, **extra):
+    template = "campaigns/editor.html#editor" if request.htmx else "campaigns/editor.html"
+    return render(request, template, _context(request, campaign, state, **extra), status=status)
+
+
+def campaign_edit(request, pk):
+    campaign = get_object_or_404(Campaign.objects.select_related("owner"), pk=pk)
+    if not can_edit_draft(request.user, campaign):
+        context = {"campaign": campaign, "reason": _locked_reason(request.user, campaign)}
+        return render(request, "campaigns/locked.html", context, status=403)
+    return _render_editor(request, campaign, state_from_campaign(campaign))
+
+
+@require_POST
+def editor_change(request, pk):
+    campaign = _editable(request, pk)
+    state, focus_index, message = apply_op(state_from_post(request.POST), request.POST.get("op", ""))
+    response = _render_editor(request, campaign, state)
+    return _toast(response, message, "info", _focus_target(request.POST.get("op", ""), focus_index, len(state.steps)))
+
+
+def _focus_target(op: str, index: int | None, count: int) -> str:
+    """Keep keyboard users where they were: on the moved step's button, or the new step."""
+    verb = op.partition(":")[0]
+    if index is None or count == 0:
+        return "add-step"
+    if verb in {"add", "duplicate"}:
+        return f"step-{index}-subject"
+    if verb == "up":
+        return f"step-{index}-up" if index > 0 else f"step-{index}-down"
+    if verb == "down":
+        return f"step-{index}-down" if index < count - 1 else f"step-{index}-up"
+    return f"step-{index}-remove"
+
+
+@require_POST
+def editor_check(request, pk):
+    campaign = _editable(request, pk)
+    state = state_from_post(request.POST)
+    return render(request, "campaigns/editor.html#check", _context(request, campaign, state))
+
+
+@require_POST
+def editor_save(request, pk):
+    campaign = _editable(request, pk)
+    state, was = state_from_post(request.POST), campaign.status
+    if not state.is_valid:
+        response = _render_editor(request, campaign, state, status=200 if request.htmx else 400)
+        return _toast(response, "Not saved: fix the fields marked in red.", "error")
+    try:
+        version = campaign_content_save(
+            campaign=campaign, actor=request.user, content=state.content(), base_version=state.base_version
+        )
+    except VersionConflict as conflict:
+        # Keep the author's content; the next Save is a deliberate overwrite of `conflict.current`.
+        state.base_version = conflict.current
+        response = _render_editor(request, campaign, state, status=200 if request.htmx else 409, conflict=conflict)
+        return _toast(response, f"Not saved: {conflict.by} saved a newer version meanwhile.", "warning")
+    fresh = state_from_campaign(campaign)
+    response = _render_editor(request, campaign, fresh)
+    if version is None:
+        return _toast(response, "Nothing to save: no changes.", "info")
+    voided = was != campaign.status and campaign.status == Campaign.Status.DRAFT
+    note = " It is a draft again and needs a new review." if voided else ""
+    return _toast(response, f"Saved as version {version.number}.{note}", "warning" if voided else "success")
