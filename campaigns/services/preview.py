@@ -122,7 +122,10 @@ def _missing(token: str):
         return Q(**{merge_tags.STANDARD_FIELDS[token]: ""})
     # Not a `custom_fields__<token>` lookup: a key named like a lookup ("contains") would misparse.
     value = KeyTextTransform(token, "custom_fields")
-    return Q(IsNull(value, True)) | Q(Exact(value, ""))
+    missing = Q(IsNull(value, True)) | Q(Exact(value, ""))
+    if connection.vendor == "sqlite":  # SQLite's text of a JSON null is 'null' (PostgreSQL's ->> gives NULL)
+        missing |= Q(Exact(value, "null"))
+    return missing
 
 
 def worst_case_lead(campaign, steps: list[dict] | None = None):
@@ -182,9 +185,13 @@ def _example(use: merge_tags.Token, steps: list[dict], filler: str) -> str:
             plain = html_to_text(marked) if is_html else marked
             at = plain.find("\x00")
             if at >= 0:
-                before = re.split(r"[\n.!?]", plain[:at])[-1][-24:].lstrip()
-                after = re.split(r"[\n.!?]", plain[at + 1 :])[0][:24].rstrip()
-                return f"{before}{filler}{after}"
+                before = re.split(r"[\n.!?]", plain[:at])[-1]
+                after = re.split(r"[\n.!?]", plain[at + 1 :])[0]
+                if len(before) > 30:  # cut at a word boundary, and say so
+                    before = "…" + before[-30:].split(" ", 1)[-1]
+                if len(after) > 30:
+                    after = after[:30].rsplit(" ", 1)[0] + "…"
+                return f"{before.lstrip()}{filler}{after.rstrip()}"
     return filler
 
 

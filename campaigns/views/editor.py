@@ -12,8 +12,9 @@ Without JavaScript the same form posts normally and gets whole pages back.
 
 import json
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from campaigns import merge_tags
@@ -150,10 +151,11 @@ def editor_save(request, pk):
         state.base_version = conflict.current
         response = _render_editor(request, campaign, state, status=200 if request.htmx else 409, conflict=conflict)
         return _toast(response, f"Not saved: {conflict.by} saved a newer version meanwhile.", "warning")
-    fresh = state_from_campaign(campaign)
-    response = _render_editor(request, campaign, fresh)
-    if version is None:
-        return _toast(response, "Nothing to save: no changes.", "info")
     voided = was != campaign.status and campaign.status == Campaign.Status.DRAFT
     note = " It is a draft again and needs a new review." if voided else ""
-    return _toast(response, f"Saved as version {version.number}.{note}", "warning" if voided else "success")
+    message = f"Saved as version {version.number}.{note}" if version else "Nothing to save: no changes."
+    level = "warning" if voided else ("success" if version else "info")
+    if not request.htmx:  # post/redirect/get for the no-JavaScript form
+        messages.add_message(request, messages.WARNING if voided else messages.SUCCESS, message)
+        return redirect("campaign_edit", pk=campaign.pk)
+    return _toast(_render_editor(request, campaign, state_from_campaign(campaign)), message, level)

@@ -22,7 +22,11 @@ def form_data(campaign, steps, name=None, base_version=None, **extra):
     return data
 
 
-THREE = [("Hi {{firstName}}", "<p>Hello {{firstName}}</p>", 0), ("Follow-up", "<p>Again</p>", 3), ("Last", "<p>Bye</p>", 4)]
+THREE = [
+    ("Hi {{firstName}}", "<p>Hello {{firstName}}</p>", 0),
+    ("Follow-up", "<p>Again</p>", 3),
+    ("Last", "<p>Bye</p>", 4),
+]
 
 
 @pytest.fixture
@@ -84,7 +88,9 @@ def test_saving_twice_without_changes_makes_no_new_version(sdr_client, draft):
 
 def test_the_check_fragment_flags_a_misspelt_token_with_a_suggestion(sdr_client, draft):
     steps = [("Hi {{firstname}}", "<p>Hello {{firstName}</p>", 0)]
-    response = sdr_client.post(reverse("editor_check", args=[draft.pk]), form_data(draft, steps), HTTP_HX_REQUEST="true")
+    response = sdr_client.post(
+        reverse("editor_check", args=[draft.pk]), form_data(draft, steps), HTTP_HX_REQUEST="true"
+    )
     html = response.content.decode()
     assert 'hx-swap-oob="true"' in html
     assert 'data-fix-with="{{firstName}}"' in html
