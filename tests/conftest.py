@@ -292,3 +292,13 @@ def sandbox(live_server, settings):
     sb = LiveSandbox(live_server.url + "/sandbox")
     sb.freeze()
     return sb
+
+
+# --- leads ---
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    """Uploaded CSVs and error reports go to a throwaway folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT

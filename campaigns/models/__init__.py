@@ -2,7 +2,7 @@
 
 from .audit import AuditEvent
 from .campaign import Campaign, CampaignVersion, SequenceStep
-from .leads import Lead, LeadImport, SuppressedEmail
+from .leads import Lead, LeadImport, LeadImportRow, SuppressedEmail
 from .monitoring import Reply, StatsSnapshot, SyncState, WallToken, WebhookEvent
 from .operations import ApiCall, Operation
 from .pools import PoolSnapshot, SenderAccount, SenderPool
@@ -14,6 +14,7 @@ __all__ = [
     "CampaignVersion",
     "Lead",
     "LeadImport",
+    "LeadImportRow",
     "Operation",
     "PoolSnapshot",
     "Reply",

@@ -4,6 +4,7 @@ Every task has an explicit name `campaigns.tasks.<name>` so that the beat schedu
 and queued messages do not depend on which module a task lives in.
 """
 
+from .leads import run_import
 from .monitoring import poll_replies, poll_stats
 from .operations import prune_call_log, run_operation, sweep_operations
 from .pools import refresh_pools
@@ -15,6 +16,7 @@ __all__ = [
     "poll_stats",
     "prune_call_log",
     "refresh_pools",
+    "run_import",
     "run_operation",
     "sweep_operations",
 ]

@@ -1,0 +1,423 @@
+"""Lead imports: upload → column mapping → a task stages checked rows → one short apply.
+
+Why staging: progress written inside one long transaction is invisible to the page, and
+applying rows as they stream would leave half an import behind on a cancel or a crash.
+So rows are validated and staged in small transactions (the progress bar moves), then
+the campaign's leads change in one short transaction at the end; a cancel or a failure
+only deletes staged rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import logging
+import tempfile
+from dataclasses import dataclass, field
+from itertools import islice
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.files import File
+from django.db import transaction
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+
+from campaigns.audit import audit_record
+from campaigns.models import Lead, LeadImport, LeadImportRow, SuppressedEmail
+from campaigns.permissions import is_manager
+from campaigns.services import csv_import
+from campaigns.services.emails import InvalidEmail, email_normalise, is_role_address
+
+logger = logging.getLogger(__name__)
+BATCH = 1000
+FIELD_ATTRS = {"firstName": "first_name", "lastName": "last_name", "company": "company", "jobTitle": "job_title"}
+MAX_STANDARD_CHARS = 200  # the Lead columns' max_length
+MAX_CUSTOM_CHARS = 1000
+COUNT_KEYS = ["rows", "new", "updated", "unchanged", "invalid", "duplicate", "suppressed", "flagged"]
+Status = LeadImport.Status
+
+
+class ImportRefused(Exception):
+    """The upload or the request cannot go ahead; the message says why."""
+
+
+class ImportStopped(Exception):
+    """Cancelled by a person while running."""
+
+
+def lead_import_allowed(user, campaign) -> bool:
+    """The campaign's owner and managers load leads; nobody loads into an archived campaign."""
+    if campaign.status == campaign.Status.ARCHIVED:
+        return False
+    return campaign.owner_id == user.pk or is_manager(user)
+
+
+def lead_import_create(*, campaign, actor, upload) -> LeadImport:
+    """Store an uploaded CSV and guess its shape; ImportRefused says what is wrong with it."""
+    if not lead_import_allowed(actor, campaign):
+        raise PermissionDenied("Only the campaign's owner or a manager can import leads.")
+    limit = settings.IMPORT_MAX_BYTES
+    if upload.size > limit:
+        raise ImportRefused(f"The file is {filesizeformat(upload.size)}; the limit is {filesizeformat(limit)}.")
+    upload.seek(0)
+    try:
+        sniffed = csv_import.sniff(upload, upload.size)
+    except csv_import.CsvProblem as exc:
+        raise ImportRefused(str(exc)) from None
+    return LeadImport.objects.create(
+        campaign=campaign,
+        uploaded_by=actor,
+        file=upload,
+        original_name=(upload.name or "leads.csv")[:255],
+        encoding=sniffed.encoding,
+        delimiter=sniffed.delimiter,
+        has_header=sniffed.has_header,
+        headers=sniffed.headers,
+        notes=sniffed.notes,
+        mapping=csv_import.guess_mapping(sniffed.headers, sniffed.preview),
+    )
+
+
+def lead_import_preview(lead_import) -> csv_import.Sniffed:
+    with _open(lead_import) as raw:
+        return csv_import.sniff(raw, lead_import.file.size)
+
+
+def lead_import_start(*, lead_import, mapping: dict[str, str], actor) -> LeadImport:
+    """Save the mapping and queue the import (once: a second click changes nothing)."""
+    if not lead_import_allowed(actor, lead_import.campaign):
+        raise PermissionDenied("Only the campaign's owner or a manager can import leads.")
+    with transaction.atomic():
+        started = LeadImport.objects.filter(pk=lead_import.pk, status=Status.UPLOADED).update(
+            mapping=mapping, status=Status.QUEUED
+        )
+        if started:
+            transaction.on_commit(lambda: _send(lead_import.pk))
+    lead_import.refresh_from_db()
+    return lead_import
+
+
+def _send(import_id: int) -> None:
+    from campaigns.tasks import run_import
+
+    try:
+        run_import.delay(import_id)
+    except Exception as exc:  # broker down: say so on the page rather than spin forever
+        logger.warning("import %s not queued: %s", import_id, exc.__class__.__name__)
+        LeadImport.objects.filter(pk=import_id, status=Status.QUEUED).update(
+            status=Status.FAILED, error="The task queue is unreachable; nothing was imported. Try again shortly."
+        )
+
+
+def lead_import_cancel(*, lead_import, actor) -> bool:
+    """Stop an import that has not finished; False when it already has."""
+    if not lead_import_allowed(actor, lead_import.campaign):
+        raise PermissionDenied("Only the campaign's owner or a manager can cancel this import.")
+    now = timezone.now()
+    not_started = LeadImport.objects.filter(pk=lead_import.pk, status__in=[Status.UPLOADED, Status.QUEUED])
+    done = not_started.update(status=Status.CANCELLED, finished_at=now)
+    if not done:  # running: the task sees the flag between batches and discards its staged rows
+        done = LeadImport.objects.filter(pk=lead_import.pk, status=Status.RUNNING).update(cancel_requested=True)
+    if done:
+        audit_record(
+            actor=actor, action="leads.import_cancelled", campaign=lead_import.campaign, import_id=lead_import.pk
+        )
+    return bool(done)
+
+
+# --- the task's work ------------------------------------------------------------------
+
+
+@dataclass
+class Plan:
+    """Which column feeds which field, resolved once per import."""
+
+    email: int
+    standard: dict[int, str] = field(default_factory=dict)  # column -> Lead attribute
+    custom: dict[int, str] = field(default_factory=dict)  # column -> merge token
+
+    @classmethod
+    def from_mapping(cls, mapping: dict[str, str]) -> Plan:
+        plan = cls(email=-1)
+        for column, token in mapping.items():
+            if token == "email":
+                plan.email = int(column)
+            elif token in FIELD_ATTRS:
+                plan.standard[int(column)] = FIELD_ATTRS[token]
+            elif token:
+                plan.custom[int(column)] = token
+        if plan.email < 0:
+            raise csv_import.CsvProblem("No column is mapped to Email.")
+        return plan
+
+
+class Report:
+    """The error report, written to disk as rows stream (memory stays flat)."""
+
+    def __init__(self):
+        # BOM: Excel then reads the report as UTF-8. Closed by __exit__ (used as a context manager).
+        self.file = tempfile.TemporaryFile("w+", encoding="utf-8-sig", newline="")  # noqa: SIM115
+        self.writer = csv.writer(self.file)
+        self.writer.writerow(["Row", "Email", "Problem", "Outcome"])
+        self.lines = 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.file.close()
+
+    def add(self, lines: list[tuple]) -> None:
+        for row, value, problem, outcome in sorted(lines, key=lambda line: line[0]):
+            self.writer.writerow([row, *(csv_import.spreadsheet_safe(v) for v in (value, problem, outcome))])
+        self.lines += len(lines)
+
+
+def lead_import_run(*, import_id: int) -> None:
+    """Run one import from its file to the campaign's leads (the task calls this)."""
+    claimed = LeadImport.objects.filter(pk=import_id, status__in=[Status.QUEUED, Status.RUNNING]).update(
+        status=Status.RUNNING, started_at=timezone.now(), processed_rows=0, counts={}, error=""
+    )
+    if not claimed:
+        return  # cancelled before it started, or already finished (a redelivered message)
+    imp = LeadImport.objects.select_related("campaign", "uploaded_by").get(pk=import_id)
+    LeadImportRow.objects.filter(lead_import=imp).delete()  # a redelivered task starts over
+    try:
+        with Report() as report:
+            counts = _stage(imp, report)
+            _apply(imp, counts, report)
+    except ImportStopped:
+        _discard(imp, Status.CANCELLED, "Cancelled; no leads were changed.")
+    except csv_import.CsvProblem as exc:
+        _discard(imp, Status.FAILED, f"{exc} No leads were changed.")
+    except SoftTimeLimitExceeded:
+        _discard(imp, Status.FAILED, "The import took too long and was stopped; no leads were changed.")
+    except Exception as exc:
+        logger.exception("import %s failed", import_id)
+        _discard(
+            imp,
+            Status.FAILED,
+            f"The import stopped on an unexpected error ({exc.__class__.__name__}); no leads were changed.",
+        )
+
+
+@contextlib.contextmanager
+def _open(imp):
+    with imp.file.storage.open(imp.file.name, "rb") as f:
+        yield f.file  # the real binary file: TextIOWrapper needs read1/readable
+
+
+def _stage(imp, report: Report) -> dict:
+    options = {"encoding": imp.encoding, "delimiter": imp.delimiter, "has_header": imp.has_header}
+    with _open(imp) as raw:
+        total = csv_import.count_records(raw, **options)
+    LeadImport.objects.filter(pk=imp.pk).update(total_rows=total)
+    plan = Plan.from_mapping(imp.mapping)
+    counts = dict.fromkeys(COUNT_KEYS, 0)
+    with _open(imp) as raw:
+        records = csv_import.iter_records(raw, **options)
+        while batch := list(islice(records, BATCH)):
+            if LeadImport.objects.filter(pk=imp.pk, cancel_requested=True).exists():
+                raise ImportStopped
+            _stage_batch(imp, plan, batch, report, counts)
+    return counts
+
+
+def _row_values(cells: list[str], plan: Plan) -> tuple[dict, dict, str]:
+    """(standard fields, custom fields, problem) with only the non-empty cells given."""
+    standard, custom = {}, {}
+    for column, attr in plan.standard.items():
+        value = cells[column].strip() if column < len(cells) else ""
+        if len(value) > MAX_STANDARD_CHARS:
+            return {}, {}, f"{attr.replace('_', ' ')} is longer than {MAX_STANDARD_CHARS} characters"
+        if value:
+            standard[attr] = value
+    for column, token in plan.custom.items():
+        value = cells[column].strip() if column < len(cells) else ""
+        if len(value) > MAX_CUSTOM_CHARS:
+            return {}, {}, f"{token} is longer than {MAX_CUSTOM_CHARS} characters"
+        if value:
+            custom[token] = value
+    return standard, custom, ""
+
+
+def _stage_batch(imp, plan: Plan, batch, report: Report, counts: dict) -> None:
+    lines, staged, repeats = [], {}, []
+    for number, cells in batch:
+        raw_email = cells[plan.email] if plan.email < len(cells) else ""
+        try:
+            email = email_normalise(raw_email)
+            standard, custom, problem = _row_values(cells, plan)
+        except InvalidEmail as exc:
+            problem = f"invalid email: {exc}"
+        if problem:
+            counts["invalid"] += 1
+            lines.append((number, raw_email, problem, "skipped"))
+        elif email in staged:
+            repeats.append((number, email))
+        else:
+            staged[email] = LeadImportRow(
+                lead_import=imp,
+                row_number=number,
+                email=email,
+                fields=standard,
+                custom_fields=custom,
+                is_role_address=is_role_address(email),
+            )
+    emails = list(staged)
+    earlier = dict(LeadImportRow.objects.filter(lead_import=imp, email__in=emails).values_list("email", "row_number"))
+    suppressed = set(SuppressedEmail.objects.filter(email__in=emails).values_list("email", flat=True))
+    for number, email in repeats:
+        counts["duplicate"] += 1
+        first = earlier.get(email, staged[email].row_number)
+        lines.append((number, email, f"duplicate of row {first}", "skipped"))
+    rows = []
+    for email, row in staged.items():
+        if email in earlier:
+            counts["duplicate"] += 1
+            lines.append((row.row_number, email, f"duplicate of row {earlier[email]}", "skipped"))
+        elif email in suppressed:
+            counts["suppressed"] += 1
+            lines.append((row.row_number, email, "on the suppression list", "skipped"))
+        else:
+            rows.append(row)
+            if row.is_role_address:
+                counts["flagged"] += 1
+                lines.append((row.row_number, email, "role address (a shared mailbox, not a person)", "imported"))
+    counts["rows"] += len(batch)
+    report.add(lines)
+    with transaction.atomic():
+        LeadImportRow.objects.bulk_create(rows)
+        LeadImport.objects.filter(pk=imp.pk).update(processed_rows=counts["rows"], counts=counts)
+
+
+def _merge(lead: Lead, row: LeadImportRow, now) -> bool:
+    """Upsert semantics: the fields the row gave replace the lead's; the others stay."""
+    before = (lead.first_name, lead.last_name, lead.company, lead.job_title, lead.custom_fields)
+    for attr, value in row.fields.items():
+        setattr(lead, attr, value)
+    lead.custom_fields = {**(lead.custom_fields or {}), **row.custom_fields}
+    if lead.status == Lead.Status.REJECTED:  # corrected data deserves another enrollment
+        lead.status, lead.error = Lead.Status.PENDING, ""
+    lead.is_role_address = row.is_role_address
+    lead.updated_at = now
+    return before != (lead.first_name, lead.last_name, lead.company, lead.job_title, lead.custom_fields)
+
+
+def _apply(imp, counts: dict, report: Report) -> None:
+    report_name = _save_report(imp, report)
+    now, last = timezone.now(), 0
+    update_fields = [*FIELD_ATTRS.values(), "custom_fields", "status", "error", "is_role_address", "updated_at"]
+    try:
+        with transaction.atomic():
+            if LeadImport.objects.select_for_update().filter(pk=imp.pk, cancel_requested=True).exists():
+                raise ImportStopped
+            while chunk := list(LeadImportRow.objects.filter(lead_import=imp, pk__gt=last).order_by("pk")[:BATCH]):
+                last = chunk[-1].pk
+                existing = Lead.objects.filter(campaign_id=imp.campaign_id, email__in=[r.email for r in chunk])
+                by_email = {lead.email: lead for lead in existing}
+                new, changed = [], []
+                for row in chunk:
+                    lead = by_email.get(row.email)
+                    if lead is None:
+                        new.append(_new_lead(imp, row))
+                    elif _merge(lead, row, now):
+                        changed.append(lead)
+                    else:
+                        counts["unchanged"] += 1
+                Lead.objects.bulk_create(new, batch_size=500)
+                Lead.objects.bulk_update(changed, update_fields, batch_size=500)
+                counts["new"] += len(new)
+                counts["updated"] += len(changed)
+            LeadImportRow.objects.filter(lead_import=imp).delete()
+            LeadImport.objects.filter(pk=imp.pk).update(
+                status=Status.SUCCEEDED,
+                counts=counts,
+                processed_rows=counts["rows"],
+                total_rows=counts["rows"],
+                error_report=report_name,
+                finished_at=timezone.now(),
+            )
+            audit_record(
+                actor=imp.uploaded_by,
+                action="leads.imported",
+                campaign=imp.campaign,
+                import_id=imp.pk,
+                file=imp.original_name,
+                **counts,
+            )
+    except BaseException:
+        if report_name:
+            imp.error_report.storage.delete(report_name)
+        raise
+
+
+def _new_lead(imp, row: LeadImportRow) -> Lead:
+    return Lead(
+        campaign_id=imp.campaign_id,
+        email=row.email,
+        custom_fields=row.custom_fields,
+        is_role_address=row.is_role_address,
+        source_import=imp,
+        **row.fields,
+    )
+
+
+def _save_report(imp, report: Report) -> str:
+    if not report.lines:
+        return ""
+    report.file.flush()
+    report.file.seek(0)
+    storage = imp.error_report.storage
+    name = imp.error_report.field.generate_filename(imp, f"import-{imp.pk}-problems.csv")
+    with open(report.file.fileno(), "rb", closefd=False) as binary:
+        binary.seek(0)
+        return storage.save(name, File(binary))
+
+
+def _discard(imp, status: str, message: str) -> None:
+    LeadImportRow.objects.filter(lead_import=imp).delete()
+    LeadImport.objects.filter(pk=imp.pk).update(
+        status=status, error=message, finished_at=timezone.now(), cancel_requested=False
+    )
+    if status == Status.FAILED:
+        audit_record(
+            actor=imp.uploaded_by, action="leads.import_failed", campaign=imp.campaign, import_id=imp.pk, error=message
+        )
+
+
+# --- enrollment into a running campaign -------------------------------------------------
+
+
+class EnrollRefused(Exception):
+    """Enrollment cannot start now; the message says why."""
+
+
+def leads_enroll(*, campaign, actor):
+    """Queue an `enroll_leads` operation for every waiting lead of a running campaign.
+
+    (Enrollment at launch belongs to the launch operation.) The confirmation page shows
+    how many sends this adds today before a manager calls this.
+    """
+    from campaigns.models import Operation
+    from campaigns.permissions import can
+    from campaigns.services.operations import operation_enqueue
+
+    if not can(actor, "enroll_running"):
+        raise PermissionDenied("Only managers can enroll leads into a running campaign.")
+    if campaign.status != campaign.Status.RUNNING:
+        raise EnrollRefused("Leads are enrolled this way only while the campaign runs; launch enrolls the rest.")
+    pending = Lead.objects.filter(campaign=campaign, status=Lead.Status.PENDING).count()
+    if not pending:
+        raise EnrollRefused("No leads are waiting for enrollment.")
+    active = Operation.objects.filter(
+        campaign=campaign, kind=Operation.Kind.ENROLL_LEADS, status__in=Operation.ACTIVE_STATES
+    )
+    if active.exists():
+        raise EnrollRefused("An enrollment for this campaign is already under way.")
+    with transaction.atomic():
+        op = operation_enqueue(kind=Operation.Kind.ENROLL_LEADS, campaign=campaign, payload={}, actor=actor)
+        audit_record(actor=actor, action="leads.enroll_requested", campaign=campaign, leads=pending, operation=op.pk)
+    return op

@@ -1,0 +1,86 @@
+"""The local mirror of Leadterra's suppression list (which can be neither listed nor undone).
+
+Every address added here is pushed with a `suppress` operation; `pushed_at` is set by
+that operation's handler when Leadterra accepts it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+
+from campaigns.audit import audit_record
+from campaigns.models import Operation, SuppressedEmail
+from campaigns.permissions import can
+from campaigns.services.emails import InvalidEmail, email_normalise
+from campaigns.services.operations import operation_enqueue
+
+MAX_PASTE = 10_000
+SEPARATORS = re.compile(r"[\s,;]+")
+
+
+@dataclass
+class SuppressionResult:
+    added: list[str] = field(default_factory=list)
+    already: int = 0
+    invalid: list[tuple[str, str]] = field(default_factory=list)  # (value, reason)
+    operation: Operation | None = None
+
+
+def suppression_parse(text: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """Normalised, de-duplicated addresses in pasted text, and the values that are not addresses."""
+    valid: dict[str, None] = {}
+    invalid = []
+    for value in SEPARATORS.split(text or ""):
+        if not value:
+            continue
+        try:
+            valid[email_normalise(value)] = None
+        except InvalidEmail as exc:
+            invalid.append((value, str(exc)))
+    return list(valid), invalid
+
+
+def suppression_add(*, emails: list[str], actor, source: str = SuppressedEmail.Source.MANUAL, note: str = ""):
+    """Add normalised addresses to the mirror and push the new ones to Leadterra."""
+    if actor is not None and not can(actor, "manage_suppression"):
+        raise PermissionDenied("Only managers can change the suppression list.")
+    result = SuppressionResult()
+    with transaction.atomic():
+        known = set(SuppressedEmail.objects.filter(email__in=emails).values_list("email", flat=True))
+        result.added = [e for e in emails if e not in known]
+        result.already = len(emails) - len(result.added)
+        creator = actor if getattr(actor, "is_authenticated", False) else None
+        SuppressedEmail.objects.bulk_create(
+            [SuppressedEmail(email=e, source=source, note=note[:500], created_by=creator) for e in result.added],
+            ignore_conflicts=True,  # a concurrent add of the same address is not an error
+        )
+        if result.added:
+            result.operation = operation_enqueue(
+                kind=Operation.Kind.SUPPRESS, payload={"emails": result.added}, actor=actor
+            )
+            audit_record(
+                actor=actor,
+                action="suppression.added",
+                count=len(result.added),
+                source=source,
+                emails=result.added[:20],
+                operation=result.operation.pk,
+            )
+    return result
+
+
+def suppression_push_pending(*, actor) -> Operation | None:
+    """Retry the push for every address Leadterra has not accepted yet."""
+    if not can(actor, "manage_suppression"):
+        raise PermissionDenied("Only managers can push the suppression list.")
+    pending = SuppressedEmail.objects.filter(pushed_at__isnull=True).count()
+    if not pending:
+        return None
+    with transaction.atomic():
+        op = operation_enqueue(kind=Operation.Kind.SUPPRESS, payload={}, actor=actor)
+        audit_record(actor=actor, action="suppression.push_requested", count=pending, operation=op.pk)
+    return op

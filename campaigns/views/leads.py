@@ -1,0 +1,163 @@
+"""Leads pages: the table, CSV import (upload → mapping → progress → result), enrollment."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseStopPolling
+
+from campaigns.models import Campaign, Lead, LeadImport, Operation
+from campaigns.permissions import can
+from campaigns.services import lead_queries
+from campaigns.services.leads import (
+    EnrollRefused,
+    ImportRefused,
+    lead_import_allowed,
+    lead_import_cancel,
+    lead_import_create,
+    lead_import_preview,
+    lead_import_start,
+    leads_enroll,
+)
+from campaigns.views.lead_forms import MappingForm, UploadForm
+
+ACTIVE = {LeadImport.Status.QUEUED, LeadImport.Status.RUNNING}
+
+
+def _after(request) -> int:
+    value = request.GET.get("after", "")
+    return int(value) if value.isdigit() else 0
+
+
+def lead_list(request, pk):
+    campaign = get_object_or_404(Campaign.objects.select_related("owner"), pk=pk)
+    status = request.GET.get("status", "")
+    status = status if status in Lead.Status.values else ""
+    search, missing = request.GET.get("q", "").strip()[:200], request.GET.get("missing", "").strip()[:60]
+    page = lead_queries.lead_page(
+        campaign=campaign, status=status, search=search, missing=missing, after=_after(request)
+    )
+    counts = lead_queries.lead_status_counts(campaign=campaign)
+    context = {
+        "campaign": campaign,
+        "page": page,
+        "counts": counts,
+        "statuses": [(value, label, counts[value]) for value, label in Lead.Status.choices],
+        "status": status,
+        "search": search,
+        "missing": missing,
+        "imports": campaign.imports.select_related("uploaded_by")[:5],
+        "can_import": lead_import_allowed(request.user, campaign),
+        "can_enroll": can(request.user, "enroll_running") and campaign.status == Campaign.Status.RUNNING,
+        "enroll_op": campaign.operations.filter(kind=Operation.Kind.ENROLL_LEADS).first(),
+    }
+    template = "leads/list.html#table" if request.htmx and not request.htmx.boosted else "leads/list.html"
+    return render(request, template, context)
+
+
+def lead_import_upload(request, pk):
+    campaign = get_object_or_404(Campaign, pk=pk)
+    if not lead_import_allowed(request.user, campaign):
+        raise PermissionDenied("Only the campaign's owner or a manager can import leads.")
+    limit = settings.IMPORT_MAX_BYTES
+    form, error = UploadForm(), ""
+    if request.method == "POST":
+        # Refuse an oversized body before Django spools all of it to disk.
+        if int(request.META.get("CONTENT_LENGTH") or 0) > limit + 64 * 1024:
+            error = f"The file is larger than the limit of {filesizeformat(limit)}."
+        else:
+            form = UploadForm(request.POST, request.FILES)
+            if form.is_valid():
+                try:
+                    imp = lead_import_create(campaign=campaign, actor=request.user, upload=form.cleaned_data["file"])
+                    return redirect("lead_import_map", pk=imp.pk)
+                except ImportRefused as exc:
+                    error = str(exc)
+    context = {"campaign": campaign, "form": form, "error": error, "limit": limit}
+    return render(request, "leads/upload.html", context, status=400 if error or form.errors else 200)
+
+
+def _import_for(request, pk):
+    return get_object_or_404(LeadImport.objects.select_related("campaign", "uploaded_by"), pk=pk)
+
+
+def lead_import_map(request, pk):
+    imp = _import_for(request, pk)
+    if imp.status != LeadImport.Status.UPLOADED:
+        return redirect("lead_import_detail", pk=imp.pk)
+    if not lead_import_allowed(request.user, imp.campaign):
+        raise PermissionDenied("Only the campaign's owner or a manager can import leads.")
+    form = MappingForm(request.POST or None, headers=imp.headers, mapping=imp.mapping)
+    if request.method == "POST" and form.is_valid():
+        lead_import_start(lead_import=imp, mapping=form.cleaned_data["mapping"], actor=request.user)
+        return redirect("lead_import_detail", pk=imp.pk)
+    sniffed = lead_import_preview(imp)
+    columns = [
+        (header, choice, token, [row[i] if i < len(row) else "" for row in sniffed.preview[:3]])
+        for i, (header, choice, token) in enumerate(form.columns())
+    ]
+    context = {"imp": imp, "campaign": imp.campaign, "form": form, "sniffed": sniffed, "columns": columns}
+    return render(request, "leads/mapping.html", context)
+
+
+def _progress(imp) -> dict:
+    total, done = imp.total_rows or 0, imp.processed_rows
+    share = done / total if total else 0.0
+    eta = None
+    if imp.started_at and 0 < share < 1:
+        elapsed = (timezone.now() - imp.started_at).total_seconds()
+        eta = int(elapsed / share - elapsed) + 1
+    return {"total": total, "done": done, "percent": round(share * 100, 1), "eta": eta}
+
+
+def lead_import_detail(request, pk):
+    imp = _import_for(request, pk)
+    context = {"imp": imp, "campaign": imp.campaign, "progress": _progress(imp), "active": imp.status in ACTIVE}
+    if imp.status == LeadImport.Status.SUCCEEDED:
+        context["coverage"] = lead_queries.lead_coverage(campaign=imp.campaign)
+    if request.htmx:
+        response = render(request, "leads/import.html#progress", context)
+        if imp.status not in ACTIVE:  # 286: htmx swaps in the result and stops polling
+            response = HttpResponseStopPolling(response.content)
+        return response
+    return render(request, "leads/import.html", context)
+
+
+@require_POST
+def lead_import_cancel_view(request, pk):
+    imp = _import_for(request, pk)
+    if lead_import_cancel(lead_import=imp, actor=request.user):
+        messages.info(request, "Cancelling the import; the campaign's leads stay as they were.")
+    else:
+        messages.warning(request, "The import had already finished.")
+    return redirect("lead_import_detail", pk=imp.pk)
+
+
+def lead_import_report(request, pk):
+    imp = _import_for(request, pk)
+    if not imp.error_report:
+        raise Http404("This import has no problems to report.")
+    stem = imp.original_name.rsplit(".", 1)[0] or "leads"
+    return FileResponse(
+        imp.error_report.open("rb"), as_attachment=True, filename=f"{stem}-problems.csv", content_type="text/csv"
+    )
+
+
+def lead_enroll(request, pk):
+    campaign = get_object_or_404(Campaign, pk=pk)
+    if not can(request.user, "enroll_running"):
+        raise PermissionDenied("Only managers can enroll leads into a running campaign.")
+    if request.method == "POST":
+        try:
+            leads_enroll(campaign=campaign, actor=request.user)
+            messages.success(request, "Enrollment queued: new leads go to Leadterra in chunks of 500.")
+        except EnrollRefused as exc:
+            messages.error(request, str(exc))
+        return redirect("lead_list", pk=campaign.pk)
+    pending = Lead.objects.filter(campaign=campaign, status=Lead.Status.PENDING).count()
+    context = {"campaign": campaign, "pending": pending, "today": lead_queries.sends_today(pending=pending)}
+    return render(request, "leads/enroll.html", context)
