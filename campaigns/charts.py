@@ -118,7 +118,7 @@ def _column(col: Sequence[float], x: float, w: float, y, title: str) -> str:
         y0, y1 = y(base), y(base + value)
         out.append(
             f'<rect class="chart__series--{s}" x="{_fmt(x)}" y="{_fmt(y1)}" width="{_fmt(w)}" '
-            f'height="{_fmt(max(0.5, y0 - y1))}" fill="currentColor" opacity="{1 - 0.3 * s:.1f}"/>'
+            f'height="{_fmt(max(0.5, y0 - y1))}" fill="currentColor" opacity="{max(0.3, 1 - 0.3 * s):.1f}"/>'
         )
         base += value
     if title:

@@ -257,6 +257,8 @@ def _plan_from(proj: Projection, i: int, work: Work, capacity: Capacity, model: 
 
 def _message(plan: Plan) -> str:
     sends = f"{plan.total_sends:,} sends"
+    if not plan.total_sends:
+        return "Nothing left to send."
     if plan.unfinished:
         return f"Spills: {plan.unfinished:,} of {sends} would still be waiting after {HORIZON_DAYS:,} days."
     if plan.verdict == FITS:

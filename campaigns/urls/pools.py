@@ -1,7 +1,10 @@
 from django.urls import path
 
-from campaigns.views.placeholder import placeholder
+from campaigns.views import pools
 
 urlpatterns = [
-    path("pools/", placeholder("Pools"), name="pools"),
+    path("pools/", pools.pools_page, name="pools"),
+    path("pools/refresh/", pools.pools_refresh, name="pools_refresh"),
+    path("pools/plan/", pools.workspace_plan_page, name="workspace_plan"),
+    path("campaigns/<int:pk>/plan/", pools.campaign_plan_fragment, name="campaign_plan"),
 ]

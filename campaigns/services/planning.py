@@ -1,0 +1,130 @@
+"""Capacity plans from the database: the planner's inputs, read in a constant number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Count, Prefetch, Q
+from django.utils import timezone
+
+from campaigns import planner
+from campaigns.models import Campaign, Lead, SenderPool, SequenceStep
+
+# Campaigns that hold (or are about to hold) a place in Leadterra's send queue.
+COMMITTED = (Campaign.Status.RUNNING, Campaign.Status.PAUSED, Campaign.Status.LAUNCHING)
+PLANNABLE_LEADS = (Lead.Status.PENDING, Lead.Status.ENROLLED)
+
+
+@dataclass(frozen=True)
+class PoolCapacity:
+    capacity: planner.Capacity
+    reason: str  # why there is none, for the "cannot start" sentence
+    pools: int  # pools that count
+
+
+def pools_capacity() -> PoolCapacity:
+    """Sum what the pools can send per day. Only active senders send (leadterra-api §2), so a
+    pool whose accounts we know contributes its capacity times its active share; a pool known
+    only by a sender count (statuses unknown) contributes all of it when it has any sender."""
+    pools = SenderPool.objects.annotate(
+        linked=Count("senders"), active=Count("senders", filter=Q(senders__status="active"))
+    )
+    daily = remaining = counted = 0
+    any_pool = False
+    for pool in pools:
+        any_pool = True
+        usable = pool_usable_capacity(pool)
+        if usable:
+            daily, remaining, counted = daily + usable, remaining + min(pool.remaining, usable), counted + 1
+    reason = "" if counted else ("no pool has an active sender" if any_pool else "no sender pools are known yet")
+    return PoolCapacity(planner.Capacity(daily=daily, remaining=remaining), reason, counted)
+
+
+def pool_usable_capacity(pool) -> int:
+    """Daily sends a pool can make (needs the `linked` and `active` annotations)."""
+    if pool.linked:
+        return pool.daily_capacity * pool.active // pool.linked
+    return pool.daily_capacity if pool.sender_count else 0
+
+
+def _campaigns(qs):
+    steps = Prefetch("steps", queryset=SequenceStep.objects.order_by("position"))
+    return qs.annotate(plan_leads=Count("leads", filter=Q(leads__status__in=PLANNABLE_LEADS))).prefetch_related(steps)
+
+
+def _delays(campaign) -> list[int]:
+    return [s.delay_days for s in campaign.steps.all()]
+
+
+def campaign_work(campaign, *, now=None) -> planner.Work:
+    """What a campaign still has to send: all of it before launch, the rest once running."""
+    now = now or timezone.now()
+    delays = _delays(campaign)
+    leads = getattr(campaign, "plan_leads", None)
+    if leads is None:
+        leads = campaign.leads.filter(status__in=PLANNABLE_LEADS).count()
+    if campaign.status not in (Campaign.Status.RUNNING, Campaign.Status.PAUSED) or not campaign.started_at:
+        return planner.new_campaign_work(campaign.name, leads=leads, delays=delays)
+    elapsed = max(0, (now - campaign.started_at).days)
+    if campaign.stats_polled_at is None:
+        # Not polled yet: assume it is on schedule, with step 1 still queued on its first day.
+        active, queued = leads, (leads if elapsed == 0 else 0)
+    else:
+        active, queued = max(0, campaign.total_enrolled - campaign.replied), campaign.queued
+    return planner.running_campaign_work(
+        campaign.name, delays=delays, elapsed_days=elapsed, active_leads=active, queued=queued
+    )
+
+
+def _committed(exclude_pk=None):
+    qs = _campaigns(Campaign.objects.filter(status__in=COMMITTED)).exclude(pk=exclude_pk)
+    # Served in start order: who was queued first sends first.
+    return sorted(qs, key=lambda c: (c.started_at or c.launched_at or c.updated_at, c.pk))
+
+
+def campaign_plan(campaign, *, model: str | None = None) -> planner.Plan:
+    """Will `campaign` fit, after the campaigns already queued ahead of it?"""
+    now = timezone.now()
+    campaign = _campaigns(Campaign.objects.filter(pk=campaign.pk)).get()
+    ahead = _committed(exclude_pk=campaign.pk)
+    if campaign.status in COMMITTED and campaign.started_at:
+        ahead = [c for c in ahead if c.started_at and (c.started_at, c.pk) < (campaign.started_at, campaign.pk)]
+    pools = pools_capacity()
+    delays = _delays(campaign)
+    return planner.plan_campaign(
+        leads=campaign.plan_leads,
+        delays=delays,
+        capacity=pools.capacity,
+        model=model or settings.CAPACITY_MODEL,
+        running=[campaign_work(c, now=now) for c in ahead],
+        work=campaign_work(campaign, now=now),
+        no_capacity_reason=pools.reason,
+    )
+
+
+@dataclass(frozen=True)
+class WorkspaceView:
+    plan: planner.WorkspacePlan
+    campaigns: list  # Campaign rows, in plan order
+    pools: PoolCapacity
+
+    @property
+    def rows(self):
+        return [
+            {"campaign": c, "planned": self.plan.planned[i], "finish": self.plan.finish[i]}
+            for i, c in enumerate(self.campaigns)
+        ]
+
+
+def workspace_plan(days: int = 14, *, model: str | None = None) -> WorkspaceView:
+    """The next `days` days: every committed campaign, then the approved ones as if launched now."""
+    now = timezone.now()
+    committed = _committed()
+    approved = list(_campaigns(Campaign.objects.filter(status=Campaign.Status.APPROVED)).order_by("approved_at", "pk"))
+    campaigns = committed + approved
+    pools = pools_capacity()
+    plan = planner.plan_workspace(
+        [campaign_work(c, now=now) for c in campaigns], pools.capacity, model or settings.CAPACITY_MODEL, days=days
+    )
+    return WorkspaceView(plan=plan, campaigns=campaigns, pools=pools)

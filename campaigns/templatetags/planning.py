@@ -1,0 +1,95 @@
+"""Template helpers for capacity: plans, their charts, pool history sparklines."""
+
+from datetime import timedelta
+
+from django import template
+from django.utils import timezone
+
+from campaigns import charts
+from campaigns.services.planning import campaign_plan as build_campaign_plan
+
+register = template.Library()
+STATUS_BADGES = {"active", "warming", "paused"}
+
+
+@register.simple_tag
+def campaign_plan(campaign):
+    """`{% campaign_plan campaign as plan %}`: the plan for a page that has only the campaign."""
+    return build_campaign_plan(campaign) if campaign is not None else None
+
+
+@register.filter
+def plan_date(day):
+    """Day number of a plan (0 = today) -> date."""
+    return timezone.localdate() + timedelta(days=int(day))
+
+
+@register.filter
+def sender_badge(status):
+    """Badge modifier for a sender status; unknown statuses get the neutral badge."""
+    return f"badge--{status}" if status in STATUS_BADGES else "badge--other"
+
+
+@register.filter
+def percent(share):
+    return f"{round(100 * (share or 0))}%"
+
+
+@register.simple_tag
+def plan_chart(plan):
+    days = plan.days
+    return charts.bar_chart(
+        [[d.planned, d.backlog] for d in days],
+        limits=[d.available for d in days],
+        titles=[
+            f"Day {d.day}: {d.planned:,} planned of {d.needed:,} needed, {d.available:,} available, "
+            f"{d.backlog:,} waiting"
+            for d in days
+        ],
+        label=f"Sends per day: {plan.message}",
+        height=140,
+        css="chart--plan",
+    )
+
+
+@register.simple_tag
+def pool_history(pool):
+    """Remaining volume over the stored history (needs `pool.recent_snapshots` prefetched)."""
+    points = [s.remaining for s in getattr(pool, "recent_snapshots", [])]
+    return charts.sparkline(
+        points,
+        width=240,
+        height=40,
+        top=pool.daily_capacity or None,
+        label=f"{pool.name}: remaining volume over the last day ({len(points)} readings)",
+        css="chart--history",
+    )
+
+
+@register.simple_tag
+def workspace_chart(view):
+    plan = view.plan
+    stacks = [[row[d] for row in plan.planned] for d in range(len(plan.days))]
+    titles = [
+        f"Day {d}: {plan.totals[d]:,} planned of {plan.capacity[d]:,}, {plan.waiting[d]:,} waiting" for d in plan.days
+    ]
+    return charts.bar_chart(
+        stacks,
+        limits=plan.capacity,
+        titles=titles,
+        label="Planned sends per day against capacity",
+        height=180,
+        css="chart--workspace",
+    )
+
+
+@register.filter
+def ago(moment):
+    """Compact age for live pages: "40 s ago", "3 min ago", "2 h ago", "3 d ago"."""
+    if not moment:
+        return "never"
+    seconds = max(0, int((timezone.now() - moment).total_seconds()))
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds // size} {unit} ago"
+    return f"{seconds} s ago"
