@@ -84,8 +84,10 @@ def _send(operation_id: int, countdown: float | None = None) -> None:
     from campaigns.tasks import run_operation
 
     try:
-        # retry=False: a web request must not hang on a dead broker; the row is the truth.
-        run_operation.apply_async((operation_id,), countdown=countdown, retry=False)
+        # No publish retries (kombu would retry the connection for seconds): a web request must
+        # not hang on a dead broker, and the row, not the message, is the truth.
+        with run_operation.app.connection_for_write(transport_options={"max_retries": 0}) as connection:
+            run_operation.apply_async((operation_id,), countdown=countdown, retry=False, connection=connection)
     except Exception as exc:  # broker down: the row stays queued and the sweeper sends it
         logger.warning("operation %s stays queued: broker unavailable (%s)", operation_id, exc.__class__.__name__)
 
