@@ -114,6 +114,10 @@ def authenticate(request) -> Workspace:
 
 
 def _handle(request, handler, kwargs, ws: Workspace, row) -> HttpResponse:
+    if len(request.body) < int(request.META.get("CONTENT_LENGTH") or 0):
+        # The client vanished mid-body (a killed worker): a real server never hands such a
+        # request to the application, so nothing is handled and nothing is stored for replay.
+        return HttpResponse("incomplete request body", status=400, content_type="text/plain")
     key = request.headers.get("Idempotency-Key", "") if request.method == "POST" else ""
     if key:
         replay = _replay(ws, key, request.path)

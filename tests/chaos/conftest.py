@@ -1,6 +1,7 @@
 """Chaos helpers for the outbox: worker subprocesses aimed at the live sandbox, a stand-in for
 beat that sends `sweep_operations`, campaigns ready to launch, and the figures file."""
 
+import contextlib
 import json
 import os
 import signal
@@ -100,10 +101,8 @@ def beat():
 
     def tick():
         while not stop.wait(2):
-            try:
+            with contextlib.suppress(Exception):  # the broker is down: beat would log and carry on
                 sweep_operations.apply_async(retry=False)
-            except Exception:  # noqa: S110  (the broker is down: beat would log and carry on)
-                pass
 
     thread = threading.Thread(target=tick, daemon=True)
     thread.start()
