@@ -10,3 +10,10 @@ def ui(request):
         "live_refresh_seconds": settings.LIVE_REFRESH_SECONDS,
         "app_version": settings.APP_VERSION,
     }
+
+
+def leadterra_status(request):
+    """For the outage banner in base.html; a callable, so pages that never show it never query."""
+    from .services.health import leadterra_outage
+
+    return {"leadterra_outage_since": leadterra_outage}

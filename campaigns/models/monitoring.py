@@ -56,6 +56,9 @@ class SyncState(models.Model):
     last_success_at = models.DateTimeField(null=True, blank=True)
     last_failure_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # A short lease so that two overlapping beat cycles never run the same job at once
+    # (a stats cycle at full budget can take as long as its interval).
+    lease_until = models.DateTimeField(null=True, blank=True)
 
     def __str__(self):
         return self.name

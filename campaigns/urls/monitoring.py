@@ -1,11 +1,16 @@
 from django.urls import path
 
-from campaigns.views.placeholder import placeholder
+from campaigns.views import live, monitoring, wall
 
 urlpatterns = [
-    path("replies/", placeholder("Replies"), name="replies"),
-]
-urlpatterns += [
-    path("wall-tokens/", placeholder("Wall"), name="wall_tokens"),
-    path("integration/", placeholder("Integration health"), name="integration_health"),
+    path("replies/", monitoring.replies, name="replies"),
+    path("replies/<int:pk>/handled/", monitoring.reply_handled, name="reply_handled"),
+    path("campaigns/<int:pk>/live/stats/", live.campaign_stats, name="campaign_stats"),
+    path("wall-tokens/", wall.wall_tokens, name="wall_tokens"),
+    path("wall-tokens/<int:pk>/revoke/", wall.wall_token_revoke_view, name="wall_token_revoke"),
+    path("wall/<str:token>/", wall.wall, name="wall"),
+    path("wall/<str:token>/screen/", wall.wall_screen, name="wall_screen"),
+    path("integration/", monitoring.integration_health, name="integration_health"),
+    path("integration/webhook/", monitoring.webhook_register, name="webhook_register"),
+    path("webhooks/leadterra", monitoring.webhook_leadterra, name="webhook_leadterra"),
 ]

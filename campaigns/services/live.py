@@ -1,0 +1,197 @@
+"""Read models for the live partials and the wall: versions, freshness, series, the board.
+
+Every function here runs a fixed number of queries whatever the number of campaigns:
+the partials poll every few seconds from every open tab and from the TV.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Count, IntegerField, Max, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from campaigns.models import Campaign, Reply, SenderPool, StatsSnapshot, SyncState
+
+WALL_STATUSES = [Campaign.Status.RUNNING, Campaign.Status.PAUSED, Campaign.Status.LAUNCHING]
+WALL_PER_PAGE = 6  # rows that fit a 1080p screen under the totals and above the pool gauges
+SERIES_POINTS = 120
+
+
+def stale_after() -> timedelta:
+    """Numbers older than this are shown as stale: a few missed polls, never less than a minute."""
+    return timedelta(seconds=max(60, 4 * settings.STATS_POLL_SECONDS))
+
+
+def etag_of(*parts) -> str:
+    return hashlib.blake2s("|".join(map(str, parts)).encode(), digest_size=10).hexdigest()
+
+
+def rows_version(queryset) -> str:
+    """A cheap fingerprint of a set of campaigns: one aggregate query, no rows fetched."""
+    agg = queryset.order_by().aggregate(
+        n=Count("id"), u=Max("updated_at"), p=Max("stats_polled_at"), f=Max("stats_failed_at")
+    )
+    return etag_of(agg["n"], agg["u"], agg["p"], agg["f"])
+
+
+def campaign_version(pk: int) -> str | None:
+    row = Campaign.objects.filter(pk=pk).values_list("updated_at", "stats_polled_at", "stats_failed_at").first()
+    return etag_of(*row) if row else None
+
+
+@dataclass
+class Freshness:
+    polled_at: datetime | None
+    failing: bool  # the last attempt failed
+    stale: bool  # older than stale_after(), or failing
+
+    @classmethod
+    def of(cls, *, polled_at, failed_at, now=None) -> Freshness:
+        now = now or timezone.now()
+        failing = bool(failed_at and (polled_at is None or failed_at > polled_at))
+        old = polled_at is not None and now - polled_at > stale_after()
+        return cls(polled_at=polled_at, failing=failing, stale=failing or old)
+
+
+def campaign_series(campaign: Campaign, *, now=None) -> dict[str, list[tuple[datetime, float]]]:
+    """Sent and replied over time from the snapshots (one query), ending at the live value."""
+    rows = list(
+        StatsSnapshot.objects.filter(campaign=campaign)
+        .order_by("-taken_at")
+        .values_list("taken_at", "sent", "replied")[:SERIES_POINTS]
+    )
+    rows.reverse()
+    end = campaign.stats_polled_at or now or timezone.now()
+    if not rows or rows[-1][0] < end:
+        rows.append((end, campaign.sent, campaign.replied))
+    return {"sent": [(t, s) for t, s, _ in rows], "replied": [(t, r) for t, _, r in rows]}
+
+
+@dataclass
+class WallRow:
+    name: str
+    status: str
+    status_label: str
+    queued: int
+    sent_today: int
+    reply_rate: float
+    bounce_rate: float
+    bounce_level: str  # ok | warn | bad, against the campaign's own threshold
+    stale: bool
+
+
+@dataclass
+class WallBoard:
+    rows: list[WallRow]
+    page: int
+    pages: int
+    totals: dict
+    pools: list = field(default_factory=list)
+    data_at: datetime | None = None
+    data_age_minutes: int = 0  # > 0 when polling has stalled
+
+    @property
+    def stale_seconds(self) -> int:
+        return int(stale_after().total_seconds())
+
+    @property
+    def page_numbers(self) -> range:
+        return range(1, self.pages + 1)
+
+
+def bounce_level(rate: float, threshold: float) -> str:
+    if threshold and rate >= threshold:
+        return "bad"
+    if threshold and rate >= 0.6 * threshold:
+        return "warn"
+    return "ok"
+
+
+def day_start(now: datetime) -> datetime:
+    return timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def wall_board(*, page: int = 1, now: datetime | None = None, per_page: int = WALL_PER_PAGE) -> WallBoard:
+    """Everything the wall shows, without a lead's address or name anywhere."""
+    now = now or timezone.now()
+    today = day_start(now)
+    sent_before_today = Subquery(
+        StatsSnapshot.objects.filter(campaign=OuterRef("pk"), taken_at__lt=today)
+        .order_by("-taken_at")
+        .values("sent")[:1],
+        output_field=IntegerField(),
+    )
+    campaigns = list(
+        Campaign.objects.filter(status__in=WALL_STATUSES)
+        .annotate(sent_before=Coalesce(sent_before_today, 0))
+        .only(*WALL_FIELDS)
+    )
+    # Running first, then by name; sorted here because status order is not alphabetical.
+    campaigns.sort(key=lambda c: (c.status != Campaign.Status.RUNNING, c.name.lower(), c.pk))
+    rows = [_wall_row(c, now) for c in campaigns]
+    pages = max(1, math.ceil(len(rows) / per_page))
+    page = (page - 1) % pages + 1
+    return WallBoard(
+        rows=rows[(page - 1) * per_page : page * per_page],
+        page=page,
+        pages=pages,
+        totals=_wall_totals(rows, today),
+        pools=list(SenderPool.objects.all()),
+        **_data_age(now),
+    )
+
+
+WALL_FIELDS = (
+    "name",
+    "status",
+    "queued",
+    "sent",
+    "bounced",
+    "reply_rate",
+    "bounce_threshold",
+    "stats_polled_at",
+    "stats_failed_at",
+)
+
+
+def _wall_row(c: Campaign, now: datetime) -> WallRow:
+    return WallRow(
+        name=c.name,
+        status=c.status,
+        status_label=c.get_status_display(),
+        queued=c.queued,
+        sent_today=max(0, c.sent - c.sent_before),
+        reply_rate=c.reply_rate,
+        bounce_rate=c.bounce_rate,
+        bounce_level=bounce_level(c.bounce_rate, c.bounce_threshold),
+        stale=Freshness.of(polled_at=c.stats_polled_at, failed_at=c.stats_failed_at, now=now).stale,
+    )
+
+
+def _wall_totals(rows: list[WallRow], today: datetime) -> dict:
+    replies = Reply.objects.filter(received_at__gte=today).aggregate(
+        n=Count("id"), interested=Count("id", filter=Q(classification="interested"))
+    )
+    return {
+        "running": sum(r.status == Campaign.Status.RUNNING for r in rows),
+        "queued": sum(r.queued for r in rows),
+        "sent_today": sum(r.sent_today for r in rows),
+        "replies_today": replies["n"],
+        "interested_today": replies["interested"],
+    }
+
+
+def _data_age(now: datetime) -> dict:
+    """How old the numbers are: the stats job's last success (or the newest poll)."""
+    state = SyncState.objects.filter(name="stats").values_list("last_success_at", flat=True).first()
+    newest = Campaign.objects.filter(status__in=WALL_STATUSES).aggregate(at=Max("stats_polled_at"))["at"]
+    data_at = max([t for t in (state, newest) if t], default=None)
+    stalled = data_at is not None and now - data_at > stale_after()
+    minutes = max(1, int((now - data_at).total_seconds() // 60)) if stalled else 0
+    return {"data_at": data_at, "data_age_minutes": minutes}

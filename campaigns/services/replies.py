@@ -1,0 +1,126 @@
+"""Replies: pulled from GET /v1/replies by beat and pushed by webhooks, stored once each.
+
+Unsubscribes and bounces feed the local suppression mirror and are pushed to Leadterra
+(it suppresses them itself too, but the mirror is what imports check against).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from campaigns.leadterra import LeadterraError, ReplyData, get_client
+from campaigns.models import Campaign, Reply, SuppressedEmail
+from campaigns.services.operations import operation_enqueue
+
+SUPPRESSING = {"unsubscribe": SuppressedEmail.Source.REPLY, "bounce": SuppressedEmail.Source.BOUNCE}
+# Pages are newest first: once a whole page is known, everything older is known too.
+MAX_PAGES = 20
+PER_PAGE = 100
+
+
+def reply_store(*, data: ReplyData, count_on_campaign: bool = False, push: bool = True) -> Reply | None:
+    """Store one reply unless it is already known (by id). Returns the new row or None.
+
+    With push=False an address it suppresses is only mirrored; the caller pushes a batch.
+    """
+    campaign = Campaign.objects.filter(remote_id=data.campaign_id).first() if data.campaign_id else None
+    try:
+        with transaction.atomic():
+            reply = Reply.objects.create(
+                remote_id=data.id,
+                campaign=campaign,
+                remote_campaign_id=data.campaign_id or "",
+                email=data.email,
+                classification=data.classification or "unknown",
+                received_at=data.received_at or timezone.now(),
+                snippet=data.snippet or "",
+            )
+    except IntegrityError:
+        return None  # seen before (poll and webhook race, or a redelivery)
+    if count_on_campaign and campaign is not None:
+        # A webhook is sooner than the next poll; the poll then sets the exact figure.
+        Campaign.objects.filter(pk=campaign.pk).update(replied=F("replied") + 1, updated_at=timezone.now())
+    source = SUPPRESSING.get(reply.classification)
+    if source:
+        note = f"{reply.classification} reply {reply.remote_id}"
+        suppression_add(email=reply.email, source=source, note=note, push=push)
+    return reply
+
+
+def suppression_add(*, email: str, source: str, note: str = "", push: bool = True) -> bool:
+    """Add an address to the mirror (and push it); False when it was already there."""
+    email = email.strip()
+    if not email:
+        return False
+    with transaction.atomic():
+        _, created = SuppressedEmail.objects.get_or_create(
+            email__iexact=email, defaults={"email": email, "source": source, "note": note[:500]}
+        )
+        if created and push:
+            suppression_push(emails=[email])
+    return created
+
+
+def suppression_push(*, emails: list[str]) -> None:
+    """One `suppress` operation for a batch (the API takes up to 1,000 a request)."""
+    for start in range(0, len(emails), 1000):
+        operation_enqueue(kind="suppress", payload={"emails": emails[start : start + 1000]})
+
+
+def replies_poll(*, client=None) -> int:
+    """Page through /v1/replies (newest first) until a page brings nothing new."""
+    client = client or get_client()
+    new, to_push = 0, []
+    try:
+        for page_number in range(1, MAX_PAGES + 1):
+            page = client.list_replies(page=page_number, per_page=PER_PAGE)
+            stored = [r for r in (reply_store(data=item, push=False) for item in page.replies) if r]
+            new += len(stored)
+            to_push += [r.email for r in stored if r.classification in SUPPRESSING]
+            if not stored or not page.has_more:
+                break
+    finally:
+        # Whatever was mirrored before a failure is still pushed.
+        if to_push:
+            suppression_push(emails=sorted(set(to_push)))
+    return new
+
+
+def reply_mark_handled(*, reply: Reply) -> None:
+    if reply.handled_at is None:
+        reply.handled_at = timezone.now()
+        reply.save(update_fields=["handled_at"])
+
+
+def replies_inbox(*, classification: str = "", campaign_id: int | None = None, handled: str = ""):
+    """Replies for the inbox page, newest first, with their campaign in the same query."""
+    qs = Reply.objects.select_related("campaign")
+    if classification:
+        qs = qs.filter(classification=classification)
+    if campaign_id:
+        qs = qs.filter(campaign_id=campaign_id)
+    if handled == "open":
+        qs = qs.filter(handled_at__isnull=True)
+    elif handled == "done":
+        qs = qs.filter(handled_at__isnull=False)
+    return qs.order_by("-received_at")
+
+
+def replies_poll_cycle(*, client=None) -> int | None:
+    """One beat cycle of replies_poll, leased and recorded for the health page. None = skipped."""
+    from campaigns.services.stats import lease_acquire, lease_release, sync_record
+
+    if not lease_acquire(name="replies", seconds=max(60, 2 * settings.REPLIES_POLL_SECONDS)):
+        return None
+    try:
+        new = replies_poll(client=client)
+    except LeadterraError as exc:
+        sync_record(name="replies", error=str(exc))
+        return 0
+    finally:
+        lease_release(name="replies")
+    sync_record(name="replies")
+    return new

@@ -1,0 +1,161 @@
+"""Stats polling: which campaigns to poll each cycle, and storing what /stats says.
+
+One beat cycle every STATS_POLL_SECONDS. The budget of a cycle is what the client may
+spend in that time (LEADTERRA_MAX_RPS x STATS_POLL_SECONDS calls). When there are more
+campaigns than that, running campaigns come before the recently launched and the
+paused ones, and within each group the least recently tried come first, so every
+campaign gets its turn over a few cycles. Each campaign is asked at most once a cycle.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Case, DateTimeField, IntegerField, Q, Value, When
+from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
+
+from campaigns.leadterra import AuthFailed, LeadterraError, NotFound, RateLimited, StatsData, Transient, get_client
+from campaigns.models import Campaign, StatsSnapshot, SyncState
+
+logger = logging.getLogger(__name__)
+
+# Poll a campaign for this long after launch even before it shows as running, so its
+# first numbers appear without waiting for the launch operation to settle.
+RECENT_LAUNCH = timedelta(minutes=10)
+# A dead Leadterra would otherwise cost one timeout per campaign in the cycle.
+MAX_CONSECUTIVE_TRANSIENT = 3
+COUNTERS = ("total_enrolled", "sent", "delivered", "bounced", "replied", "queued", "open_rate", "reply_rate")
+EPOCH = Value(datetime(1970, 1, 1, tzinfo=UTC), output_field=DateTimeField())
+
+
+@dataclass
+class CycleSummary:
+    polled: int = 0
+    changed: int = 0
+    failed: int = 0
+    skipped: bool = False  # another cycle held the lease
+
+
+def stats_budget() -> int:
+    return max(1, int(settings.LEADTERRA_MAX_RPS * settings.STATS_POLL_SECONDS))
+
+
+def stats_due(*, now: datetime, limit: int) -> list[Campaign]:
+    """The campaigns to poll this cycle, in priority order, at most `limit` of them."""
+    eligible = Q(status__in=[Campaign.Status.RUNNING, Campaign.Status.PAUSED]) | Q(launched_at__gte=now - RECENT_LAUNCH)
+    priority = Case(
+        When(status=Campaign.Status.RUNNING, then=0),
+        When(status=Campaign.Status.PAUSED, then=2),
+        default=1,
+        output_field=IntegerField(),
+    )
+    # Order by the last *attempt*, not the last success: a campaign that keeps failing
+    # must not hog the front of the queue.
+    last_try = Greatest(Coalesce("stats_polled_at", EPOCH), Coalesce("stats_failed_at", EPOCH))
+    return list(
+        Campaign.objects.filter(eligible, remote_id__isnull=False)
+        .exclude(status=Campaign.Status.ARCHIVED)
+        .annotate(priority=priority, last_try=last_try)
+        .order_by("priority", "last_try", "pk")[:limit]
+    )
+
+
+def lease_acquire(*, name: str, seconds: float) -> bool:
+    """Claim job `name` for `seconds` with a conditional UPDATE; False if someone holds it."""
+    now = timezone.now()
+    SyncState.objects.get_or_create(name=name)
+    claimed = (
+        SyncState.objects.filter(name=name)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .update(lease_until=now + timedelta(seconds=seconds))
+    )
+    return claimed == 1
+
+
+def lease_release(*, name: str) -> None:
+    SyncState.objects.filter(name=name).update(lease_until=None)
+
+
+def sync_record(*, name: str, error: str = "") -> None:
+    """Remember when job `name` last worked (or failed and why) for banners and staleness."""
+    now = timezone.now()
+    fields = {"last_failure_at": now, "last_error": error[:2000]} if error else {"last_success_at": now}
+    SyncState.objects.update_or_create(name=name, defaults=fields)
+
+
+def stats_apply(*, campaign: Campaign, data: StatsData, now: datetime | None = None) -> bool:
+    """Store a good /stats answer; a snapshot only when a counter moved. True when changed."""
+    now = now or timezone.now()
+    changed = any(getattr(campaign, name) != getattr(data, name) for name in COUNTERS)
+    fields = ["stats_polled_at", "stats_error"]
+    campaign.stats_polled_at, campaign.stats_error = now, ""
+    if changed:
+        for name in COUNTERS:
+            setattr(campaign, name, getattr(data, name))
+        fields += [*COUNTERS, "updated_at"]
+    with transaction.atomic():
+        campaign.save(update_fields=fields)
+        if changed:
+            StatsSnapshot.objects.create(campaign=campaign, taken_at=now, **{n: getattr(data, n) for n in COUNTERS})
+    return changed
+
+
+def stats_record_failure(*, campaign: Campaign, error: LeadterraError, now: datetime | None = None) -> None:
+    if isinstance(error, NotFound):
+        message = "Leadterra does not know this campaign any more (404)."
+    else:
+        message = f"{error.message} ({error.code or error.status or error.__class__.__name__})"
+    campaign.stats_failed_at, campaign.stats_error = now or timezone.now(), message
+    campaign.save(update_fields=["stats_failed_at", "stats_error"])
+
+
+def bounce_guard(campaign: Campaign) -> None:
+    """Hand the fresh counters to the approvals area's guard (it pauses when bounces run high)."""
+    from campaigns.services import lifecycle
+
+    guard = getattr(lifecycle, "campaign_bounce_guard", None)
+    if guard is not None:
+        guard(campaign)
+
+
+def stats_poll_cycle(*, client=None) -> CycleSummary:
+    """One beat cycle: poll the campaigns that are due, within the budget."""
+    summary = CycleSummary()
+    if not lease_acquire(name="stats", seconds=settings.STATS_POLL_SECONDS * 2):
+        summary.skipped = True
+        return summary
+    try:
+        _poll(client or get_client(), summary)
+    finally:
+        lease_release(name="stats")
+    return summary
+
+
+def _poll(client, summary: CycleSummary) -> None:
+    streak, last_error = 0, ""
+    for campaign in stats_due(now=timezone.now(), limit=stats_budget()):
+        try:
+            data = client.get_stats(campaign.remote_id)
+        except LeadterraError as exc:
+            summary.failed += 1
+            last_error = str(exc)
+            stats_record_failure(campaign=campaign, error=exc)
+            streak = streak + 1 if isinstance(exc, Transient) else 0
+            # Stop early when Leadterra says "slow down", refuses our key, or is away:
+            # the rest are then the least recently tried and go first next cycle.
+            if isinstance(exc, RateLimited | AuthFailed) or streak >= MAX_CONSECUTIVE_TRANSIENT:
+                break
+            continue
+        streak = 0
+        summary.polled += 1
+        summary.changed += stats_apply(campaign=campaign, data=data)
+        bounce_guard(campaign)
+    if summary.failed and not summary.polled:
+        sync_record(name="stats", error=last_error)
+    else:
+        sync_record(name="stats")

@@ -1,0 +1,80 @@
+"""Template helpers for live numbers: rates, "updated N s ago", sparklines."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
+from campaigns.services.live import Freshness, campaign_series, etag_of, stale_after
+from campaigns.sparklines import sparkline_svg
+
+register = template.Library()
+
+
+@register.filter
+def pct(value, digits: int = 1) -> str:
+    """0.1234 -> '12.3%'."""
+    try:
+        return f"{float(value) * 100:.{int(digits)}f}%"
+    except (TypeError, ValueError):
+        return "–"
+
+
+def age_text(seconds: int) -> str:
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    return f"{seconds // 3600} h"
+
+
+@register.simple_tag
+def updated_ago(freshness) -> str:
+    """The label static/js/live.js keeps ticking between refreshes; stale turns it amber."""
+    if freshness.polled_at is None:
+        return format_html('<span class="updated" data-live-age>{}</span>', "waiting for the first numbers")
+    seconds = max(0, int((timezone.now() - freshness.polled_at).total_seconds()))
+    state = " is-stale" if freshness.stale else ""
+    suffix = " · last poll failed" if freshness.failing else ""
+    return format_html(
+        '<span class="updated{}" data-live-age data-updated="{}" data-stale-after="{}" data-suffix="{}">'
+        "updated {} ago{}</span>",
+        state,
+        freshness.polled_at.isoformat(),
+        int(stale_after().total_seconds()),
+        suffix,
+        age_text(seconds),
+        suffix,
+    )
+
+
+@register.simple_tag
+def sparkline(points, label: str = "", css: str = "spark") -> str:
+    return mark_safe(sparkline_svg(points, label=label, css_class=css))  # noqa: S308 - built from numbers only
+
+
+@register.simple_tag
+def live_stats(campaign) -> dict:
+    """What _stats.html needs beyond the row itself: freshness, series (one query), ETag."""
+    return {
+        "freshness": Freshness.of(polled_at=campaign.stats_polled_at, failed_at=campaign.stats_failed_at),
+        "series": campaign_series(campaign) if campaign.remote_id or campaign.stats_polled_at else None,
+        "etag": etag_of(campaign.updated_at, campaign.stats_polled_at, campaign.stats_failed_at),
+    }
+
+
+@register.filter
+def waiting_class(received_at, now) -> str:
+    """An interested lead waiting an hour is late, four hours is very late."""
+    hours = (now - received_at).total_seconds() / 3600
+    return "waiting--long" if hours >= 4 else "waiting--late" if hours >= 1 else ""
+
+
+@register.filter
+def age(when) -> str:
+    """How long ago, in the same words static/js/live.js ticks with ("12 s", "3 min")."""
+    if not when:
+        return ""
+    return age_text(max(0, int((timezone.now() - when).total_seconds())))

@@ -1,0 +1,75 @@
+// Leadterra Ops: live partials and the wall.
+// - A 304 answer to a polling partial means "unchanged": keep the element as it is.
+// - "updated 12 s ago" labels tick every second between refreshes and turn stale on their own.
+// - The wall keeps its last good screen when a refresh fails, says "Reconnecting…",
+//   and recovers by itself: HTMX keeps polling after errors, and the next good answer swaps in.
+(function () {
+  "use strict";
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.xhr && event.detail.xhr.status === 304) {
+      event.detail.shouldSwap = false;
+      event.detail.isError = false;
+    }
+  });
+
+  function ageText(seconds) {
+    if (seconds < 60) return seconds + " s";
+    if (seconds < 3600) return Math.floor(seconds / 60) + " min";
+    return Math.floor(seconds / 3600) + " h";
+  }
+
+  function tickAges() {
+    var now = Date.now();
+    document.querySelectorAll("[data-live-age][data-updated]").forEach(function (el) {
+      var at = Date.parse(el.getAttribute("data-updated"));
+      if (isNaN(at)) return;
+      var seconds = Math.max(0, Math.round((now - at) / 1000));
+      el.textContent = "updated " + ageText(seconds) + " ago" + (el.getAttribute("data-suffix") || "");
+      var staleAfter = parseInt(el.getAttribute("data-stale-after") || "0", 10);
+      if (staleAfter && seconds > staleAfter) el.classList.add("is-stale");
+    });
+    document.querySelectorAll("[data-wall-clock]").forEach(function (el) {
+      var d = new Date();
+      el.textContent = String(d.getHours()).padStart(2, "0") + ":" + String(d.getMinutes()).padStart(2, "0");
+    });
+  }
+  setInterval(tickAges, 1000);
+
+  // --- The wall's connection state ---
+  function setConnection(state, text) {
+    var body = document.body;
+    if (!body || !body.hasAttribute("data-wall")) return;
+    body.setAttribute("data-conn", state);
+    var label = document.querySelector("[data-wall-conn-text]");
+    if (label) label.textContent = text;
+  }
+
+  function fromWall(event) {
+    var elt = event.detail && event.detail.elt;
+    return elt && elt.closest && elt.closest("[data-wall-screen]");
+  }
+
+  function onFailure(event) {
+    if (!fromWall(event)) return;
+    var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    if (status === 404 || status === 403) {
+      setConnection("revoked", "This screen's link was revoked");
+    } else {
+      setConnection("offline", "Reconnecting…");
+    }
+  }
+
+  ["htmx:sendError", "htmx:responseError", "htmx:timeout"].forEach(function (name) {
+    document.addEventListener(name, onFailure);
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (fromWall(event) && event.detail.successful) setConnection("live", "Live");
+  });
+  // The swapped-in screen is proof enough, whichever element the request event reached.
+  document.addEventListener("htmx:load", function (event) {
+    var elt = event.detail && event.detail.elt;
+    if (elt && elt.matches && elt.matches("[data-wall-screen]")) setConnection("live", "Live");
+  });
+})();

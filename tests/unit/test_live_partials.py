@@ -1,0 +1,115 @@
+"""Live partials: a fixed number of queries whatever the number of campaigns; 304 when unchanged."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from campaigns.models import Campaign, StatsSnapshot, WallToken
+from tests.factories import CampaignFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def bulk_campaigns(n, **fields):
+    owner = UserFactory(username="owner", role="SDR")
+    now = timezone.now()
+    campaigns = Campaign.objects.bulk_create(
+        Campaign(
+            name=f"Campaign {i}",
+            owner=owner,
+            status=Campaign.Status.RUNNING,
+            remote_id=f"camp_{i}",
+            sent=i,
+            queued=100 - i % 100,
+            stats_polled_at=now,
+            **fields,
+        )
+        for i in range(n)
+    )
+    StatsSnapshot.objects.bulk_create(
+        StatsSnapshot(campaign=c, taken_at=now - timedelta(days=1, minutes=k), sent=k)
+        for c in campaigns
+        for k in range(3)
+    )
+    return campaigns
+
+
+def start_over():
+    Campaign.objects.all().delete()
+    UserFactory._meta.model.objects.filter(username="owner").delete()
+
+
+def queries_for(client, url, **headers) -> int:
+    client.get(url, **headers)  # warm up once-a-minute writes (wall last seen)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url, **headers)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_the_wall_screen_costs_the_same_queries_for_10_and_500_campaigns(client, manager):
+    token = WallToken.objects.create(label="TV", created_by=manager)
+    url = reverse("wall_screen", args=[token.token])
+    bulk_campaigns(10)
+    few = queries_for(client, url)
+    start_over()
+    bulk_campaigns(500)
+    assert queries_for(client, url) == few
+
+
+def test_the_campaign_counters_cost_the_same_queries_for_10_and_500_campaigns(manager_client):
+    campaigns = bulk_campaigns(10)
+    few = queries_for(manager_client, reverse("campaign_stats", args=[campaigns[0].pk]), HTTP_HX_REQUEST="true")
+    start_over()
+    campaigns = bulk_campaigns(500)
+    many = queries_for(manager_client, reverse("campaign_stats", args=[campaigns[0].pk]), HTTP_HX_REQUEST="true")
+    assert many == few
+
+
+def test_an_unchanged_campaign_answers_304_after_one_cheap_query(manager_client):
+    (campaign,) = bulk_campaigns(1)
+    url = reverse("campaign_stats", args=[campaign.pk])
+    first = manager_client.get(url, HTTP_HX_REQUEST="true")
+    etag = first["ETag"]
+    assert first.status_code == 200 and etag
+    with CaptureQueriesContext(connection) as ctx:
+        again = manager_client.get(url, HTTP_HX_REQUEST="true", HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 304 and again.content == b""
+    version_queries = [q for q in ctx.captured_queries if "campaigns_campaign" in q["sql"]]
+    assert len(version_queries) == 1  # the version check; nothing is rendered
+    Campaign.objects.filter(pk=campaign.pk).update(sent=99, stats_polled_at=timezone.now())
+    changed = manager_client.get(url, HTTP_HX_REQUEST="true", HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == 200 and changed["ETag"] != etag
+    assert 'data-counter="sent">99<' in changed.content.decode()
+
+
+def test_the_partial_carries_its_own_etag_for_the_next_poll(manager_client):
+    (campaign,) = bulk_campaigns(1)
+    response = manager_client.get(reverse("campaign_stats", args=[campaign.pk]))
+    assert f'"If-None-Match": "\\{response["ETag"][:-1]}\\""' in response.content.decode()
+
+
+def test_the_counters_show_the_age_of_the_numbers_and_turn_stale_when_polls_fail(manager_client):
+    campaign = CampaignFactory(
+        status=Campaign.Status.RUNNING,
+        remote_id="camp_x",
+        sent=10,
+        stats_polled_at=timezone.now() - timedelta(seconds=12),
+    )
+    html = manager_client.get(reverse("campaign_stats", args=[campaign.pk])).content.decode()
+    assert re.search(r"updated 1[2-5] s ago", html) and "is-stale" not in html
+    Campaign.objects.filter(pk=campaign.pk).update(stats_failed_at=timezone.now(), stats_error="Timed out.")
+    html = manager_client.get(reverse("campaign_stats", args=[campaign.pk])).content.decode()
+    assert "is-stale" in html and "last poll failed" in html and "Timed out." in html
+
+
+def test_the_campaign_page_draws_sparklines_of_sent_and_replies(manager_client):
+    (campaign,) = bulk_campaigns(1)
+    html = manager_client.get(reverse("campaign_detail", args=[campaign.pk])).content.decode()
+    assert html.count("<svg") >= 2 and "spark__line" in html
+    assert 'aria-label="Sent over time"' in html and 'aria-label="Replies over time"' in html

@@ -1,0 +1,189 @@
+"""The webhook receiver: signature, replays, and what each event changes at once."""
+
+import hashlib
+import hmac
+import json
+
+import pytest
+from django.test import Client, override_settings
+from django.urls import reverse
+
+from campaigns.models import Campaign, Operation, Reply, SuppressedEmail, WebhookEvent
+from campaigns.services.webhooks import signature_valid
+from tests.factories import CampaignFactory
+
+pytestmark = pytest.mark.django_db
+SECRET = "whsec_test"
+URL = "/webhooks/leadterra"
+
+
+def sign(body: bytes, secret: str = SECRET) -> str:
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def deliver(client, payload: dict, signature: str | None = "auto", **headers):
+    body = json.dumps(payload).encode()
+    if signature == "auto":
+        signature = sign(body)
+    if signature is not None:
+        headers["HTTP_X_LEADTERRA_SIGNATURE"] = signature
+    return client.post(URL, body, content_type="application/json", **headers)
+
+
+def reply_event(reply_id="rpl_01", classification="interested", campaign_id="camp_A", email="lead@example.com"):
+    return {
+        "event": "reply.received",
+        "timestamp": "2026-11-26T10:00:00Z",
+        "data": {
+            "reply": {
+                "id": reply_id,
+                "email": email,
+                "campaignId": campaign_id,
+                "classification": classification,
+                "receivedAt": "2026-11-26T09:59:58Z",
+                "threadSnippet": "Let's talk next week",
+            }
+        },
+    }
+
+
+def sent_event(message_id="msg_1", campaign_id="camp_A"):
+    return {"event": "message.sent", "timestamp": "2026-11-26T10:00:00Z",
+            "data": {"campaignId": campaign_id, "messageId": message_id, "sequenceStep": 1}}  # fmt: skip
+
+
+@pytest.fixture
+def campaign(db):
+    return CampaignFactory(status=Campaign.Status.RUNNING, remote_id="camp_A", sent=10, queued=5)
+
+
+@pytest.fixture
+def csrf_client():
+    return Client(enforce_csrf_checks=True)
+
+
+def test_a_good_signature_is_accepted_without_a_csrf_token(csrf_client, campaign):
+    response = deliver(csrf_client, sent_event())
+    assert response.status_code == 200
+    assert response.json() == {"received": True, "duplicate": False}
+
+
+def test_a_sha256_prefix_is_accepted():
+    body = b'{"event": "x"}'
+    assert signature_valid(body=body, header="sha256=" + sign(body), secret=SECRET)
+    assert signature_valid(body=body, header=sign(body).upper(), secret=SECRET)
+
+
+def test_a_bad_signature_is_refused_and_nothing_is_stored(csrf_client, campaign):
+    assert deliver(csrf_client, sent_event(), signature=sign(b"something else")).status_code == 403
+    assert (
+        deliver(csrf_client, sent_event(), signature=sign(json.dumps(sent_event()).encode(), "wrong")).status_code
+        == 403
+    )
+    assert WebhookEvent.objects.count() == 0
+    campaign.refresh_from_db()
+    assert campaign.sent == 10
+
+
+def test_a_missing_signature_is_refused(csrf_client, campaign):
+    assert deliver(csrf_client, sent_event(), signature=None).status_code == 403
+    assert deliver(csrf_client, sent_event(), signature="").status_code == 403
+
+
+@override_settings(LEADTERRA_WEBHOOK_SECRET="")
+def test_without_a_configured_secret_everything_is_refused(csrf_client, campaign):
+    body = json.dumps(sent_event()).encode()
+    assert deliver(csrf_client, sent_event(), signature=sign(body, "")).status_code == 403
+
+
+def test_the_receiver_only_takes_posts(client):
+    assert client.get(URL).status_code == 405
+
+
+def test_a_signed_body_that_is_not_json_is_a_bad_request(client):
+    body = b"not json"
+    response = client.post(URL, body, content_type="application/json", HTTP_X_LEADTERRA_SIGNATURE=sign(body))
+    assert response.status_code == 400
+
+
+def test_a_sent_message_moves_the_counters_at_once(client, campaign):
+    deliver(client, sent_event("msg_1"))
+    deliver(client, sent_event("msg_2"))
+    campaign.refresh_from_db()
+    assert (campaign.sent, campaign.queued) == (12, 3)
+
+
+def test_a_replayed_delivery_is_stored_and_applied_once(client, campaign):
+    first = deliver(client, sent_event("msg_1"))
+    again = deliver(client, sent_event("msg_1"))
+    assert first.json()["duplicate"] is False and again.json()["duplicate"] is True
+    assert again.status_code == 200  # Leadterra must stop retrying
+    campaign.refresh_from_db()
+    assert campaign.sent == 11
+    assert WebhookEvent.objects.count() == 1
+
+
+def test_a_reply_is_stored_once_linked_to_its_campaign_and_counted(client, campaign):
+    deliver(client, reply_event("rpl_01"))
+    payload = reply_event("rpl_01")
+    payload["timestamp"] = "2026-11-26T10:05:00Z"  # a redelivery differs in its envelope, not its id
+    assert deliver(client, payload).json()["duplicate"] is True
+    reply = Reply.objects.get()
+    assert (reply.remote_id, reply.campaign, reply.classification) == ("rpl_01", campaign, "interested")
+    campaign.refresh_from_db()
+    assert campaign.replied == 1
+
+
+def test_an_unsubscribe_reply_is_suppressed_and_pushed(client, campaign, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks():
+        deliver(client, reply_event("rpl_02", classification="unsubscribe", email="gone@example.com"))
+    assert SuppressedEmail.objects.get().source == "reply"
+    op = Operation.objects.get(kind="suppress")
+    assert op.payload == {"emails": ["gone@example.com"]}
+
+
+def test_a_hard_bounce_counts_and_suppresses(client, campaign):
+    payload = {"event": "message.bounced", "timestamp": "2026-11-26T10:00:00Z",
+               "data": {"campaignId": "camp_A", "messageId": "msg_9", "email": "bad@example.com",
+                        "bounceType": "hard", "bounceReason": "mailbox does not exist"}}  # fmt: skip
+    deliver(client, payload)
+    campaign.refresh_from_db()
+    assert campaign.bounced == 1
+    assert SuppressedEmail.objects.get().source == "bounce"
+
+
+def test_a_reply_for_an_unknown_campaign_is_kept_unlinked(client):
+    deliver(client, reply_event("rpl_03", campaign_id="camp_elsewhere"))
+    reply = Reply.objects.get()
+    assert reply.campaign is None and reply.remote_campaign_id == "camp_elsewhere"
+
+
+def test_a_manager_registers_the_webhook_through_an_operation(manager_client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks():
+        response = manager_client.post(
+            reverse("webhook_register"),
+            {"url": "https://ops.example.com/webhooks/leadterra", "events": ["reply.received", "message.sent"]},
+        )
+    assert response.status_code == 302
+    op = Operation.objects.get(kind="register_webhook")
+    assert op.payload == {
+        "url": "https://ops.example.com/webhooks/leadterra",
+        "events": ["reply.received", "message.sent"],
+    }
+
+
+def test_an_sdr_cannot_register_the_webhook(sdr_client):
+    response = sdr_client.post(
+        reverse("webhook_register"), {"url": "https://x.example.com/h", "events": ["message.sent"]}
+    )
+    assert response.status_code == 403
+    assert not Operation.objects.exists()
+
+
+@override_settings(SANDBOX_ENABLED=False)
+def test_plain_http_receivers_are_refused_with_a_reason(manager_client):
+    response = manager_client.post(
+        reverse("webhook_register"), {"url": "http://ops.example.com/h", "events": ["message.sent"]}
+    )
+    assert response.status_code == 400
+    assert "https://" in response.content.decode()
