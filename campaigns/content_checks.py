@@ -100,6 +100,8 @@ def step_warnings(subject: str, body_html: str) -> list[str]:
     scan = _scan(body_html)
     if not "".join(scan.parts).strip() and scan.images_without_alt == 0:
         warnings.append("The body is empty.")
+    if "\n\n" in body_html.strip() and not re.search(r"<(p|br|div|table|ul|ol)\b", body_html, re.I):
+        warnings.append("The body is HTML: blank lines collapse into one paragraph. Wrap paragraphs in <p>…</p>.")
     size = len(body_html.encode())
     if size > BODY_MAX_BYTES:
         warnings.append(f"The body is {size // 1000} KB; Gmail clips messages over about 100 KB.")
