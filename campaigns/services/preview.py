@@ -116,7 +116,7 @@ def referenced_tokens(steps: list[dict]) -> dict[str, list[merge_tags.Token]]:
     return uses
 
 
-def _missing(token: str):
+def missing_q(token: str):
     """A condition true for leads that would render `token` as an empty string."""
     if token in merge_tags.STANDARD_FIELDS:
         return Q(**{merge_tags.STANDARD_FIELDS[token]: ""})
@@ -135,7 +135,7 @@ def worst_case_lead(campaign, steps: list[dict] | None = None):
     if not names:
         return leads.order_by("pk").first()
     score = sum(
-        (Case(When(_missing(n), then=Value(1)), default=Value(0), output_field=IntegerField()) for n in names),
+        (Case(When(missing_q(n), then=Value(1)), default=Value(0), output_field=IntegerField()) for n in names),
         Value(0),
     )
     return leads.alias(score=score).order_by("-score", "pk").first()
@@ -195,12 +195,13 @@ def _example(use: merge_tags.Token, steps: list[dict], filler: str) -> str:
     return filler
 
 
-def leads_url(campaign, token: str) -> str | None:
-    """The leads table filtered to leads missing `token` (the leads area owns that page)."""
+def leads_url(campaign, token: str | None = None) -> str | None:
+    """The leads table, filtered to leads missing `token` if given (the leads area owns that page)."""
     try:
-        return reverse("lead_list", args=[campaign.pk]) + f"?missing={token}"
-    except NoReverseMatch:  # the leads page has not landed yet
+        url = reverse("lead_list", args=[campaign.pk])
+    except NoReverseMatch:  # without the leads area installed, pages still render
         return None
+    return url + f"?missing={token}" if token else url
 
 
 def token_coverage(campaign, steps: list[dict] | None = None) -> Coverage:
@@ -210,7 +211,7 @@ def token_coverage(campaign, steps: list[dict] | None = None) -> Coverage:
     known = known_tokens(campaign) if uses else set()
     names = list(uses)
     counts = Lead.objects.filter(campaign=campaign).aggregate(
-        total=Count("pk"), **{f"m{i}": Count("pk", filter=_missing(n)) for i, n in enumerate(names)}
+        total=Count("pk"), **{f"m{i}": Count("pk", filter=missing_q(n)) for i, n in enumerate(names)}
     )
     rows = []
     for i, name in enumerate(names):

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from campaigns.models import Campaign, Lead
 from campaigns.permissions import can_edit_draft
 from campaigns.services import campaigns as service
-from campaigns.services.preview import preview_choice, token_coverage
+from campaigns.services.preview import leads_url, preview_choice, token_coverage
 
 PER_PAGE = 50
 
@@ -56,6 +56,7 @@ def campaign_detail(request, pk):
         "can_archive": service.can_archive(request.user, campaign),
         "preview": preview,
         "coverage": token_coverage(campaign),
+        "leads_url": leads_url(campaign),
     }
     return render(request, "campaigns/detail.html", context)
 

@@ -142,3 +142,4 @@ def test_the_detail_page_shows_preview_and_coverage(sdr_client, draft):
     assert "1 of 2 leads" in html
     assert "Hi ," in html
     assert "srcdoc=" in html and 'sandbox=""' in html
+    assert f'href="/campaigns/{draft.pk}/leads/?missing=firstName"' in html
