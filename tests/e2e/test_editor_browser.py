@@ -126,3 +126,36 @@ def test_unsaved_work_survives_a_reload_through_the_local_backup(page, live_serv
     page.reload()
     page.click("text=Restore them")
     expect(page.locator("#step-0-subject")).to_have_value("Not saved yet")
+
+
+def test_the_list_filters_as_you_type_and_the_campaign_page_shows_preview_and_coverage(
+    page, live_server, sdr, manager, client
+):
+    from campaigns.services.campaigns import campaign_create
+    from tests.factories import StepFactory
+
+    mine = campaign_create(owner=sdr, name="Q1 fintech CFOs")
+    StepFactory(campaign=mine, position=1, subject="Quick question, {{firstName}}", body_html=STEPS[0][2])
+    StepFactory(campaign=mine, position=2, subject=STEPS[1][0], body_html=STEPS[1][2], delay_days=3)
+    LeadFactory.create_batch(4, campaign=mine)
+    LeadFactory(campaign=mine, first_name="")
+    running = campaign_create(owner=manager, name="Retail VPs — spring")
+    Campaign.objects.filter(pk=running.pk).update(status="running", remote_id="camp_01")
+    campaign_create(owner=manager, name="Healthcare ops leaders")
+    login_page(page, live_server, sdr, client)
+    page.goto(live_server.url + "/campaigns/")
+    expect(page.locator("#campaign-rows tr")).to_have_count(3)
+    screenshot(page, "campaigns-list")
+    page.fill("input[name=q]", "fintech")
+    expect(page.locator("#campaign-rows tr")).to_have_count(1)
+    assert "q=fintech" in page.url  # the filtered list has a shareable address
+    page.click("text=Q1 fintech CFOs")
+    expect(page.locator("#coverage")).to_contain_text("1 of 5 leads would read “Quick question, ”")
+    expect(page.frame_locator(".preview-step__html").first.locator("body")).to_contain_text("Hi , I noticed")
+    page.set_viewport_size({"width": 1366, "height": page.evaluate("document.body.scrollHeight")})
+    screenshot(page, "campaign-detail")
+    page.goto(f"{live_server.url}/campaigns/{running.pk}/")
+    expect(page.locator(".locked-note")).to_contain_text("Leadterra has no way to change a sequence")
+    page.click("text=Duplicate as new draft")
+    page.wait_for_url(re.compile(r"/campaigns/\d+/edit/$"))
+    expect(page.locator("#campaign-name")).to_have_value("Copy of Retail VPs — spring")
