@@ -32,12 +32,13 @@ def etag_of(*parts) -> str:
     return hashlib.blake2s("|".join(map(str, parts)).encode(), digest_size=10).hexdigest()
 
 
-def rows_version(queryset) -> str:
-    """A cheap fingerprint of a set of campaigns: one aggregate query, no rows fetched."""
-    agg = queryset.order_by().aggregate(
-        n=Count("id"), u=Max("updated_at"), p=Max("stats_polled_at"), f=Max("stats_failed_at")
-    )
-    return etag_of(agg["n"], agg["u"], agg["p"], agg["f"])
+ROW_VERSION_FIELDS = ("pk", "status", "updated_at", "stats_polled_at", "stats_failed_at")
+
+
+def rows_etag(rows, *context) -> str:
+    """ETag of a page of campaign rows: tuples of ROW_VERSION_FIELDS, or Campaign objects."""
+    values = [r if isinstance(r, tuple) else tuple(getattr(r, f) for f in ROW_VERSION_FIELDS) for r in rows]
+    return etag_of(*context, *values)
 
 
 def campaign_version(pk: int) -> str | None:
@@ -71,6 +72,26 @@ def campaign_series(campaign: Campaign, *, now=None) -> dict[str, list[tuple[dat
     if not rows or rows[-1][0] < end:
         rows.append((end, campaign.sent, campaign.replied))
     return {"sent": [(t, s) for t, s, _ in rows], "replied": [(t, r) for t, _, r in rows]}
+
+
+def resample(points: list[tuple[datetime, float]], buckets: int = 60) -> list[float]:
+    """Irregular (time, value) points -> `buckets` values on a regular time grid.
+
+    Snapshots are taken only when something changed, so the index of a point says nothing
+    about time; each grid slot takes the last value known at its time (a step function).
+    """
+    if len(points) < 2:
+        return [points[0][1]] * 2 if points else []
+    start, end = points[0][0], points[-1][0]
+    span = (end - start) / (buckets - 1)
+    values, i = [], 0
+    for k in range(buckets):
+        at = start + span * k
+        while i + 1 < len(points) and points[i + 1][0] <= at:
+            i += 1
+        values.append(points[i][1])
+    values[-1] = points[-1][1]
+    return values
 
 
 @dataclass

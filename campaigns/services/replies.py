@@ -1,7 +1,8 @@
 """Replies: pulled from GET /v1/replies by beat and pushed by webhooks, stored once each.
 
-Unsubscribes and bounces feed the local suppression mirror and are pushed to Leadterra
-(it suppresses them itself too, but the mirror is what imports check against).
+Unsubscribes and bounces feed the local suppression mirror through the leads area's
+suppression_add, which pushes them to Leadterra (it suppresses them itself too, but the
+mirror is what imports check against).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from django.utils import timezone
 
 from campaigns.leadterra import LeadterraError, ReplyData, get_client
 from campaigns.models import Campaign, Reply, SuppressedEmail
-from campaigns.services.operations import operation_enqueue
+from campaigns.services.emails import InvalidEmail, email_normalise
+from campaigns.services.suppression import suppression_add
 
 SUPPRESSING = {"unsubscribe": SuppressedEmail.Source.REPLY, "bounce": SuppressedEmail.Source.BOUNCE}
 # Pages are newest first: once a whole page is known, everything older is known too.
@@ -21,11 +23,8 @@ MAX_PAGES = 20
 PER_PAGE = 100
 
 
-def reply_store(*, data: ReplyData, count_on_campaign: bool = False, push: bool = True) -> Reply | None:
-    """Store one reply unless it is already known (by id). Returns the new row or None.
-
-    With push=False an address it suppresses is only mirrored; the caller pushes a batch.
-    """
+def reply_store(*, data: ReplyData, count_on_campaign: bool = False) -> Reply | None:
+    """Store one reply unless it is already known (by id). Returns the new row or None."""
     campaign = Campaign.objects.filter(remote_id=data.campaign_id).first() if data.campaign_id else None
     try:
         with transaction.atomic():
@@ -43,50 +42,39 @@ def reply_store(*, data: ReplyData, count_on_campaign: bool = False, push: bool 
     if count_on_campaign and campaign is not None:
         # A webhook is sooner than the next poll; the poll then sets the exact figure.
         Campaign.objects.filter(pk=campaign.pk).update(replied=F("replied") + 1, updated_at=timezone.now())
-    source = SUPPRESSING.get(reply.classification)
-    if source:
-        note = f"{reply.classification} reply {reply.remote_id}"
-        suppression_add(email=reply.email, source=source, note=note, push=push)
     return reply
 
 
-def suppression_add(*, email: str, source: str, note: str = "", push: bool = True) -> bool:
-    """Add an address to the mirror (and push it); False when it was already there."""
-    email = email.strip()
-    if not email:
-        return False
-    with transaction.atomic():
-        _, created = SuppressedEmail.objects.get_or_create(
-            email__iexact=email, defaults={"email": email, "source": source, "note": note[:500]}
-        )
-        if created and push:
-            suppression_push(emails=[email])
-    return created
-
-
-def suppression_push(*, emails: list[str]) -> None:
-    """One `suppress` operation for a batch (the API takes up to 1,000 a request)."""
-    for start in range(0, len(emails), 1000):
-        operation_enqueue(kind="suppress", payload={"emails": emails[start : start + 1000]})
+def replies_suppress(*, replies: list[Reply]) -> None:
+    """Mirror and push the addresses of unsubscribe and bounce replies (one operation per source)."""
+    by_source: dict[str, list[str]] = {}
+    for reply in replies:
+        source = SUPPRESSING.get(reply.classification)
+        if source:
+            try:
+                by_source.setdefault(source, []).append(email_normalise(reply.email))
+            except InvalidEmail:
+                continue  # nothing to suppress: Leadterra could not have sent to it either
+    for source, emails in by_source.items():
+        note = "unsubscribed by reply" if source == SuppressedEmail.Source.REPLY else "bounced (reply)"
+        suppression_add(emails=sorted(set(emails)), actor=None, source=source, note=note)
 
 
 def replies_poll(*, client=None) -> int:
     """Page through /v1/replies (newest first) until a page brings nothing new."""
     client = client or get_client()
-    new, to_push = 0, []
+    stored: list[Reply] = []
     try:
         for page_number in range(1, MAX_PAGES + 1):
             page = client.list_replies(page=page_number, per_page=PER_PAGE)
-            stored = [r for r in (reply_store(data=item, push=False) for item in page.replies) if r]
-            new += len(stored)
-            to_push += [r.email for r in stored if r.classification in SUPPRESSING]
-            if not stored or not page.has_more:
+            fresh = [r for r in (reply_store(data=item) for item in page.replies) if r]
+            stored += fresh
+            if not fresh or not page.has_more:
                 break
     finally:
-        # Whatever was mirrored before a failure is still pushed.
-        if to_push:
-            suppression_push(emails=sorted(set(to_push)))
-    return new
+        # Whatever was stored before a failure is still suppressed.
+        replies_suppress(replies=stored)
+    return len(stored)
 
 
 def reply_mark_handled(*, reply: Reply) -> None:

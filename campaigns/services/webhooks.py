@@ -19,8 +19,10 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from campaigns.leadterra import ReplyData
-from campaigns.models import Campaign, WebhookEvent
-from campaigns.services.replies import reply_store, suppression_add
+from campaigns.models import Campaign, SuppressedEmail, WebhookEvent
+from campaigns.services.emails import InvalidEmail, email_normalise
+from campaigns.services.replies import replies_suppress, reply_store
+from campaigns.services.suppression import suppression_add
 
 EVENTS = ["campaign.started", "message.sent", "message.bounced", "reply.received"]
 
@@ -93,7 +95,9 @@ def _reply_received(data: dict) -> None:
         received_at=_when(raw.get("receivedAt")),
         snippet=str(raw.get("threadSnippet", "")),
     )
-    reply_store(data=reply, count_on_campaign=True)
+    stored = reply_store(data=reply, count_on_campaign=True)
+    if stored:
+        replies_suppress(replies=[stored])
 
 
 def _message_sent(data: dict) -> None:
@@ -105,7 +109,12 @@ def _message_bounced(data: dict) -> None:
     _campaign_of(data).update(bounced=F("bounced") + 1, updated_at=timezone.now())
     email = data.get("email") or data.get("to") or ""
     if email and data.get("bounceType", "hard") == "hard":
-        suppression_add(email=str(email), source="bounce", note=f"hard bounce: {data.get('bounceReason', '')}"[:500])
+        try:
+            address = email_normalise(str(email))
+        except InvalidEmail:
+            return
+        note = f"hard bounce: {data.get('bounceReason', '')}"[:500]
+        suppression_add(emails=[address], actor=None, source=SuppressedEmail.Source.BOUNCE, note=note)
 
 
 def _campaign_started(data: dict) -> None:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from django import template
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
 
-from campaigns.services.live import Freshness, campaign_series, etag_of, stale_after
-from campaigns.sparklines import sparkline_svg
+from campaigns import charts
+from campaigns.services.live import Freshness, campaign_series, etag_of, resample, rows_etag, stale_after
 
 register = template.Library()
 
@@ -51,8 +50,9 @@ def updated_ago(freshness) -> str:
 
 
 @register.simple_tag
-def sparkline(points, label: str = "", css: str = "spark") -> str:
-    return mark_safe(sparkline_svg(points, label=label, css_class=css))  # noqa: S308 - built from numbers only
+def sparkline(points, label: str = "", css: str = "") -> str:
+    """The pools area's generic sparkline, fed on a regular time grid."""
+    return charts.sparkline(resample(points), width=320, height=56, label=label, css=f"chart--spark {css}")
 
 
 @register.simple_tag
@@ -78,3 +78,14 @@ def age(when) -> str:
     if not when:
         return ""
     return age_text(max(0, int((timezone.now() - when).total_seconds())))
+
+
+@register.simple_tag(takes_context=True)
+def live_rows_etag(context, campaigns) -> str:
+    """The list page's rows ETag, from the rows it already loaded (no query)."""
+    return rows_etag(list(campaigns), context["request"].GET.urlencode())
+
+
+@register.filter
+def stats_failing(campaign) -> bool:
+    return Freshness.of(polled_at=campaign.stats_polled_at, failed_at=campaign.stats_failed_at).failing

@@ -6,6 +6,7 @@ urlpatterns = [
     path("replies/", monitoring.replies, name="replies"),
     path("replies/<int:pk>/handled/", monitoring.reply_handled, name="reply_handled"),
     path("campaigns/<int:pk>/live/stats/", live.campaign_stats, name="campaign_stats"),
+    path("campaigns/live/rows/", live.campaign_rows, name="campaign_rows"),
     path("wall-tokens/", wall.wall_tokens, name="wall_tokens"),
     path("wall-tokens/<int:pk>/revoke/", wall.wall_token_revoke_view, name="wall_token_revoke"),
     path("wall/<str:token>/", wall.wall, name="wall"),

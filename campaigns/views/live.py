@@ -4,12 +4,15 @@ The client sends the ETag it holds in `If-None-Match` (set by hx-headers in the 
 itself); static/js/live.js tells HTMX that a 304 means "keep what you have".
 """
 
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseNotModified
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
 
 from campaigns.models import Campaign
-from campaigns.services.live import campaign_version
+from campaigns.services import campaigns as campaign_service
+from campaigns.services.live import ROW_VERSION_FIELDS, campaign_version, rows_etag
+from campaigns.views.campaigns import PER_PAGE
 
 
 def conditional(request, etag: str, render_response):
@@ -33,5 +36,25 @@ def campaign_stats(request, pk):
     def fresh():
         campaign = Campaign.objects.get(pk=pk)
         return render(request, "campaigns/_stats.html", {"campaign": campaign})
+
+    return conditional(request, etag, fresh)
+
+
+def campaign_rows(request):
+    """The campaign list's rows for the same filters, sort and page as the list itself.
+
+    The version check reads four small columns of the page's rows (plus the paginator's
+    count); only a changed page is rendered, with the list's own query.
+    """
+    filters = {key: request.GET.get(key, "").strip() for key in ("status", "owner", "q", "sort")}
+    filters["sort"] = filters["sort"] if filters["sort"] in campaign_service.SORTS else "-updated"
+    query = campaign_service.campaign_list_query(**filters)
+    number = request.GET.get("page")
+    versions = Paginator(query.values_list(*ROW_VERSION_FIELDS), PER_PAGE).get_page(number)
+    etag = rows_etag(versions.object_list, request.GET.urlencode())
+
+    def fresh():
+        page = Paginator(query, PER_PAGE).get_page(number)
+        return render(request, "monitoring/_campaign_rows.html", {"campaigns": page.object_list, "rows_etag": etag})
 
     return conditional(request, etag, fresh)

@@ -90,8 +90,8 @@ def test_the_campaign_page_with_sparklines(page, live_server, manager, client):
     campaigns = demo_world()
     login_page(page, live_server, manager, client)
     page.goto(f"{live_server.url}/campaigns/{campaigns[3].pk}/")
-    page.wait_for_selector(".spark__line")
-    assert page.locator("svg.spark").count() == 2
+    page.wait_for_selector(".spark-card .chart__line")
+    assert page.locator(".spark-card svg").count() == 2
     screenshot(page, "campaign-sparklines")
 
 

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.models import Campaign, StatsSnapshot, WallToken
+from campaigns.services.live import resample
 from tests.factories import CampaignFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -111,5 +112,47 @@ def test_the_counters_show_the_age_of_the_numbers_and_turn_stale_when_polls_fail
 def test_the_campaign_page_draws_sparklines_of_sent_and_replies(manager_client):
     (campaign,) = bulk_campaigns(1)
     html = manager_client.get(reverse("campaign_detail", args=[campaign.pk])).content.decode()
-    assert html.count("<svg") >= 2 and "spark__line" in html
+    assert html.count("chart--spark") >= 2 and "chart__line" in html
     assert 'aria-label="Sent over time"' in html and 'aria-label="Replies over time"' in html
+
+
+def test_irregular_snapshots_are_resampled_on_a_time_grid():
+    t0 = timezone.now()
+    points = [(t0, 0), (t0 + timedelta(minutes=1), 10), (t0 + timedelta(minutes=9), 50)]
+    values = resample(points, buckets=10)
+    assert len(values) == 10 and values[0] == 0 and values[-1] == 50
+    assert values[1:9] == [10] * 8  # nothing was known to change between minute 1 and 9
+
+
+def test_the_list_rows_cost_the_same_queries_for_10_and_500_campaigns(manager_client):
+    bulk_campaigns(10)
+    url = reverse("campaign_rows")
+    few = queries_for(manager_client, url, HTTP_HX_REQUEST="true")
+    start_over()
+    bulk_campaigns(500)
+    assert queries_for(manager_client, url, HTTP_HX_REQUEST="true") == few
+    assert queries_for(manager_client, url + "?sort=leads&status=running", HTTP_HX_REQUEST="true") == few
+
+
+def test_the_list_page_rows_poll_with_the_etag_the_rows_endpoint_computes(manager_client):
+    bulk_campaigns(3)
+    page = manager_client.get(reverse("campaign_list") + "?status=running").content.decode()
+    assert 'hx-get="/campaigns/live/rows/?status=running"' in page
+    rows = manager_client.get(reverse("campaign_rows") + "?status=running", HTTP_HX_REQUEST="true")
+    assert f'"If-None-Match": "\\{rows["ETag"][:-1]}\\""' in page  # the page already holds the current version
+    again = manager_client.get(
+        reverse("campaign_rows") + "?status=running", HTTP_HX_REQUEST="true", HTTP_IF_NONE_MATCH=rows["ETag"]
+    )
+    assert again.status_code == 304
+
+
+def test_the_list_rows_show_live_counters_and_change_when_a_poll_lands(manager_client):
+    (campaign,) = bulk_campaigns(1)
+    url = reverse("campaign_rows")
+    first = manager_client.get(url, HTTP_HX_REQUEST="true")
+    Campaign.objects.filter(pk=campaign.pk).update(sent=1234, replied=7, stats_polled_at=timezone.now())
+    second = manager_client.get(url, HTTP_HX_REQUEST="true", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert second.status_code == 200 and "1,234" in second.content.decode()
+    Campaign.objects.filter(pk=campaign.pk).update(stats_failed_at=timezone.now(), stats_error="Timed out.")
+    third = manager_client.get(url, HTTP_HX_REQUEST="true", HTTP_IF_NONE_MATCH=second["ETag"])
+    assert "is-stale" in third.content.decode() and "Timed out." in third.content.decode()

@@ -55,7 +55,7 @@ def test_it_stops_at_the_first_page_that_brings_nothing_new(campaign):
     assert Reply.objects.count() == 251
 
 
-def test_unsubscribes_and_bounces_are_suppressed_and_pushed_in_one_operation(
+def test_unsubscribes_and_bounces_are_suppressed_and_pushed(
     campaign, django_capture_on_commit_callbacks
 ):
     client = FakeReplies([reply(1, "unsubscribe"), reply(2, "bounce"), reply(3, "interested")])
@@ -63,8 +63,8 @@ def test_unsubscribes_and_bounces_are_suppressed_and_pushed_in_one_operation(
         replies_poll(client=client)
     sources = dict(SuppressedEmail.objects.values_list("email", "source"))
     assert sources == {"lead1@example.com": "reply", "lead2@example.com": "bounce"}
-    op = Operation.objects.get(kind="suppress")
-    assert op.payload == {"emails": ["lead1@example.com", "lead2@example.com"]}
+    pushed = sorted(e for op in Operation.objects.filter(kind="suppress") for e in op.payload["emails"])
+    assert pushed == ["lead1@example.com", "lead2@example.com"]
 
 
 def test_a_failed_poll_is_recorded_for_the_health_page(campaign):
