@@ -16,7 +16,6 @@ from campaigns.services.live import wall_board
 from campaigns.services.wall import wall_token_create, wall_token_revoke, wall_token_seen
 
 
-
 def refresh_seconds() -> int:
     """The TV pages through campaigns on every refresh, so it refreshes slower than a desk tab."""
     return getattr(settings, "WALL_REFRESH_SECONDS", 10)

@@ -10,7 +10,14 @@ from tests.conftest import wait_until
 from tests.factories import CampaignFactory
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases=["default", "sandbox"])]
-COUNTERS = {"sent": "sent", "delivered": "delivered", "bounced": "bounced", "replied": "replied", "leads": "total_enrolled"}
+# sandbox state key -> Campaign field
+COUNTERS = {
+    "sent": "sent",
+    "delivered": "delivered",
+    "bounced": "bounced",
+    "replied": "replied",
+    "leads": "total_enrolled",
+}
 
 
 def mirror(state):

@@ -55,9 +55,7 @@ def test_it_stops_at_the_first_page_that_brings_nothing_new(campaign):
     assert Reply.objects.count() == 251
 
 
-def test_unsubscribes_and_bounces_are_suppressed_and_pushed(
-    campaign, django_capture_on_commit_callbacks
-):
+def test_unsubscribes_and_bounces_are_suppressed_and_pushed(campaign, django_capture_on_commit_callbacks):
     client = FakeReplies([reply(1, "unsubscribe"), reply(2, "bounce"), reply(3, "interested")])
     with django_capture_on_commit_callbacks():
         replies_poll(client=client)
