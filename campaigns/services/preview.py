@@ -9,12 +9,14 @@ leads and none of them is loaded into memory except the one being previewed.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
+from django.core.cache import cache
 from django.db import connection
-from django.db.models import Case, Count, IntegerField, Q, Value, When
+from django.db.models import Case, Count, IntegerField, Max, Q, Value, When
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.lookups import Exact, IsNull
 from django.urls import NoReverseMatch, reverse
@@ -33,6 +35,10 @@ SAMPLE_LEAD = SimpleNamespace(
     custom_fields={},
 )
 MAX_CUSTOM_FIELDS = 200
+# The editor re-checks on every pause in typing. Lead-wide counts only change when leads do
+# (or when the tokens do), so they are cached under a fingerprint of the campaign's leads;
+# the TTL bounds how long an edit of an existing lead can go unnoticed.
+CACHE_SECONDS = 60
 
 
 @dataclass
@@ -79,7 +85,33 @@ def saved_steps(campaign) -> list[dict]:
     ]
 
 
+def _leads_fingerprint(campaign) -> str:
+    """Changes whenever a lead is added or removed; served by the campaign index, no row reads.
+
+    An edit of an existing lead is picked up when the entry expires (CACHE_SECONDS).
+    """
+    f = Lead.objects.filter(campaign=campaign).aggregate(n=Count("pk"), top=Max("pk"))
+    return f"{f['n']}:{f['top']}"
+
+
+def _cached(campaign, what: str, names, compute):
+    digest = hashlib.sha256("\x00".join(names).encode()).hexdigest()[:16]
+    # created_at too: a database restored or rolled back (tests) may reuse the pk.
+    born = campaign.created_at.timestamp() if campaign.created_at else 0
+    key = f"preview:{campaign.pk}:{born}:{what}:{digest}:{_leads_fingerprint(campaign)}"
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, CACHE_SECONDS)
+    return value
+
+
 def custom_field_names(campaign) -> list[str]:
+    """Distinct custom-field keys across the campaign's leads, usable as tokens (cached)."""
+    return _cached(campaign, "fields", [], lambda: _custom_field_names(campaign))
+
+
+def _custom_field_names(campaign) -> list[str]:
     """Distinct custom-field keys across the campaign's leads, usable as tokens.
 
     The keys are collected by the database (json_each / jsonb_object_keys), never by
@@ -138,7 +170,9 @@ def worst_case_lead(campaign, steps: list[dict] | None = None):
         (Case(When(missing_q(n), then=Value(1)), default=Value(0), output_field=IntegerField()) for n in names),
         Value(0),
     )
-    return leads.alias(score=score).order_by("-score", "pk").first()
+    worst = leads.alias(score=score).order_by("-score", "pk").values_list("pk", flat=True)
+    pks = _cached(campaign, "worst", names, lambda: list(worst[:1]))
+    return Lead.objects.filter(pk__in=pks).first()
 
 
 def _render_lead(lead, steps: list[dict]) -> list[StepPreview]:
@@ -210,8 +244,13 @@ def token_coverage(campaign, steps: list[dict] | None = None) -> Coverage:
     uses = referenced_tokens(steps)
     known = known_tokens(campaign) if uses else set()
     names = list(uses)
-    counts = Lead.objects.filter(campaign=campaign).aggregate(
-        total=Count("pk"), **{f"m{i}": Count("pk", filter=missing_q(n)) for i, n in enumerate(names)}
+    counts = _cached(
+        campaign,
+        "coverage",
+        names,
+        lambda: Lead.objects.filter(campaign=campaign).aggregate(
+            total=Count("pk"), **{f"m{i}": Count("pk", filter=missing_q(n)) for i, n in enumerate(names)}
+        ),
     )
     rows = []
     for i, name in enumerate(names):

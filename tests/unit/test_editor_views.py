@@ -143,3 +143,33 @@ def test_the_detail_page_shows_preview_and_coverage(sdr_client, draft):
     assert "Hi ," in html
     assert "srcdoc=" in html and 'sandbox=""' in html
     assert f'href="/campaigns/{draft.pk}/leads/?missing=firstName"' in html
+
+
+def test_an_empty_name_is_refused_inline_and_nothing_is_lost(sdr_client, draft):
+    response = sdr_client.post(
+        reverse("editor_save", args=[draft.pk]), form_data(draft, THREE, name=" "), HTTP_HX_REQUEST="true"
+    )
+    html = response.content.decode()
+    assert "Give the campaign a name." in html and 'value="Follow-up"' in html
+    assert "error" in response["HX-Trigger"]
+    draft.refresh_from_db()
+    assert draft.name == "Fintech CFOs" and draft.version == 1
+
+
+def test_a_sequence_stops_at_twenty_steps(sdr_client, draft):
+    steps = [("s", "<p>b</p>", 1)] * 20
+    response = sdr_client.post(
+        reverse("editor_change", args=[draft.pk]), form_data(draft, steps, op="add"), HTTP_HX_REQUEST="true"
+    )
+    assert "at most 20 steps" in response["HX-Trigger"]
+    assert response.content.decode().count('name="subject"') == 20
+
+
+def test_unknown_ops_and_out_of_range_indexes_change_nothing(sdr_client, draft):
+    for op in ("explode", "remove:9", "up:0", "down:2", "remove:-1", ""):
+        response = sdr_client.post(
+            reverse("editor_change", args=[draft.pk]), form_data(draft, THREE, op=op), HTTP_HX_REQUEST="true"
+        )
+        html = response.content.decode()
+        assert html.count('name="subject"') == 3, op
+        assert html.index('value="Hi {{firstName}}"') < html.index('value="Follow-up"') < html.index('value="Last"')
