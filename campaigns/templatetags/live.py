@@ -33,7 +33,12 @@ def age_text(seconds: int) -> str:
 def updated_ago(freshness) -> str:
     """The label static/js/live.js keeps ticking between refreshes; stale turns it amber."""
     if freshness.polled_at is None:
-        return format_html('<span class="updated" data-live-age>{}</span>', "waiting for the first numbers")
+        state, text = (
+            ("updated is-stale", "no numbers yet · last poll failed")
+            if freshness.failing
+            else ("updated", "waiting for the first numbers")
+        )
+        return format_html('<span class="{}" data-live-age>{}</span>', state, text)
     seconds = max(0, int((timezone.now() - freshness.polled_at).total_seconds()))
     state = " is-stale" if freshness.stale else ""
     suffix = " · last poll failed" if freshness.failing else ""
@@ -89,3 +94,15 @@ def live_rows_etag(context, campaigns) -> str:
 @register.filter
 def stats_failing(campaign) -> bool:
     return Freshness.of(polled_at=campaign.stats_polled_at, failed_at=campaign.stats_failed_at).failing
+
+
+@register.simple_tag
+def rows_freshness(campaigns) -> Freshness | None:
+    """One "updated … ago" for a page of rows: the newest good poll; failing if any row's last poll failed."""
+    launched = [c for c in campaigns if c.stats_polled_at or c.stats_failed_at]
+    if not launched:
+        return None
+    polled = max((c.stats_polled_at for c in launched if c.stats_polled_at), default=None)
+    failing = any(Freshness.of(polled_at=c.stats_polled_at, failed_at=c.stats_failed_at).failing for c in launched)
+    fresh = Freshness.of(polled_at=polled, failed_at=None)
+    return Freshness(polled_at=polled, failing=failing, stale=fresh.stale or failing)

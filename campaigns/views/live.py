@@ -55,6 +55,7 @@ def campaign_rows(request):
 
     def fresh():
         page = Paginator(query, PER_PAGE).get_page(number)
-        return render(request, "monitoring/_campaign_rows.html", {"campaigns": page.object_list, "rows_etag": etag})
+        context = {"campaigns": page.object_list, "rows_etag": etag}
+        return render(request, "monitoring/_campaign_rows_response.html", context)
 
     return conditional(request, etag, fresh)
