@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from campaigns.management.commands import seed_demo
-from campaigns.models import Campaign, Operation, SenderPool, WallToken
+from campaigns.models import Campaign, Operation, SenderAccount, SenderPool, WallToken
 from campaigns.services import demo
 from campaigns.services.pools import sync_record_success
 
@@ -51,7 +51,8 @@ def test_the_worker_waits_for_fresh_pools_then_launches_like_a_manager(queued):
     seed()
     assert demo.demo_launch() is False  # no pool numbers yet: a refresh is asked for
     assert Operation.objects.filter(kind=Operation.Kind.REFRESH_POOLS).exists()
-    SenderPool.objects.create(remote_id="pool_1", name="Primary", daily_capacity=100_000, remaining=100_000)
+    pool = SenderPool.objects.create(remote_id="pool_1", name="Primary", daily_capacity=100_000, remaining=100_000)
+    SenderAccount.objects.create(remote_id="sa_1", pool=pool, email="sender@ops.example.com", status="active")
     sync_record_success()
     assert demo.demo_launch() is True
     launched = Campaign.objects.filter(name__startswith=demo.PREFIX, status=Campaign.Status.LAUNCHING)
