@@ -127,7 +127,7 @@ class WallBoard:
 
 
 def bounce_level(rate: float, threshold: float) -> str:
-    if threshold and rate >= threshold:
+    if threshold and rate > threshold:  # the same test as the bounce guard's
         return "bad"
     if threshold and rate >= 0.6 * threshold:
         return "warn"

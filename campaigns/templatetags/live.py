@@ -71,10 +71,23 @@ def live_stats(campaign) -> dict:
 
 
 @register.filter
-def waiting_class(received_at, now) -> str:
+def waiting_since(reply):
+    """When the lead started waiting: Leadterra's receivedAt, unless that is ahead of when we
+    stored it (the sandbox's clock runs faster than ours, and clocks drift)."""
+    return min(reply.received_at, reply.created_at) if reply.created_at else reply.received_at
+
+
+@register.filter
+def waiting_class(since, now) -> str:
     """An interested lead waiting an hour is late, four hours is very late."""
-    hours = (now - received_at).total_seconds() / 3600
+    hours = (now - since).total_seconds() / 3600
     return "waiting--long" if hours >= 4 else "waiting--late" if hours >= 1 else ""
+
+
+@register.filter
+def label(value: str) -> str:
+    """not_interested -> Not interested."""
+    return str(value).replace("_", " ").capitalize()
 
 
 @register.filter
