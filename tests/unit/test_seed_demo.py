@@ -10,7 +10,10 @@ from campaigns.models import Campaign, Operation, SenderAccount, SenderPool, Wal
 from campaigns.services import demo
 from campaigns.services.pools import sync_record_success
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(not demo.available(), reason="the demo launches through the approvals area's services"),
+]
 
 
 @pytest.fixture
