@@ -2,7 +2,7 @@
 
 Built for 100,000 leads a campaign: keyset pages (WHERE id > last ORDER BY id LIMIT n,
 served by the (campaign, status, id) index) instead of OFFSET, and no COUNT(*) over a
-search; the only counts are one GROUP BY status and one per merge token.
+search; the only count is one GROUP BY status.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from django.db.models import Count, Q
 
 from campaigns import merge_tags
 from campaigns.models import Lead, SenderPool
+from campaigns.services import preview
 
 PAGE_SIZE = 50
 
@@ -25,14 +26,14 @@ class LeadPage:
 
 
 def lead_missing_q(token: str) -> Q:
-    """Leads for which `{{token}}` would render as an empty string."""
-    attr = merge_tags.STANDARD_FIELDS.get(token)
-    if attr:
-        return Q(**{attr: ""})
-    if not merge_tags.TOKEN_RE.fullmatch("{{" + token + "}}"):
-        return Q(pk__in=[])  # not a token at all: nothing can be missing it
-    key = f"custom_fields__{token}"
-    return Q(**{f"{key}__isnull": True}) | Q(**{key: ""})
+    """Leads for which `{{token}}` would render as an empty string.
+
+    The editor's coverage counts with the same condition, so its "show these leads"
+    links land on exactly the leads it counted.
+    """
+    if not merge_tags.IDENTIFIER_RE.match(token):
+        return Q(pk__in=[])  # not a token at all: no lead can be missing it
+    return preview._missing(token)
 
 
 def lead_page(*, campaign, status: str = "", search: str = "", missing: str = "", after: int = 0) -> LeadPage:
@@ -64,37 +65,6 @@ def lead_status_counts(*, campaign) -> dict[str, int]:
         counts[status] = n
     counts["all"] = sum(counts.values())
     return counts
-
-
-def campaign_tokens(campaign) -> dict[str, bool]:
-    """{token: has a fallback everywhere it is used} over the campaign's steps."""
-    tokens: dict[str, bool] = {}
-    for step in campaign.steps.all():
-        for text in (step.subject, step.body_html):
-            for match in merge_tags.TOKEN_RE.finditer(text or ""):
-                name, fallback = match.group(1), match.group(2)
-                tokens[name] = tokens.get(name, True) and bool(fallback)
-    return tokens
-
-
-def lead_coverage(*, campaign, total: int | None = None) -> list[dict]:
-    """For each token the steps use: how many leads have no value for it."""
-    if total is None:
-        total = Lead.objects.filter(campaign=campaign).count()
-    rows = []
-    for token, has_fallback in sorted(campaign_tokens(campaign).items()):
-        missing = Lead.objects.filter(campaign=campaign).filter(lead_missing_q(token)).count() if total else 0
-        rows.append(
-            {
-                "token": token,
-                "missing": missing,
-                "filled": total - missing,
-                "share": (total - missing) / total if total else 1.0,
-                "has_fallback": has_fallback,
-                "renders_empty": missing > 0 and not has_fallback,
-            }
-        )
-    return rows
 
 
 def sends_today(*, pending: int) -> dict:

@@ -23,8 +23,10 @@ from campaigns.services.leads import (
     lead_import_start,
     leads_enroll,
 )
+from campaigns.services.preview import token_coverage
 from campaigns.views.lead_forms import MappingForm, UploadForm
 
+ENCODING_LABELS = {"utf-8": "UTF-8 / Windows-1252", "utf-8-sig": "UTF-8 (with BOM)", "utf-16": "UTF-16"}
 ACTIVE = {LeadImport.Status.QUEUED, LeadImport.Status.RUNNING}
 
 
@@ -118,12 +120,13 @@ def lead_import_detail(request, pk):
     imp = _import_for(request, pk)
     context = {"imp": imp, "campaign": imp.campaign, "progress": _progress(imp), "active": imp.status in ACTIVE}
     if imp.status == LeadImport.Status.SUCCEEDED:
-        context["coverage"] = lead_queries.lead_coverage(campaign=imp.campaign)
+        context["coverage"] = token_coverage(imp.campaign)
     if request.htmx:
         response = render(request, "leads/import.html#progress", context)
         if imp.status not in ACTIVE:  # 286: htmx swaps in the result and stops polling
             response = HttpResponseStopPolling(response.content)
         return response
+    context["encoding_label"] = ENCODING_LABELS.get(imp.encoding, imp.encoding)
     return render(request, "leads/import.html", context)
 
 

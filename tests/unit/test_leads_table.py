@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from campaigns.models import Lead
-from campaigns.services.lead_queries import lead_coverage, lead_page
+from campaigns.services.lead_queries import lead_page
 from tests.factories import CampaignFactory, LeadFactory, StepFactory
 
 pytestmark = pytest.mark.django_db
@@ -63,14 +63,15 @@ def test_the_missing_filter_finds_leads_without_a_standard_or_custom_value(sdr_c
     assert sdr_client.get(url(campaign, "?missing=not a token")).status_code == 200
 
 
-def test_coverage_counts_leads_missing_each_token_the_steps_use(campaign):
-    StepFactory(campaign=campaign, subject="Hi {{firstName}}", body_html="{{colour|your colour}} at {{company}}")
-    LeadFactory(campaign=campaign, first_name="Ada", company="X", custom_fields={"colour": "teal"})
-    LeadFactory(campaign=campaign, first_name="", company="Y", custom_fields={})
-    coverage = {row["token"]: row for row in lead_coverage(campaign=campaign)}
-    assert coverage["firstName"]["missing"] == 1 and coverage["firstName"]["renders_empty"]
-    assert coverage["colour"]["missing"] == 1 and not coverage["colour"]["renders_empty"]
-    assert coverage["company"]["missing"] == 0
+def test_the_import_result_shows_coverage_with_links_to_the_leads_missing_a_token(sdr_client, campaign, sdr):
+    from campaigns.models import LeadImport
+
+    StepFactory(campaign=campaign, subject="Hi {{firstName}}", body_html="at {{company}}")
+    LeadFactory(campaign=campaign, first_name="", company="Y")
+    imp = LeadImport.objects.create(campaign=campaign, uploaded_by=sdr, status="succeeded", counts={"rows": 1})
+    body = sdr_client.get(reverse("lead_import_detail", args=[imp.pk])).content.decode()
+    assert "Merge-tag coverage" in body
+    assert url(campaign, "?missing=firstName") in body
 
 
 def test_the_table_costs_the_same_queries_for_ten_or_a_thousand_leads(
