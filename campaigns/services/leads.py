@@ -26,7 +26,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from campaigns.audit import audit_record
-from campaigns.models import Lead, LeadImport, LeadImportRow, SuppressedEmail
+from campaigns.models import Campaign, Lead, LeadImport, LeadImportRow, SuppressedEmail
 from campaigns.permissions import is_manager
 from campaigns.services import csv_import
 from campaigns.services.emails import InvalidEmail, email_normalise, is_role_address
@@ -317,8 +317,12 @@ def _apply(imp, counts: dict, report: Report) -> None:
     update_fields = [*FIELD_ATTRS.values(), "custom_fields", "status", "error", "is_role_address", "updated_at"]
     try:
         with transaction.atomic():
-            if LeadImport.objects.select_for_update().filter(pk=imp.pk, cancel_requested=True).exists():
+            locked = LeadImport.objects.select_for_update().filter(pk=imp.pk)
+            if list(locked.values_list("cancel_requested", flat=True)) != [False]:
                 raise ImportStopped
+            # Two imports into one campaign apply one after the other; otherwise both could
+            # see an address as new and the second would fail on the unique (campaign, email).
+            list(Campaign.objects.select_for_update().filter(pk=imp.campaign_id).values_list("pk"))
             staged = LeadImportRow.objects.filter(lead_import=imp).order_by("pk").values_list("pk", *Staged._fields)
             while page := list(staged.filter(pk__gt=last)[:BATCH]):
                 last, chunk = page[-1][0], [Staged(*values[1:]) for values in page]

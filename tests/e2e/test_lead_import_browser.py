@@ -91,3 +91,27 @@ def test_the_suppression_page_takes_a_paste(page, live_server, client, manager):
     page.locator("text=2 addresses added").wait_for()
     assert page.locator("td", has_text="bob@example.com").is_visible()
     screenshot(page, "suppression")
+
+
+def test_a_manager_sees_rejections_and_confirms_an_enrollment(page, live_server, client, manager, sdr, redis_server):
+    from campaigns.models import Campaign, Operation, SenderPool
+    from tests.factories import LeadFactory
+
+    campaign = CampaignFactory(owner=sdr, name="Running outreach", status=Campaign.Status.RUNNING, remote_id="camp_9")
+    LeadFactory.create_batch(3, campaign=campaign, status=Lead.Status.ENROLLED)
+    LeadFactory(campaign=campaign, email="typo@exampel.com", status=Lead.Status.REJECTED, error="domain rejected")
+    LeadFactory.create_batch(5, campaign=campaign)
+    SenderPool.objects.create(remote_id="pool_1", name="Main", daily_capacity=500, remaining=3)
+    login_page(page, live_server, manager, client)
+
+    page.goto(f"{live_server.url}/campaigns/{campaign.pk}/leads/?status=rejected")
+    assert page.locator("td", has_text="domain rejected").is_visible()
+    page.goto(f"{live_server.url}/campaigns/{campaign.pk}/leads/")
+    screenshot(page, "leads-running")
+    page.click("text=Enroll 5 waiting leads")
+    assert page.locator("text=will wait for the next window").is_visible()
+    screenshot(page, "leads-enroll-confirm")
+    page.click("button:has-text('Enroll 5 leads now')")
+    page.wait_for_url(f"**/campaigns/{campaign.pk}/leads/")
+    assert page.locator(".toast", has_text="Enrollment queued").is_visible()
+    assert Operation.objects.filter(kind="enroll_leads", campaign=campaign).count() == 1
