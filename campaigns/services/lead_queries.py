@@ -33,7 +33,7 @@ def lead_missing_q(token: str) -> Q:
     """
     if not merge_tags.IDENTIFIER_RE.match(token):
         return Q(pk__in=[])  # not a token at all: no lead can be missing it
-    return preview._missing(token)
+    return preview.missing_q(token)
 
 
 def lead_page(*, campaign, status: str = "", search: str = "", missing: str = "", after: int = 0) -> LeadPage:
