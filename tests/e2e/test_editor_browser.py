@@ -45,7 +45,7 @@ def test_an_sdr_builds_a_three_step_sequence_reorders_it_and_sees_preview_and_co
     page.click("#add-step")  # mouse
     expect(page.locator("#step-0-subject")).to_be_focused()  # focus follows the new step
     page.keyboard.type(STEPS[0][0])
-    page.click("button.chip[data-token=firstName]")  # the palette inserts at the cursor
+    page.click("button.token-chip[data-token=firstName]")  # the palette inserts at the cursor
     expect(page.locator("#step-0-subject")).to_have_value("Quick question, {{firstName}}")
     page.fill("#step-0-body", STEPS[0][2])
 
@@ -108,7 +108,9 @@ def test_an_sdr_builds_a_three_step_sequence_reorders_it_and_sees_preview_and_co
     screenshot(page, "editor-three-steps")
     page.set_viewport_size({"width": 1366, "height": 900})
     ARTIFACTS.mkdir(exist_ok=True)
-    page.add_style_tag(content=".editor__bar { position: static; }")  # the sticky bar would cover the crop
+    page.add_style_tag(
+        content=".editor__bar, .editor__aside { position: static; }"
+    )  # sticky parts would cover the crops
     page.locator(".preview-card").screenshot(path=str(ARTIFACTS / "editor-preview.png"))
     page.locator(".editor__layout").screenshot(path=str(ARTIFACTS / "editor-steps.png"))
 

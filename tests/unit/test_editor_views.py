@@ -39,6 +39,7 @@ def test_the_editor_page_renders_for_the_author(sdr_client, draft):
     assert response.status_code == 200
     assert b"No steps yet" in response.content
     assert b'name="base_version" value="1"' in response.content
+    assert b"{#" not in response.content and b"{%" not in response.content  # no template source leaks
 
 
 def test_adding_a_step_rerenders_the_editor_without_saving(sdr_client, draft):
