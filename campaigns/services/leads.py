@@ -400,38 +400,3 @@ def _discard(imp, status: str, message: str) -> None:
         audit_record(
             actor=imp.uploaded_by, action="leads.import_failed", campaign=imp.campaign, import_id=imp.pk, error=message
         )
-
-
-# --- enrollment into a running campaign -------------------------------------------------
-
-
-class EnrollRefused(Exception):
-    """Enrollment cannot start now; the message says why."""
-
-
-def leads_enroll(*, campaign, actor):
-    """Queue an `enroll_leads` operation for every waiting lead of a running campaign.
-
-    (Enrollment at launch belongs to the launch operation.) The confirmation page shows
-    how many sends this adds today before a manager calls this.
-    """
-    from campaigns.models import Operation
-    from campaigns.permissions import can
-    from campaigns.services.operations import operation_enqueue
-
-    if not can(actor, "enroll_running"):
-        raise PermissionDenied("Only managers can enroll leads into a running campaign.")
-    if campaign.status != campaign.Status.RUNNING:
-        raise EnrollRefused("Leads are enrolled this way only while the campaign runs; launch enrolls the rest.")
-    pending = Lead.objects.filter(campaign=campaign, status=Lead.Status.PENDING).count()
-    if not pending:
-        raise EnrollRefused("No leads are waiting for enrollment.")
-    active = Operation.objects.filter(
-        campaign=campaign, kind=Operation.Kind.ENROLL_LEADS, status__in=Operation.ACTIVE_STATES
-    )
-    if active.exists():
-        raise EnrollRefused("An enrollment for this campaign is already under way.")
-    with transaction.atomic():
-        op = operation_enqueue(kind=Operation.Kind.ENROLL_LEADS, campaign=campaign, payload={}, actor=actor)
-        audit_record(actor=actor, action="leads.enroll_requested", campaign=campaign, leads=pending, operation=op.pk)
-    return op

@@ -13,15 +13,14 @@ from django_htmx.http import HttpResponseStopPolling
 from campaigns.models import Campaign, Lead, LeadImport, Operation
 from campaigns.permissions import can
 from campaigns.services import lead_queries
+from campaigns.services.enrollment import EnrollRefused, leads_enroll
 from campaigns.services.leads import (
-    EnrollRefused,
     ImportRefused,
     lead_import_allowed,
     lead_import_cancel,
     lead_import_create,
     lead_import_preview,
     lead_import_start,
-    leads_enroll,
 )
 from campaigns.services.preview import token_coverage
 from campaigns.views.lead_forms import MappingForm, UploadForm
