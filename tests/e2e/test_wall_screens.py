@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, Reply, SenderPool, StatsSnapshot, SyncState, WallToken
 from tests.conftest import login_page, screenshot
-from tests.factories import CampaignFactory
+from tests.factories import CampaignFactory, LeadFactory, StepFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -88,6 +88,9 @@ def test_the_wall_at_1080p_with_twelve_running_campaigns(browser, live_server, m
 
 def test_the_campaign_page_with_sparklines(page, live_server, manager, client):
     campaigns = demo_world()
+    for position, delay in enumerate([0, 2, 4], start=1):  # a believable campaign behind the numbers
+        StepFactory(campaign=campaigns[3], position=position, delay_days=delay, subject=f"Step {position}")
+    LeadFactory.create_batch(20, campaign=campaigns[3], status="enrolled")
     login_page(page, live_server, manager, client)
     page.goto(f"{live_server.url}/campaigns/{campaigns[3].pk}/")
     page.wait_for_selector(".spark-card .chart__line")
