@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from campaigns.leadterra import ReplyData
-from campaigns.models import Campaign, SuppressedEmail, WebhookEvent
+from campaigns.models import Campaign, SuppressedEmail, SyncState, WebhookEvent
 from campaigns.services.emails import InvalidEmail, email_normalise
 from campaigns.services.replies import replies_suppress, reply_store
 from campaigns.services.suppression import suppression_add
@@ -125,3 +125,20 @@ def _campaign_started(data: dict) -> None:
 
 def _when(value) -> datetime | None:
     return parse_datetime(value) if isinstance(value, str) else None
+
+
+# Leadterra's last retry comes about 11 h after the first try: three days of keys is plenty
+# for de-duplication, and keeps a busy workspace's table from growing without end.
+KEEP = timedelta(days=3)
+
+
+def webhook_prune(*, now: datetime | None = None) -> int:
+    """Delete old deliveries, at most once an hour (it is called from a frequent beat task)."""
+    now = now or timezone.now()
+    state, _ = SyncState.objects.get_or_create(name="webhook_prune")
+    if state.last_success_at and now - state.last_success_at < timedelta(hours=1):
+        return 0
+    deleted, _ = WebhookEvent.objects.filter(received_at__lt=now - KEEP).delete()
+    state.last_success_at = now
+    state.save(update_fields=["last_success_at"])
+    return deleted

@@ -6,6 +6,7 @@ from django.conf import settings
 from campaigns.services import demo
 from campaigns.services.replies import replies_poll_cycle
 from campaigns.services.stats import stats_poll_cycle
+from campaigns.services.webhooks import webhook_prune
 
 
 # A cycle still queued when the next one is due is worthless: let it expire.
@@ -18,7 +19,8 @@ def poll_stats():
 
 @shared_task(name="campaigns.tasks.poll_replies", expires=settings.REPLIES_POLL_SECONDS)
 def poll_replies():
-    """Page through /replies until a page brings nothing new."""
+    """Page through /replies until a page brings nothing new; drop old webhook deliveries."""
+    webhook_prune()
     return replies_poll_cycle()
 
 

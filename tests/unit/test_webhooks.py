@@ -187,3 +187,19 @@ def test_plain_http_receivers_are_refused_with_a_reason(manager_client):
     )
     assert response.status_code == 400
     assert "https://" in response.content.decode()
+
+
+def test_old_deliveries_are_pruned_at_most_once_an_hour(client, campaign):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from campaigns.services.webhooks import webhook_prune
+
+    deliver(client, sent_event("old"))
+    deliver(client, sent_event("new"))
+    WebhookEvent.objects.filter(dedupe_key__endswith=":old").update(received_at=timezone.now() - timedelta(days=4))
+    assert webhook_prune() == 1
+    assert list(WebhookEvent.objects.values_list("dedupe_key", flat=True)) == ["message.sent:new"]
+    WebhookEvent.objects.update(received_at=timezone.now() - timedelta(days=4))
+    assert webhook_prune() == 0  # pruned less than an hour ago
