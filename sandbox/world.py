@@ -61,19 +61,18 @@ def advance(workspace_id: int, now: float | None = None) -> None:
     now = clock.sim_now(row) if now is None else now
     with _lock, transaction.atomic(using=DB):
         ws = Workspace.objects.using(DB).select_for_update().get(pk=workspace_id)
-        if now <= ws.advanced_to:
-            refresh_pools(ws, ws.advanced_to)
-            return
+        now = max(now, ws.advanced_to)  # a frozen clock still sends what fell due at this instant
         tick = Tick(ws=ws, rates=outcomes.rates_with(row.rates), hooks=events_wanted(ws))
         _run(tick, ws.advanced_to, now)
         refresh_pools(ws, now)
-        Workspace.objects.using(DB).filter(pk=ws.pk).update(advanced_to=now)
+        if now > ws.advanced_to:
+            Workspace.objects.using(DB).filter(pk=ws.pk).update(advanced_to=now)
         if tick.events:
             record_events(ws, tick.events, now)
 
 
 def _run(tick: Tick, t: float, now: float) -> None:
-    while t < now:
+    while True:
         due = _next_due(tick.ws)
         if due is None or due > now:
             return
@@ -84,6 +83,8 @@ def _run(tick: Tick, t: float, now: float) -> None:
             tick.pools = refresh_pools(tick.ws, start)
         while _process_replies(tick, end) + _process_sends(tick, start, end):
             pass
+        if end >= now:
+            return  # what is still due waits for pool volume: the next day, or a later request
         t = end
 
 
