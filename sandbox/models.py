@@ -77,6 +77,7 @@ class Sender(models.Model):
 class Campaign(models.Model):
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="campaigns")
     public_id = models.CharField(max_length=40, unique=True)
+    number = models.PositiveIntegerField(default=0)  # 1, 2, … within the workspace: feeds the dice
     name = models.CharField(max_length=500)
     status = models.CharField(max_length=20, default="draft")
     steps = models.JSONField(default=list)  # [{subject, bodyHtml, delayDays}]
@@ -99,6 +100,9 @@ class Lead(models.Model):
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE)
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="leads")
     email = models.CharField(max_length=254)  # lower-cased: the upsert key
+    # Outcomes are hashed from this (email × campaign number), never from the row id, so the
+    # same seed gives the same world after any reset.
+    dice = models.BigIntegerField(default=0)
     fields = models.JSONField(default=dict)  # every key the client sent, customFields included
     state = models.CharField(max_length=12, default=LEAD_ACTIVE)
     step = models.PositiveSmallIntegerField(default=0)  # index of the next step to send

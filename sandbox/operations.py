@@ -5,14 +5,16 @@ from dataclasses import dataclass
 from django.db.models import F
 
 from .models import IDLE, SEND, Campaign, Lead, Suppression, Workspace, new_id
+from .outcomes import lead_dice
 from .router import SANDBOX_DB as DB
 
 CHUNK = 500  # stays under every database's limit on query parameters
 
 
 def create_campaign(ws: Workspace, name: str, steps: list, now: float) -> Campaign:
+    number = Campaign.objects.using(DB).filter(workspace=ws).count() + 1
     return Campaign.objects.using(DB).create(
-        workspace=ws, public_id=new_id("camp_"), name=name, steps=steps, created_at=now
+        workspace=ws, public_id=new_id("camp_"), number=number, name=name, steps=steps, created_at=now
     )
 
 
@@ -72,7 +74,12 @@ def merge_fields(old: dict, item: dict) -> dict:
 
 
 def _new_lead(campaign: Campaign, item: dict, now: float) -> Lead:
-    lead = Lead(workspace_id=campaign.workspace_id, campaign=campaign, email=item["email"])
+    lead = Lead(
+        workspace_id=campaign.workspace_id,
+        campaign=campaign,
+        email=item["email"],
+        dice=lead_dice(item["email"], campaign.number),
+    )
     lead.fields = merge_fields({}, item)
     if campaign.status == "running":  # new leads in a running campaign start at step 1 at once
         lead.kind, lead.next_due = SEND, now

@@ -4,6 +4,7 @@ Each draw hashes (workspace seed, lead id, step, purpose): the result of a messa
 not depend on when or in which batch it was processed, so a run is reproducible.
 """
 
+import hashlib
 from dataclasses import dataclass
 
 DEFAULT_RATES = {
@@ -59,8 +60,13 @@ def _mix(x: int) -> int:
     return x ^ (x >> 31)
 
 
-def uniform(seed: int, lead_id: int, step: int, purpose: int) -> float:
-    h = _mix(_mix(_mix(seed & MASK) ^ lead_id) ^ (step << 8 | purpose))
+def lead_dice(email: str, campaign_number: int) -> int:
+    digest = int.from_bytes(hashlib.blake2b(email.encode(), digest_size=8).digest(), "big")
+    return _mix(digest ^ campaign_number) >> 1  # fits a signed 64-bit column
+
+
+def uniform(seed: int, dice: int, step: int, purpose: int) -> float:
+    h = _mix(_mix(_mix(seed & MASK) ^ dice) ^ (step << 8 | purpose))
     return (h >> 11) / float(1 << 53)
 
 
@@ -79,8 +85,8 @@ class Outcome:
     reply_delay: float  # simulated seconds after the send
 
 
-def draw(rates: dict, seed: int, lead_id: int, step: int) -> Outcome:
-    u = [uniform(seed, lead_id, step, purpose) for purpose in range(6)]
+def draw(rates: dict, seed: int, dice: int, step: int) -> Outcome:
+    u = [uniform(seed, dice, step, purpose) for purpose in range(6)]
     if u[0] < rates["bounceRate"]:
         kind = "hard" if u[1] < rates["hardBounceShare"] else "soft"
         reasons = BOUNCE_REASONS[kind]
@@ -103,6 +109,6 @@ def _pick(mix: dict, u: float) -> str:
     return next(iter(mix))
 
 
-def snippet(classification: str, seed: int, lead_id: int) -> str:
+def snippet(classification: str, seed: int, dice: int) -> str:
     choices = SNIPPETS.get(classification) or ["Thanks for your note."]
-    return choices[int(uniform(seed, lead_id, 0, 9) * len(choices))]
+    return choices[int(uniform(seed, dice, 0, 9) * len(choices))]

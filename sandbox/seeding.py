@@ -19,6 +19,7 @@ from .models import (
     Workspace,
     new_id,
 )
+from .outcomes import lead_dice
 from .router import SANDBOX_DB as DB
 
 # The default world: capacities from a few hundred to a few thousand a day, and a mix
@@ -139,6 +140,7 @@ def _running_campaign(ws: Workspace, index: int, leads: int, steps: int) -> Camp
     campaign = Campaign.objects.using(DB).create(
         workspace=ws,
         public_id=new_id("camp_"),
+        number=index + 1,
         name=f"Seeded campaign {index + 1}",
         status="running",
         steps=[DEFAULT_STEPS[i % len(DEFAULT_STEPS)] for i in range(steps)],
@@ -146,12 +148,14 @@ def _running_campaign(ws: Workspace, index: int, leads: int, steps: int) -> Camp
         started_at=now,
         enrolled=leads,
     )
+    emails = [f"lead{n + 1}.c{index + 1}@prospects.example.com" for n in range(leads)]
     Lead.objects.using(DB).bulk_create(
         (
             Lead(
                 workspace=ws,
                 campaign=campaign,
-                email=f"lead{n + 1}.c{index + 1}@prospects.example.com",
+                email=emails[n],
+                dice=lead_dice(emails[n], index + 1),
                 fields={"firstName": FIRST_NAMES[n % 10], "company": COMPANIES[(n + index) % 10]},
                 kind=SEND,
                 next_due=now,

@@ -155,17 +155,17 @@ def _process_sends(tick: Tick, start: float, end: float) -> int:
         .filter(workspace_id=tick.ws.pk, kind=SEND, next_due__lte=end)
         .annotate(blocked=Exists(suppressed))
         .order_by("next_due", "id")
-        .values_list("id", "campaign_id", "email", "step", "next_due", "blocked")[: min(capacity, BATCH)]
+        .values_list("id", "campaign_id", "email", "step", "next_due", "blocked", "dice")[: min(capacity, BATCH)]
     )
     if not rows:
         return 0
     _load_campaigns(tick, {r[1] for r in rows})
     writer = _SendWriter(tick)
-    for lead_id, campaign_id, email, step, due, blocked in rows:
+    for lead_id, campaign_id, email, step, due, blocked, dice in rows:
         if blocked or email in tick.new_suppressed:
             writer.lead(lead_id, LEAD_SUPPRESSED, step, IDLE, None, None, "")
         else:
-            writer.send(lead_id, campaign_id, email, step, max(due, start))
+            writer.send(lead_id, campaign_id, email, step, max(due, start), dice)
     writer.flush()
     return len(rows)
 
@@ -188,10 +188,10 @@ class _SendWriter:
         row = self.counters.setdefault(campaign_id, [0, 0, 0, 0])
         row[index] += 1
 
-    def send(self, lead_id, campaign_id, email, step, at):
+    def send(self, lead_id, campaign_id, email, step, at, dice):
         tick = self.tick
         steps = tick.steps[campaign_id]
-        result = outcomes.draw(tick.rates, tick.ws.seed, lead_id, step)
+        result = outcomes.draw(tick.rates, tick.ws.seed, dice, step)
         self.sent += 1
         self.last_at = at
         self.count(campaign_id, 0)  # sent
@@ -250,20 +250,20 @@ def _process_replies(tick: Tick, end: float) -> int:
         Lead.objects.using(DB)
         .filter(workspace_id=tick.ws.pk, kind=REPLY, next_due__lte=end)
         .order_by("next_due", "id")
-        .values_list("id", "campaign_id", "email", "next_due", "reply_class")[:BATCH]
+        .values_list("id", "campaign_id", "email", "next_due", "reply_class", "dice")[:BATCH]
     )
     if not rows:
         return 0
     _load_campaigns(tick, {r[1] for r in rows})
     replies, counts, unsubscribed = [], {}, []
-    for lead_id, campaign_id, email, due, classification in rows:
+    for _lead_id, campaign_id, email, due, classification, dice in rows:
         reply = Reply(
             workspace_id=tick.ws.pk,
             campaign_id=campaign_id,
             public_id=new_id("rpl_"),
             email=email,
             classification=classification,
-            snippet=outcomes.snippet(classification, tick.ws.seed, lead_id),
+            snippet=outcomes.snippet(classification, tick.ws.seed, dice),
             received_at=due,
         )
         replies.append(reply)

@@ -61,7 +61,7 @@ def running_campaign(sandbox, leads=5):
 
 
 def test_the_fixture_serves_the_api_over_http(sandbox, settings):
-    assert settings.LEADTERRA_API_BASE == sandbox.url
+    assert sandbox.url == settings.LEADTERRA_API_BASE
     status, pools = sandbox.api("GET", "/sender-pools")
     assert status == 200 and len(pools) == 3
 
@@ -109,7 +109,9 @@ def test_injected_errors_come_before_the_work(sandbox):
 
 
 def test_webhooks_are_signed_with_the_secret(sandbox, receiver, settings):
-    status, hook = sandbox.api("POST", "/webhooks", {"url": receiver.url, "events": ["campaign.started", "message.sent"]})
+    status, hook = sandbox.api(
+        "POST", "/webhooks", {"url": receiver.url, "events": ["campaign.started", "message.sent"]}
+    )
     assert status == 201
     cid = running_campaign(sandbox, leads=2)
     sandbox.api("GET", f"/campaigns/{cid}/stats")  # any request advances the world: step 1 goes out
