@@ -132,7 +132,7 @@ def replies(request, call: Call):
 @endpoint("POST")
 def suppression_list(request, call: Call):
     emails = validation.emails(validation.item_list(json_object(request, {"emails"}), "emails"))
-    added = suppress(call.ws, emails, "api", call.now)
+    added = suppress(call.ws, dict.fromkeys(emails, call.now), "api")
     return 200, shapes.suppression(call, added, len(set(emails)))
 
 

@@ -177,9 +177,8 @@ class _SendWriter:
         self.tick = tick
         self.leads: list = []
         self.counters: dict = {}
-        self.suppress: list = []
+        self.suppress: dict = {}  # email -> when its hard bounce happened
         self.sent = 0
-        self.last_at = tick.ws.advanced_to
 
     def lead(self, lead_id, state, step, kind, due, sent_at, reply_class):
         self.leads.append((state, step, kind, due, sent_at, reply_class, lead_id))
@@ -193,7 +192,6 @@ class _SendWriter:
         steps = tick.steps[campaign_id]
         result = outcomes.draw(tick.rates, tick.ws.seed, dice, step)
         self.sent += 1
-        self.last_at = at
         self.count(campaign_id, 0)  # sent
         message_id = f"msg_{lead_id:x}_{step + 1}"
         self._event("message.sent", campaign_id, email, step, message_id, at)
@@ -201,7 +199,7 @@ class _SendWriter:
             self.count(campaign_id, 2)
             self._event("message.bounced", campaign_id, email, step, message_id, at, result)
             if result.bounce == "hard":
-                self.suppress.append(email)
+                self.suppress.setdefault(email, at)
                 tick.new_suppressed.add(email)
                 return self.lead(lead_id, LEAD_BOUNCED, step + 1, IDLE, None, at, "")
         else:
@@ -242,7 +240,7 @@ class _SendWriter:
             )
         _take_capacity(self.tick, self.sent)
         Pool.objects.using(DB).bulk_update(self.tick.pools, ["sent_in_window"])
-        suppress(self.tick.ws, self.suppress, "hard_bounce", self.last_at)
+        suppress(self.tick.ws, self.suppress, "hard_bounce")
 
 
 def _process_replies(tick: Tick, end: float) -> int:
@@ -255,7 +253,7 @@ def _process_replies(tick: Tick, end: float) -> int:
     if not rows:
         return 0
     _load_campaigns(tick, {r[1] for r in rows})
-    replies, counts, unsubscribed = [], {}, []
+    replies, counts, unsubscribed = [], {}, {}
     for _lead_id, campaign_id, email, due, classification, dice in rows:
         reply = Reply(
             workspace_id=tick.ws.pk,
@@ -269,7 +267,7 @@ def _process_replies(tick: Tick, end: float) -> int:
         replies.append(reply)
         counts[campaign_id] = counts.get(campaign_id, 0) + 1
         if classification == "unsubscribe":
-            unsubscribed.append(email)
+            unsubscribed.setdefault(email, due)
             tick.new_suppressed.add(email)
         if "reply.received" in tick.hooks:
             tick.events.append(("reply.received", {"reply": reply_json(reply, tick.public[campaign_id])}, due))
@@ -282,7 +280,7 @@ def _process_replies(tick: Tick, end: float) -> int:
         cursor.executemany(
             "UPDATE sandbox_campaign SET replied=replied+%s WHERE id=%s", [(n, pk) for pk, n in counts.items()]
         )
-    suppress(tick.ws, unsubscribed, "unsubscribe", end)
+    suppress(tick.ws, unsubscribed, "unsubscribe")
     return len(rows)
 
 
@@ -297,17 +295,19 @@ def reply_json(reply: Reply, campaign_public_id: str, millis: bool = False) -> d
     }
 
 
-def suppress(ws: Workspace, emails: list, reason: str, at: float) -> int:
-    """Add addresses to the workspace's list; returns how many were new."""
-    emails = sorted(set(emails))
+def suppress(ws: Workspace, emails: dict, reason: str) -> int:
+    """Add addresses (email -> since when) to the workspace's list; returns how many were new."""
     if not emails:
         return 0
+    ordered = sorted(emails)
     known = set()
-    for i in range(0, len(emails), 500):
-        chunk = emails[i : i + 500]
+    for i in range(0, len(ordered), 500):
+        chunk = ordered[i : i + 500]
         known |= set(
             Suppression.objects.using(DB).filter(workspace_id=ws.pk, email__in=chunk).values_list("email", flat=True)
         )
-    fresh = [Suppression(workspace_id=ws.pk, email=e, reason=reason, created_at=at) for e in emails if e not in known]
+    fresh = [
+        Suppression(workspace_id=ws.pk, email=e, reason=reason, created_at=emails[e]) for e in ordered if e not in known
+    ]
     Suppression.objects.using(DB).bulk_create(fresh, ignore_conflicts=True)
     return len(fresh)
