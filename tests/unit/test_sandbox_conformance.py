@@ -173,7 +173,8 @@ def example(sb, path: str, method: str, ids: dict):
     if path == "/v1/suppression-list":
         return sb.api("POST", "/suppression-list", {"emails": ["a@x.com", "b@x.com"]})
     if path == "/v1/webhooks":
-        return sb.api("POST", "/webhooks", {"url": "https://ops.example.com/hooks/leadterra", "events": ["reply.received"]})
+        hook = {"url": "https://ops.example.com/hooks/leadterra", "events": ["reply.received"]}
+        return sb.api("POST", "/webhooks", hook)
     return sb.api(method.upper(), concrete[3:])
 
 
