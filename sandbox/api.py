@@ -127,13 +127,12 @@ def _handle(request, handler, kwargs, ws: Workspace, row) -> HttpResponse:
     world.advance(ws.pk)
     now = clock.sim_now()
     call = Call(ws=ws, now=now, shapes=row.shapes or {}, millis=(row.shapes or {}).get("timestamps") == "millis")
+    if request.method == "GET":  # reads need no transaction of their own
+        status, text = _answer(handler, request, call, kwargs)
+        return HttpResponse(text, status=status, content_type="application/json")
     try:
-        with transaction.atomic(using=DB):
-            try:
-                status, body = handler(request, call, **kwargs)
-            except ApiError as exc:
-                status, body = exc.status, exc.body()
-            text = json.dumps(body)
+        with transaction.atomic(using=DB):  # the write and its replay record stand or fall together
+            status, text = _answer(handler, request, call, kwargs)
             if key:
                 IdempotentResponse.objects.using(DB).create(
                     workspace=ws, key=key[:255], path=request.path, status=status, body=text, created_real=time.time()
@@ -144,6 +143,14 @@ def _handle(request, handler, kwargs, ws: Workspace, row) -> HttpResponse:
             raise
         return replay
     return HttpResponse(text, status=status, content_type="application/json")
+
+
+def _answer(handler, request, call: Call, kwargs) -> tuple[int, str]:
+    try:
+        status, body = handler(request, call, **kwargs)
+    except ApiError as exc:
+        status, body = exc.status, exc.body()
+    return status, json.dumps(body)
 
 
 def _replay(ws: Workspace, key: str, path: str) -> HttpResponse | None:

@@ -59,6 +59,8 @@ def advance(workspace_id: int, now: float | None = None) -> None:
 
     row = clock.control()
     now = clock.sim_now(row) if now is None else now
+    if _idle(workspace_id, now):
+        return  # the common case while polling: no write transaction at all
     with _lock, transaction.atomic(using=DB):
         ws = Workspace.objects.using(DB).select_for_update().get(pk=workspace_id)
         now = max(now, ws.advanced_to)  # a frozen clock still sends what fell due at this instant
@@ -69,6 +71,17 @@ def advance(workspace_id: int, now: float | None = None) -> None:
             Workspace.objects.using(DB).filter(pk=ws.pk).update(advanced_to=now)
         if tick.events:
             record_events(ws, tick.events, now)
+
+
+def _idle(workspace_id: int, now: float) -> bool:
+    """Nothing due, no warming sender to promote, every pool's window current: a few index reads."""
+    due = _next_due_id(workspace_id)
+    if due is not None and due <= now:
+        return False
+    if Sender.objects.using(DB).filter(workspace_id=workspace_id, status="warming", active_at__lte=now).exists():
+        return False
+    pools = Pool.objects.using(DB).filter(workspace_id=workspace_id)
+    return not pools.exclude(window_day=clock.day_index(now)).exists()
 
 
 def _run(tick: Tick, t: float, now: float) -> None:
@@ -89,9 +102,13 @@ def _run(tick: Tick, t: float, now: float) -> None:
 
 
 def _next_due(ws: Workspace) -> float | None:
+    return _next_due_id(ws.pk)
+
+
+def _next_due_id(workspace_id: int) -> float | None:
     dues = [
         Lead.objects.using(DB)
-        .filter(workspace_id=ws.pk, kind=kind, next_due__isnull=False)
+        .filter(workspace_id=workspace_id, kind=kind, next_due__isnull=False)
         .order_by("next_due")
         .values_list("next_due", flat=True)
         .first()
