@@ -48,6 +48,18 @@ def pool_usable_capacity(pool) -> int:
     return pool.daily_capacity if pool.sender_count else 0
 
 
+def pools_for_wall() -> list:
+    """Pools for the wall's gauges, each with `sending` (has an active sender), in one query."""
+    pools = list(
+        SenderPool.objects.annotate(
+            linked=Count("senders"), active=Count("senders", filter=Q(senders__status="active"))
+        )
+    )
+    for pool in pools:
+        pool.sending = pool_usable_capacity(pool) > 0
+    return pools
+
+
 def _campaigns(qs):
     steps = Prefetch("steps", queryset=SequenceStep.objects.order_by("position"))
     return qs.annotate(plan_leads=Count("leads", filter=Q(leads__status__in=PLANNABLE_LEADS))).prefetch_related(steps)

@@ -12,10 +12,16 @@ register = template.Library()
 STATUS_BADGES = {"active", "warming", "paused"}
 
 
+# A plan means something while a campaign may still send: not once archived or failed.
+PLANNED_STATES = {"draft", "in_review", "approved", "launching", "running", "paused"}
+
+
 @register.simple_tag
 def campaign_plan(campaign):
     """`{% campaign_plan campaign as plan %}`: the plan for a page that has only the campaign."""
-    return build_campaign_plan(campaign) if campaign is not None else None
+    if campaign is None or campaign.status not in PLANNED_STATES:
+        return None
+    return build_campaign_plan(campaign)
 
 
 @register.filter

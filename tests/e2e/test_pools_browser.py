@@ -87,3 +87,15 @@ def test_a_spilling_plan_on_the_campaign_page(page, live_server, manager, client
     page.goto(live_server.url + "/pools/plan/")
     assert page.locator("text=EMEA CFO outreach").first.is_visible()
     screenshot(page, "workspace-plan")
+
+
+def test_the_wall_shows_compact_pool_gauges(page, live_server, manager):
+    from campaigns.models import WallToken
+
+    world()
+    token = WallToken.objects.create(label="Sales floor", created_by=manager)
+    page.goto(live_server.url + f"/wall/{token.token}/")
+    gauges = page.locator(".gauge")
+    assert gauges.count() == 3
+    assert "2,750" in page.locator(".gauges").inner_text()
+    screenshot(page, "wall-pool-gauges")

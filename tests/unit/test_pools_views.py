@@ -106,3 +106,22 @@ def test_the_wall_gauge_renders_pools(client):
     SenderPool.objects.filter(remote_id="pool_0").update(remaining=50, refreshed_at=timezone.now())
     html = render_to_string("pools/_gauge.html", {"pools": SenderPool.objects.all()})
     assert "Pool 0" in html and "gauge--danger" in html and "95% used" in html
+
+
+def test_wall_gauges_say_when_a_pool_cannot_send(django_assert_num_queries):
+    from django.template.loader import render_to_string
+
+    from campaigns.services.planning import pools_for_wall
+
+    seed(n_pools=3, ids=False)
+    SenderPool.objects.filter(remote_id="pool_2").update(sender_count=0)
+    with django_assert_num_queries(1):
+        pools = pools_for_wall()
+    html = render_to_string("pools/_gauge.html", {"pools": pools})
+    assert html.count("no active sender") == 1 and "gauge--idle" in html
+
+
+def test_an_archived_campaign_shows_no_plan(sdr_client):
+    campaign = CampaignFactory(status=Campaign.Status.ARCHIVED)
+    response = sdr_client.get(f"/campaigns/{campaign.pk}/")
+    assert response.status_code == 200 and "Capacity plan" not in response.content.decode()
