@@ -1,5 +1,7 @@
 """The pools page, the refresh button, the workspace plan and the plan fragment."""
 
+import re
+
 import pytest
 from django.utils import timezone
 
@@ -33,7 +35,7 @@ def test_the_pools_page_shows_capacity_senders_and_badges(sdr_client):
     assert 'class="badge badge--warming">warming' in html
     assert 'class="badge badge--other">suspended' in html  # any other status, as is
     assert "but not which ones" in html  # Pool 1 answered with a count only
-    assert "Updated 0 s ago" in html and "may be out of date" not in html
+    assert re.search(r"Updated \d+ s ago", html) and "may be out of date" not in html
     assert "<svg" in html and "Refresh now" not in html  # SDRs may look, not refresh
 
 
