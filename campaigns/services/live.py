@@ -16,7 +16,8 @@ from django.db.models import Count, IntegerField, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from campaigns.models import Campaign, Reply, SenderPool, StatsSnapshot, SyncState
+from campaigns.models import Campaign, Reply, StatsSnapshot, SyncState
+from campaigns.services.planning import pools_for_wall
 
 WALL_STATUSES = [Campaign.Status.RUNNING, Campaign.Status.PAUSED, Campaign.Status.LAUNCHING]
 WALL_PER_PAGE = 6  # rows that fit a 1080p screen under the totals and above the pool gauges
@@ -163,7 +164,7 @@ def wall_board(*, page: int = 1, now: datetime | None = None, per_page: int = WA
         page=page,
         pages=pages,
         totals=_wall_totals(rows, today),
-        pools=list(SenderPool.objects.all()),
+        pools=pools_for_wall(),  # the pools area's: each pool also says whether it can send
         **_data_age(now),
     )
 
