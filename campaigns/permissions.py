@@ -52,3 +52,21 @@ def can_edit_draft(user, campaign) -> bool:
 def can_review(user, campaign) -> bool:
     """Managers approve or reject, never their own campaign."""
     return is_manager(user) and campaign.owner_id != user.pk
+
+
+def can_submit(user, campaign) -> bool:
+    """The author or a manager sends a draft for review (the state is checked separately,
+    so submitting a launched campaign gets a clear refusal rather than a bare 403)."""
+    return user.is_authenticated and (campaign.owner_id == user.pk or is_manager(user))
+
+
+def can_launch(user) -> bool:
+    """Launch, pause, resume and retry a launch: managers only (any campaign, their own too)."""
+    return can(user, "launch_campaign")
+
+
+def can_archive(user, campaign) -> bool:
+    """A launched campaign is a manager's to archive; a local one also its author's."""
+    if campaign.is_launched:
+        return can_launch(user)
+    return campaign.owner_id == user.pk or is_manager(user)

@@ -1,7 +1,7 @@
 from django.urls import path
 
-from campaigns.views.placeholder import placeholder
+from campaigns.views import audit
 
 urlpatterns = [
-    path("audit/", placeholder("Audit"), name="audit_log"),
+    path("audit/", audit.audit_log, name="audit_log"),
 ]

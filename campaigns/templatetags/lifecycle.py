@@ -1,0 +1,113 @@
+"""The lifecycle panel on the campaign page, and how audit events read to people."""
+
+from django import template
+
+from campaigns.models import Campaign, Operation
+from campaigns.services.lifecycle import allowed_actions
+
+register = template.Library()
+
+# Kinds whose progress the panel follows live.
+FOLLOWED = (Operation.Kind.LAUNCH, Operation.Kind.START, Operation.Kind.PAUSE)
+
+
+def latest_operation(campaign: Campaign) -> Operation | None:
+    return campaign.operations.filter(kind__in=FOLLOWED).order_by("-id").first()
+
+
+def panel_is_live(campaign: Campaign, op: Operation | None = None) -> bool:
+    """Poll while the state can change without anyone clicking (an operation is in flight)."""
+    op = op if op is not None else latest_operation(campaign)
+    return campaign.status == Campaign.Status.LAUNCHING or bool(op and op.is_active)
+
+
+S = Campaign.Status
+STAGE_OF = {S.DRAFT: 0, S.IN_REVIEW: 1, S.APPROVED: 2, S.LAUNCHING: 3, S.LAUNCH_FAILED: 3, S.RUNNING: 4, S.PAUSED: 4}
+
+
+def stages(campaign: Campaign) -> list[tuple[str, str]]:
+    """(label, done|current|todo) for the five stages; none for an archived campaign."""
+    if campaign.status not in STAGE_OF:
+        return []
+    current = STAGE_OF[campaign.status]
+    launch = "Launch failed" if campaign.status == S.LAUNCH_FAILED else "Launch"
+    last = "Paused" if campaign.status == S.PAUSED else "Running"
+    labels = ["Draft", "In review", "Approved", launch, last]
+    return [(label, "done" if i < current else "current" if i == current else "todo") for i, label in enumerate(labels)]
+
+
+@register.inclusion_tag("reviews/_panel.html", takes_context=True)
+def lifecycle_panel(context, campaign):
+    request = context["request"]
+    op = latest_operation(campaign)
+    return {
+        "campaign": campaign,
+        "request": request,
+        "csrf_token": context.get("csrf_token"),
+        "actions": allowed_actions(campaign, request.user),
+        "op": op,
+        "stages": stages(campaign),
+        "live": panel_is_live(campaign, op),
+        "events": campaign.audit_events.select_related("actor")[:8],
+        "is_manager": context.get("is_manager"),
+        "threshold_percent": round(campaign.bounce_threshold * 100, 2),
+    }
+
+
+SENTENCES = {
+    "campaign.created": "created the campaign",
+    "campaign.edited": "edited the sequence",
+    "campaign.submitted": "sent it for review",
+    "approval.granted": "approved it",
+    "approval.rejected": "rejected it",
+    "approval.voided": "voided the approval by editing",
+    "launch.spill_confirmed": "confirmed that the plan spills",
+    "campaign.launch_requested": "asked to launch it",
+    "campaign.launch_retried": "retried the launch",
+    "campaign.launched": "launched it",
+    "campaign.launch_failed": "launch failed",
+    "campaign.started": "started it",
+    "campaign.pause_requested": "asked to pause it",
+    "campaign.paused": "paused it",
+    "campaign.resume_requested": "asked to resume it",
+    "campaign.archived": "archived it",
+    "bounce_guard.tripped": "bounce guard tripped",
+    "bounce_guard.changed": "changed the bounce guard",
+}
+
+# Long or technical values are shortened; the global audit page still shows every key.
+SHORT = {"hash": 12}
+
+
+@register.filter
+def audit_sentence(event) -> str:
+    return SENTENCES.get(event.action, event.action.replace(".", " ").replace("_", " "))
+
+
+@register.filter
+def audit_details(event) -> list[tuple[str, str]]:
+    pairs = []
+    for key, value in (event.details or {}).items():
+        if value in ("", None, [], {}):
+            continue
+        text = value if isinstance(value, str) else _plain(value)
+        if key in SHORT:
+            text = text[: SHORT[key]]
+        pairs.append((key.replace("_", " "), text))
+    return pairs
+
+
+def _plain(value) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k.replace('_', ' ')} {_plain(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(_plain(v) for v in value)
+    return str(value)
+
+
+@register.filter
+def percent(value, digits=1) -> str:
+    try:
+        return f"{float(value) * 100:.{int(digits)}f}%"
+    except (TypeError, ValueError):
+        return ""

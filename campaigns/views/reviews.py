@@ -1,0 +1,127 @@
+"""Submit, review (approve / reject), archive, and the live lifecycle panel.
+
+Views translate service answers: PermissionDenied becomes a 403 (Django's handler),
+LifecycleError becomes a message on the page the person came from. Roles are checked
+in the services; a view never relies on a hidden button.
+"""
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh, HttpResponseStopPolling
+
+from campaigns import permissions
+from campaigns.diffing import sequence_diff
+from campaigns.models import Campaign
+from campaigns.services import lifecycle
+from campaigns.services.launch import _campaign_plan, pools_refreshed_at
+from campaigns.services.versions import campaign_snapshot
+from campaigns.templatetags.lifecycle import panel_is_live
+
+
+class DecisionForm(forms.Form):
+    comment = forms.CharField(required=False, max_length=4000, strip=True)
+    reviewed_version = forms.IntegerField(required=False, min_value=0)
+
+
+def campaign_for(pk) -> Campaign:
+    return get_object_or_404(Campaign.objects.select_related("owner", "approved_by", "paused_by"), pk=pk)
+
+
+def refuse(request, error, campaign, to="campaign_detail"):
+    """A clear refusal: the reason as a message on the page the person came from."""
+    messages.error(request, str(error))
+    if request.htmx:
+        return HttpResponseClientRedirect(reverse(to, args=[campaign.pk]))
+    return redirect(to, pk=campaign.pk)
+
+
+@require_POST
+def campaign_submit(request, pk):
+    campaign = campaign_for(pk)
+    try:
+        lifecycle.campaign_submit(campaign=campaign, actor=request.user)
+    except lifecycle.LifecycleError as error:
+        return refuse(request, error, campaign)
+    messages.success(request, "Sent for review. A manager will approve or reject it.")
+    return redirect("campaign_detail", pk=campaign.pk)
+
+
+@require_GET
+def campaign_review(request, pk):
+    """Everyone may read a review (SDRs browse everything); only a reviewer gets the form."""
+    campaign = campaign_for(pk)
+    current = campaign_snapshot(campaign)
+    context = {
+        "campaign": campaign,
+        "diff": sequence_diff(lifecycle.approved_content(campaign), current),
+        "may_decide": permissions.can_review(request.user, campaign) and campaign.status == Campaign.Status.IN_REVIEW,
+        "is_author": campaign.owner_id == request.user.pk,
+        "plan": _campaign_plan(campaign),
+        "pools_refreshed_at": pools_refreshed_at(),
+        "form": DecisionForm(initial={"reviewed_version": campaign.version}),
+    }
+    context.update(review_extras(campaign, request))
+    return render(request, "reviews/review.html", context)
+
+
+def review_extras(campaign, request) -> dict:
+    """Preview and merge-token coverage from the editor area (when it has landed)."""
+    return {}
+
+
+def _decide(request, pk, service, done_message):
+    campaign = campaign_for(pk)
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        return refuse(request, "The decision could not be read; try again.", campaign, "campaign_review")
+    kwargs = {"campaign": campaign, "actor": request.user, "comment": form.cleaned_data["comment"]}
+    if service is lifecycle.campaign_approve:
+        kwargs["reviewed_version"] = form.cleaned_data["reviewed_version"]
+    try:
+        service(**kwargs)
+    except lifecycle.LifecycleError as error:
+        return refuse(request, error, campaign, "campaign_review")
+    messages.success(request, done_message)
+    return redirect("campaign_detail", pk=campaign.pk)
+
+
+@require_POST
+def campaign_approve(request, pk):
+    return _decide(request, pk, lifecycle.campaign_approve, "Approved. It can be launched now.")
+
+
+@require_POST
+def campaign_reject(request, pk):
+    return _decide(request, pk, lifecycle.campaign_reject, "Rejected. The author sees your comment.")
+
+
+@require_POST
+def campaign_archive(request, pk):
+    campaign = campaign_for(pk)
+    try:
+        lifecycle.campaign_archive(campaign=campaign, actor=request.user)
+    except lifecycle.LifecycleError as error:
+        return refuse(request, error, campaign)
+    messages.success(request, f"“{campaign.name}” is archived.")
+    if request.htmx:
+        return HttpResponseClientRedirect(reverse("campaign_list"))
+    return redirect("campaign_list")
+
+
+@require_GET
+def campaign_lifecycle(request, pk):
+    """The actions panel, polled while something is in flight; reloads the page on a change."""
+    if not request.user.is_authenticated:
+        raise PermissionDenied
+    campaign = campaign_for(pk)
+    seen = request.GET.get("seen")
+    if seen and seen != campaign.status:
+        return HttpResponseClientRefresh()  # the whole page (badge, stats, plan) follows the new state
+    response = render(request, "reviews/panel_partial.html", {"campaign": campaign})
+    if not panel_is_live(campaign):
+        response.status_code = HttpResponseStopPolling.status_code
+    return response

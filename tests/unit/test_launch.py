@@ -1,0 +1,110 @@
+"""Launch pre-flight: approval still matches, steps, leads, fresh pools, a plan that fits or a confirmed spill."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.utils import timezone
+
+from campaigns.models import AuditEvent, Operation, SenderPool, SequenceStep
+from campaigns.planner import CANNOT_START, SPILLS
+from campaigns.services import launch
+from campaigns.services.lifecycle import LifecycleError
+from tests.lifecycle_support import a_plan, campaign_in, fresh_pools
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def plan(monkeypatch):
+    """The planner's answer for these tests (the planner itself is tested by the pools area)."""
+    holder = {"plan": a_plan()}
+    monkeypatch.setattr(launch, "_campaign_plan", lambda campaign: holder["plan"])
+    return holder
+
+
+@pytest.fixture
+def approved(sdr, manager2, plan):
+    fresh_pools()
+    return campaign_in("approved", owner=sdr, approver=manager2)
+
+
+def test_a_ready_campaign_launches_as_one_operation(approved, manager, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        op = launch.campaign_launch(campaign=approved, actor=manager)
+    assert len(callbacks) == 1
+    assert (op.kind, op.created_by) == ("launch", manager)
+    assert op.payload == {"version": approved.approved_version, "hash": approved.approved_hash}
+    approved.refresh_from_db()
+    assert approved.status == "launching"
+    assert AuditEvent.objects.filter(action="campaign.launch_requested", campaign=approved).exists()
+
+
+def test_an_sdr_cannot_launch(approved, sdr):
+    with pytest.raises(PermissionDenied):
+        launch.campaign_launch(campaign=approved, actor=sdr)
+
+
+def test_it_refuses_content_that_is_not_what_was_approved(approved, manager):
+    SequenceStep.objects.filter(campaign=approved, position=1).update(subject="Sneaky change")
+    with pytest.raises(LifecycleError, match="not the version that was approved"):
+        launch.campaign_launch(campaign=approved, actor=manager)
+    assert not Operation.objects.filter(kind="launch").exists()
+
+
+def test_it_refuses_a_campaign_without_leads(sdr, manager, manager2, plan):
+    fresh_pools()
+    campaign = campaign_in("approved", owner=sdr, approver=manager2, leads=0)
+    with pytest.raises(LifecycleError, match="no leads"):
+        launch.campaign_launch(campaign=campaign, actor=manager)
+
+
+def test_it_refuses_stale_pool_numbers(approved, manager):
+
+    SenderPool.objects.update(refreshed_at=timezone.now() - timedelta(minutes=11))
+    with pytest.raises(LifecycleError, match="older than 10 minutes"):
+        launch.campaign_launch(campaign=approved, actor=manager)
+
+
+def test_a_spilling_plan_needs_an_explicit_confirmation_which_is_audited(approved, manager, plan):
+    plan["plan"] = a_plan(SPILLS, spill_days=2)
+    with pytest.raises(LifecycleError, match="2 day"):
+        launch.campaign_launch(campaign=approved, actor=manager)
+    launch.campaign_launch(campaign=approved, actor=manager, confirm_spill=True)
+    event = AuditEvent.objects.get(action="launch.spill_confirmed")
+    assert (event.actor, event.details["spill_days"]) == (manager, 2)
+
+
+def test_a_plan_that_cannot_start_blocks_the_launch(approved, manager, plan):
+    plan["plan"] = a_plan(CANNOT_START)
+    with pytest.raises(LifecycleError, match="cannot_start"):
+        launch.campaign_launch(campaign=approved, actor=manager, confirm_spill=True)
+
+
+def test_preflight_lists_every_check_with_a_sentence(approved):
+    result = launch.campaign_preflight(approved)
+    assert [c.key for c in result.checks] == ["approval", "steps", "leads", "pools", "plan"]
+    assert result.ready and not result.spills
+
+
+def test_preflight_refresh_enqueues_one_pool_refresh(approved, manager):
+    first = launch.campaign_preflight_refresh(campaign=approved, actor=manager)
+    second = launch.campaign_preflight_refresh(campaign=approved, actor=manager)
+    assert first == second and first.kind == "refresh_pools"
+
+
+def test_a_failed_launch_is_retried_with_a_new_launch_operation(sdr, manager, manager2):
+    campaign = campaign_in("launch_failed", owner=sdr, approver=manager2)
+    failed = Operation.objects.create(kind="launch", campaign=campaign, status="failed", last_error="boom")
+    op = launch.campaign_launch_retry(campaign=campaign, actor=manager)
+    assert op.kind == "launch" and op.payload["retry_of"] == failed.pk
+    campaign.refresh_from_db()
+    assert campaign.status == "launching" and campaign.status_reason == ""
+    retried = AuditEvent.objects.get(action="campaign.launch_retried")
+    assert retried.details["failure"] == "Leadterra said: no_sequence_steps"
+
+
+def test_a_retry_click_while_a_launch_runs_reuses_it(sdr, manager, manager2):
+    campaign = campaign_in("launch_failed", owner=sdr, approver=manager2)
+    running = Operation.objects.create(kind="launch", campaign=campaign, status="retrying")
+    assert launch.campaign_launch_retry(campaign=campaign, actor=manager) == running

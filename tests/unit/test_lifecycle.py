@@ -1,0 +1,220 @@
+"""Lifecycle services: one transition table, roles checked in the service, approval bound to content."""
+
+import pytest
+from django.core.exceptions import PermissionDenied
+
+from campaigns.models import AuditEvent, Campaign, Operation
+from campaigns.services import lifecycle
+from campaigns.services.lifecycle import LifecycleError
+from campaigns.services.versions import campaign_snapshot, content_hash, version_save
+from tests.factories import CampaignFactory, StepFactory
+from tests.lifecycle_support import campaign_in
+
+pytestmark = pytest.mark.django_db
+
+
+def actions(campaign):
+    return list(AuditEvent.objects.filter(campaign=campaign).order_by("id").values_list("action", flat=True))
+
+
+def test_every_transition_target_is_a_known_status():
+    statuses = set(Campaign.Status.values)
+    for sources, target in lifecycle.TRANSITIONS.values():
+        assert sources <= statuses
+        assert target is None or target in statuses
+
+
+def test_an_author_submits_a_draft_for_review(sdr):
+    campaign = campaign_in("draft", owner=sdr)
+    lifecycle.campaign_submit(campaign=campaign, actor=sdr)
+    campaign.refresh_from_db()
+    assert campaign.status == "in_review"
+    assert actions(campaign) == ["campaign.submitted"]
+
+
+def test_it_refuses_to_submit_an_empty_sequence(sdr):
+    campaign = CampaignFactory(owner=sdr)
+    with pytest.raises(LifecycleError, match="at least one step"):
+        lifecycle.campaign_submit(campaign=campaign, actor=sdr)
+
+
+def test_it_rejects_another_sdrs_submission(sdr, sdr2):
+    with pytest.raises(PermissionDenied):
+        lifecycle.campaign_submit(campaign=campaign_in("draft", owner=sdr), actor=sdr2)
+
+
+def test_approval_stores_the_version_and_hash_of_the_content(sdr, manager):
+    campaign = campaign_in("in_review", owner=sdr)
+    lifecycle.campaign_approve(
+        campaign=campaign, actor=manager, comment="Good to go", reviewed_version=campaign.version
+    )
+    campaign.refresh_from_db()
+    assert campaign.status == "approved"
+    assert campaign.approved_version == campaign.version
+    assert campaign.approved_hash == content_hash(campaign_snapshot(campaign))
+    assert (campaign.approved_by, campaign.review_comment) == (manager, "Good to go")
+    event = AuditEvent.objects.get(action="approval.granted")
+    assert event.actor == manager and event.details["hash"] == campaign.approved_hash
+
+
+def test_an_author_never_approves_their_own_campaign(manager):
+    campaign = campaign_in("in_review", owner=manager)
+    with pytest.raises(PermissionDenied):
+        lifecycle.campaign_approve(campaign=campaign, actor=manager)
+    campaign.refresh_from_db()
+    assert campaign.status == "in_review"
+
+
+def test_it_refuses_an_approval_of_a_version_the_manager_did_not_see(sdr, manager):
+    campaign = campaign_in("in_review", owner=sdr)
+    with pytest.raises(LifecycleError, match="changed while you were reviewing"):
+        lifecycle.campaign_approve(campaign=campaign, actor=manager, reviewed_version=campaign.version - 1)
+
+
+def test_a_rejection_returns_to_draft_with_the_comment(sdr, manager):
+    campaign = campaign_in("in_review", owner=sdr)
+    lifecycle.campaign_reject(campaign=campaign, actor=manager, comment="Step 2 promises a discount we do not give")
+    campaign.refresh_from_db()
+    assert campaign.status == "draft"
+    assert "Step 2 promises a discount" in campaign.status_reason
+    assert campaign.review_comment == "Step 2 promises a discount we do not give"
+
+
+def test_a_rejection_needs_a_comment(sdr, manager):
+    campaign = campaign_in("in_review", owner=sdr)
+    with pytest.raises(LifecycleError, match="needs a comment"):
+        lifecycle.campaign_reject(campaign=campaign, actor=manager, comment="  ")
+
+
+@pytest.mark.parametrize("status", ["in_review", "approved", "launch_failed"])
+def test_an_edit_voids_the_approval_and_says_why(sdr, status):
+    campaign = campaign_in(status, owner=sdr)
+    StepFactory(campaign=campaign, position=9, subject="Late addition")
+    version_save(campaign=campaign, actor=sdr)
+    assert lifecycle.approval_void(campaign=campaign, actor=sdr) is True
+    assert campaign.status == "draft"  # the caller's instance is updated in place
+    campaign.refresh_from_db()
+    assert campaign.status == "draft"
+    assert "Edited by sdr" in campaign.status_reason and "new review" in campaign.status_reason
+    assert "approval.voided" in actions(campaign)
+
+
+@pytest.mark.parametrize("status", ["draft", "running", "paused"])
+def test_an_edit_voids_nothing_outside_review(sdr, status):
+    campaign = campaign_in(status, owner=sdr)
+    assert lifecycle.approval_void(campaign=campaign, actor=sdr) is False
+    campaign.refresh_from_db()
+    assert campaign.status == status
+
+
+def test_a_manager_pauses_a_running_campaign_with_a_reason(sdr, manager, django_capture_on_commit_callbacks):
+    campaign = campaign_in("running", owner=sdr, queued=42)
+    with django_capture_on_commit_callbacks() as callbacks:
+        op = lifecycle.campaign_pause(campaign=campaign, actor=manager, reason="Wrong price")
+    assert len(callbacks) == 1  # the operation is sent to the worker once the row is committed
+    assert (op.kind, op.status, op.created_by) == ("pause", "queued", manager)
+    campaign.refresh_from_db()
+    assert campaign.status == "running"  # until Leadterra confirms
+    assert (campaign.paused_by, campaign.status_reason) == (manager, "Wrong price")
+    assert AuditEvent.objects.get(action="campaign.pause_requested").details == {"reason": "Wrong price", "queued": 42}
+
+
+def test_a_second_pause_click_does_not_queue_a_second_operation(sdr, manager):
+    campaign = campaign_in("running", owner=sdr)
+    first = lifecycle.campaign_pause(campaign=campaign, actor=manager, reason="x")
+    second = lifecycle.campaign_pause(campaign=campaign, actor=manager, reason="x")
+    assert first == second
+    assert Operation.objects.filter(kind="pause").count() == 1
+
+
+def test_an_sdr_cannot_pause(sdr):
+    with pytest.raises(PermissionDenied):
+        lifecycle.campaign_pause(campaign=campaign_in("running", owner=sdr), actor=sdr, reason="x")
+
+
+def test_resume_enqueues_a_start(sdr, manager):
+    campaign = campaign_in("paused", owner=sdr, queued=7)
+    op = lifecycle.campaign_resume(campaign=campaign, actor=manager)
+    assert (op.kind, op.payload) == ("start", {"resume": True})
+    assert AuditEvent.objects.get(action="campaign.resume_requested").details == {"held": 7}
+
+
+def test_resume_waits_for_a_pause_still_in_flight(sdr, manager):
+    campaign = campaign_in("paused", owner=sdr)
+    Operation.objects.create(kind="pause", campaign=campaign)
+    with pytest.raises(LifecycleError, match="still being sent"):
+        lifecycle.campaign_resume(campaign=campaign, actor=manager)
+
+
+def test_the_bounce_guard_pauses_above_the_threshold_as_the_system(sdr):
+    campaign = campaign_in("running", owner=sdr, sent=100, delivered=90, bounced=10)
+    op = lifecycle.campaign_bounce_guard(campaign)
+    assert op is not None and op.kind == "pause" and op.created_by is None
+    campaign.refresh_from_db()
+    assert campaign.paused_by is None
+    assert campaign.status_reason.startswith("Bounce guard: 10.0% of 100 sent messages bounced")
+    tripped = AuditEvent.objects.get(action="bounce_guard.tripped")
+    assert tripped.actor is None and tripped.details["bounce_rate"] == 0.1
+
+
+def test_the_bounce_guard_waits_for_enough_deliveries(sdr):
+    campaign = campaign_in("running", owner=sdr, sent=20, delivered=10, bounced=10)
+    assert lifecycle.campaign_bounce_guard(campaign) is None
+
+
+def test_the_bounce_guard_ignores_a_rate_at_the_threshold(sdr):
+    campaign = campaign_in("running", owner=sdr, sent=100, delivered=95, bounced=5)
+    assert lifecycle.campaign_bounce_guard(campaign) is None
+
+
+def test_the_bounce_guard_uses_the_campaigns_own_settings(sdr):
+    campaign = campaign_in(
+        "running", owner=sdr, sent=30, delivered=28, bounced=2, bounce_threshold=0.05, bounce_min_delivered=20
+    )
+    assert lifecycle.campaign_bounce_guard(campaign) is not None
+
+
+def test_the_bounce_guard_trips_once(sdr):
+    campaign = campaign_in("running", owner=sdr, sent=100, delivered=90, bounced=10)
+    lifecycle.campaign_bounce_guard(campaign)
+    assert lifecycle.campaign_bounce_guard(campaign) is None
+    assert AuditEvent.objects.filter(action="bounce_guard.tripped").count() == 1
+
+
+@pytest.mark.parametrize("status", ["paused", "draft", "launching"])
+def test_the_bounce_guard_only_watches_running_campaigns(sdr, status):
+    campaign = campaign_in(status, owner=sdr, sent=100, delivered=90, bounced=50)
+    assert lifecycle.campaign_bounce_guard(campaign) is None
+
+
+def test_a_manager_tunes_the_bounce_guard(sdr, manager):
+    campaign = campaign_in("running", owner=sdr)
+    lifecycle.campaign_guard_update(campaign=campaign, actor=manager, threshold=0.1, min_delivered=200)
+    campaign.refresh_from_db()
+    assert (campaign.bounce_threshold, campaign.bounce_min_delivered) == (0.1, 200)
+    with pytest.raises(PermissionDenied):
+        lifecycle.campaign_guard_update(campaign=campaign, actor=sdr, threshold=0.2, min_delivered=1)
+
+
+def test_archiving_a_launched_campaign_is_for_managers(sdr, manager):
+    campaign = campaign_in("paused", owner=sdr)
+    with pytest.raises(PermissionDenied):
+        lifecycle.campaign_archive(campaign=campaign, actor=sdr)
+    lifecycle.campaign_archive(campaign=campaign, actor=manager)
+    assert campaign.status == "archived" and campaign.archived_at is not None
+
+
+def test_a_running_campaign_must_be_paused_before_it_is_archived(sdr, manager):
+    with pytest.raises(LifecycleError, match="while it is running"):
+        lifecycle.campaign_archive(campaign=campaign_in("running", owner=sdr), actor=manager)
+
+
+def test_allowed_actions_follow_role_and_state(sdr, sdr2, manager, manager2):
+    in_review = campaign_in("in_review", owner=manager)
+    assert lifecycle.allowed_actions(in_review, manager2) == {"approve", "reject", "archive"}
+    assert lifecycle.allowed_actions(in_review, manager) == {"archive"}
+    assert lifecycle.allowed_actions(in_review, sdr) == set()
+    running = campaign_in("running", owner=sdr)
+    assert lifecycle.allowed_actions(running, manager) == {"pause"}
+    assert lifecycle.allowed_actions(running, sdr) == set()
+    assert lifecycle.allowed_actions(campaign_in("draft", owner=sdr), sdr) == {"submit", "archive"}

@@ -1,0 +1,130 @@
+"""Every lifecycle action x role x state, through the views: allowed, 403, or a clear refusal.
+
+Roles: anonymous, the SDR who wrote the campaign, another SDR, a manager who wrote it, and
+another manager. Buttons are not part of this: each request is made directly.
+"""
+
+import pytest
+from django.contrib.messages import get_messages
+from django.urls import reverse
+
+from campaigns.models import AuditEvent, Campaign, Operation
+from campaigns.services import launch
+from tests.lifecycle_support import a_plan, campaign_in, fresh_pools
+
+pytestmark = pytest.mark.django_db
+
+STATES = [s.value for s in Campaign.Status]
+ROLES = ["anonymous", "sdr_author", "other_sdr", "manager_author", "other_manager"]
+MANAGERS = {"manager_author", "other_manager"}
+AUTHORS = {"sdr_author", "manager_author"}
+LOCAL_STATES = {"draft", "in_review", "approved", "launch_failed"}
+
+# action -> (url name, POST data, states it is valid in, the status it leads to or None)
+ACTIONS = {
+    "submit": ("campaign_submit", {}, {"draft"}, "in_review"),
+    "approve": ("campaign_approve", {"comment": "ok"}, {"in_review"}, "approved"),
+    "reject": ("campaign_reject", {"comment": "Fix step 2"}, {"in_review"}, "draft"),
+    "refresh": ("campaign_preflight_refresh", {}, {"approved"}, None),
+    "launch": ("campaign_launch", {}, {"approved"}, "launching"),
+    "retry": ("campaign_launch_retry", {}, {"launch_failed"}, "launching"),
+    "pause": ("campaign_pause", {"reason": "Wrong price"}, {"running"}, None),
+    "resume": ("campaign_resume", {}, {"paused"}, None),
+    "archive": ("campaign_archive", {}, {"draft", "in_review", "approved", "launch_failed", "paused"}, "archived"),
+    "guard": ("campaign_guard", {"threshold_percent": "8", "min_delivered": "40"}, set(STATES), None),
+}
+
+
+def role_allows(action: str, role: str, state: str) -> bool:
+    if action == "submit":
+        return role in AUTHORS or role in MANAGERS
+    if action in {"approve", "reject"}:
+        return role == "other_manager"  # a manager, never the author
+    if action == "archive":
+        remote = state in {"running", "paused", "launching"}
+        return role in MANAGERS or (role in AUTHORS and not remote)
+    return role in MANAGERS  # launch, refresh, retry, pause, resume, guard
+
+
+def expected(action: str, role: str, state: str) -> str:
+    if role == "anonymous":
+        return "login"
+    if not role_allows(action, role, state):
+        return "forbidden"
+    return "allowed" if state in ACTIONS[action][2] else "refused"
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    """Hundreds of cases each create four users; the default hasher would dominate the run."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def world(sdr, sdr2, manager, manager2, monkeypatch):
+    fresh_pools()
+    monkeypatch.setattr(launch, "_campaign_plan", lambda campaign: a_plan())
+    return {"sdr_author": sdr, "other_sdr": sdr2, "manager_author": manager, "other_manager": manager2}
+
+
+def effects(campaign):
+    return (AuditEvent.objects.filter(campaign=campaign).count(), Operation.objects.filter(campaign=campaign).count())
+
+
+@pytest.mark.parametrize("state", STATES)
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("action", list(ACTIONS))
+def test_action_answers_by_role_and_state(client, world, action, role, state):
+    author = world["manager_author"] if role == "manager_author" else world["sdr_author"]
+    campaign = campaign_in(state, owner=author, approver=world["other_manager"])
+    if role != "anonymous":
+        client.force_login(world[role])
+    url_name, data, _valid, target = ACTIONS[action]
+    before = effects(campaign)
+
+    response = client.post(reverse(url_name, args=[campaign.pk]), data)
+    campaign.refresh_from_db()
+    outcome = expected(action, role, state)
+
+    if outcome == "login":
+        assert response.status_code == 302 and response["Location"].startswith("/login/")
+    elif outcome == "forbidden":
+        assert response.status_code == 403
+    elif outcome == "refused":
+        assert response.status_code == 302
+        errors = [m.message for m in get_messages(response.wsgi_request) if m.level_tag == "error"]
+        assert errors and "cannot" in errors[0].lower() or "only an approved" in errors[0].lower(), errors
+    else:
+        assert response.status_code == 302, response.content[:500]
+        if target:
+            assert campaign.status == target
+        assert effects(campaign) != before, "an allowed action leaves a trace"
+    if outcome != "allowed":
+        assert campaign.status == state
+        assert effects(campaign) == before, "a refused action changes nothing"
+
+
+PAGES = ["campaign_review", "campaign_launch", "campaign_pause", "campaign_resume", "campaign_lifecycle"]
+
+
+def page_expected(page: str, role: str, state: str) -> int:
+    if role == "anonymous":
+        return 302
+    if page in {"campaign_review", "campaign_lifecycle"}:
+        return 200  # everyone browses everything
+    if role not in MANAGERS:
+        return 403
+    valid = {"campaign_launch": "approved", "campaign_pause": "running", "campaign_resume": "paused"}[page]
+    return 200 if state == valid else 302  # a refusal sends them back to the campaign with the reason
+
+
+@pytest.mark.parametrize("state", STATES)
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("page", PAGES)
+def test_pages_answer_by_role_and_state(client, world, page, role, state):
+    author = world["manager_author"] if role == "manager_author" else world["sdr_author"]
+    campaign = campaign_in(state, owner=author, approver=world["other_manager"])
+    if role != "anonymous":
+        client.force_login(world[role])
+    response = client.get(reverse(page, args=[campaign.pk]))
+    assert response.status_code in {page_expected(page, role, state), 286 if page == "campaign_lifecycle" else 0}
