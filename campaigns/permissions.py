@@ -63,10 +63,3 @@ def can_submit(user, campaign) -> bool:
 def can_launch(user) -> bool:
     """Launch, pause, resume and retry a launch: managers only (any campaign, their own too)."""
     return can(user, "launch_campaign")
-
-
-def can_archive(user, campaign) -> bool:
-    """A launched campaign is a manager's to archive; a local one also its author's."""
-    if campaign.is_launched:
-        return can_launch(user)
-    return campaign.owner_id == user.pk or is_manager(user)

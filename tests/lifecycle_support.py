@@ -4,6 +4,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, SenderPool
 from campaigns.planner import FITS, Plan
+from campaigns.services.pools import sync_record_success
 from campaigns.services.versions import version_save
 from tests.factories import CampaignFactory, LeadFactory, StepFactory
 
@@ -31,9 +32,12 @@ def campaign_in(status: str, *, owner, approver=None, steps: int = 2, leads: int
     return campaign
 
 
-def fresh_pools(remaining: int = 1000) -> SenderPool:
+def fresh_pools(remaining: int = 1000, *, at=None) -> SenderPool:
+    """A pool as a successful refresh leaves it (the sync state says when)."""
+    at = at or timezone.now()
+    sync_record_success(now=at)
     return SenderPool.objects.create(
-        remote_id="pool_1", name="Main", daily_capacity=1000, remaining=remaining, refreshed_at=timezone.now()
+        remote_id="pool_1", name="Main", daily_capacity=1000, remaining=remaining, refreshed_at=at
     )
 
 

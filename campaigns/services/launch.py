@@ -9,15 +9,12 @@ is already done (remote id recorded, chunks checkpointed), so nothing is sent tw
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Max
-from django.utils import timezone
 
 from campaigns import planner
 from campaigns.audit import audit_record
-from campaigns.models import Campaign, Operation, SenderPool
+from campaigns.models import Campaign, Operation
 from campaigns.services.lifecycle import (
     LifecycleError,
     active_operation,
@@ -28,10 +25,7 @@ from campaigns.services.lifecycle import (
     transition,
 )
 from campaigns.services.operations import operation_enqueue
-
-# Pool numbers older than this are not trusted for a launch decision: remaining volume
-# moves every minute while other campaigns send.
-POOL_DATA_MAX_AGE = timedelta(minutes=10)
+from campaigns.services.pools import pools_freshness, pools_refresh_enqueue
 
 
 @dataclass
@@ -68,13 +62,12 @@ def _campaign_plan(campaign):
     return campaign_plan(campaign)
 
 
-def pools_refreshed_at():
-    return SenderPool.objects.aggregate(at=Max("refreshed_at"))["at"]
-
-
 def campaign_preflight(campaign: Campaign) -> Preflight:
     """Everything a launch needs, each with a sentence a manager can act on."""
-    result = Preflight(pools_refreshed_at=pools_refreshed_at())
+    # Remaining volume moves every minute while other campaigns send: the decision needs
+    # numbers the pools area calls fresh (a recent success and no failure since).
+    freshness = pools_freshness()
+    result = Preflight(pools_refreshed_at=freshness.refreshed_at)
     matches = campaign.status in {Campaign.Status.APPROVED, Campaign.Status.LAUNCH_FAILED} and approval_matches(
         campaign
     )
@@ -90,14 +83,14 @@ def campaign_preflight(campaign: Campaign) -> Preflight:
     steps, leads = campaign.steps.count(), campaign.leads.count()
     result.checks.append(Check("steps", steps > 0, f"{steps} step(s)." if steps else "The sequence has no steps."))
     result.checks.append(Check("leads", leads > 0, f"{leads} lead(s)." if leads else "There are no leads to enroll."))
-    fresh = result.pools_refreshed_at is not None and result.pools_refreshed_at >= timezone.now() - POOL_DATA_MAX_AGE
-    result.checks.append(
-        Check(
-            "pools",
-            fresh,
-            "Pool numbers are fresh." if fresh else "Pool numbers are missing or older than 10 minutes: refresh them.",
-        )
-    )
+    fresh = not freshness.stale
+    if fresh:
+        pools_message = "Pool numbers are fresh."
+    elif freshness.error:
+        pools_message = f"The last pool refresh failed ({freshness.error}): refresh them again."
+    else:
+        pools_message = "Pool numbers are missing or out of date: refresh them."
+    result.checks.append(Check("pools", fresh, pools_message))
     if fresh and steps and leads:
         result.plan = _campaign_plan(campaign)
     if result.plan is not None:
@@ -111,10 +104,7 @@ def campaign_preflight_refresh(*, campaign: Campaign, actor) -> Operation:
     """Fresh pool numbers before the launch decision (reuses a refresh already under way)."""
     check_role("launch", user=actor, campaign=campaign)
     check_state("launch", campaign)
-    pending = Operation.objects.filter(kind=Operation.Kind.REFRESH_POOLS, status__in=Operation.ACTIVE_STATES).first()
-    if pending:
-        return pending
-    return operation_enqueue(kind=Operation.Kind.REFRESH_POOLS, campaign=campaign, actor=actor, payload={})
+    return pools_refresh_enqueue(actor=actor)
 
 
 @transaction.atomic

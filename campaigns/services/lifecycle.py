@@ -1,4 +1,4 @@
-"""Campaign lifecycle: submit, approve, reject, void, pause, resume, archive, bounce guard.
+"""Campaign lifecycle: submit, approve, reject, void, pause, resume, bounce guard.
 
 CONTRACT (the approvals & launch work owns this module). Other areas call:
 - campaign_pause(campaign=..., actor=None, reason=...): used by the bounce guard
@@ -40,8 +40,9 @@ TRANSITIONS: dict[str, tuple[frozenset, str | None]] = {
     "retry_launch": (frozenset({S.LAUNCH_FAILED}), S.LAUNCHING),
     "pause": (frozenset({S.RUNNING}), None),
     "resume": (frozenset({S.PAUSED}), None),
-    "archive": (frozenset({S.DRAFT, S.IN_REVIEW, S.APPROVED, S.LAUNCH_FAILED, S.PAUSED}), S.ARCHIVED),
 }
+# Archiving (any state but launching/running -> archived) is the editor area's
+# campaign_archive in campaigns/services/campaigns.py, next to duplicate.
 
 # Who may attempt each action (the state is checked separately, so each answer is precise).
 ROLE_RULES = {
@@ -52,7 +53,6 @@ ROLE_RULES = {
     "retry_launch": lambda user, campaign: permissions.can_launch(user),
     "pause": lambda user, campaign: permissions.can_launch(user),
     "resume": lambda user, campaign: permissions.can_launch(user),
-    "archive": permissions.can_archive,
     "guard": lambda user, campaign: permissions.can_launch(user),
 }
 
@@ -64,7 +64,6 @@ ACTION_VERBS = {
     "retry_launch": "retry the launch",
     "pause": "pause it",
     "resume": "resume it",
-    "archive": "archive it",
 }
 
 
@@ -244,17 +243,6 @@ def campaign_resume(*, campaign: Campaign, actor) -> Operation:
         return pending
     audit_record(actor=actor, action="campaign.resume_requested", campaign=campaign, held=campaign.queued)
     return operation_enqueue(kind=Operation.Kind.START, campaign=campaign, actor=actor, payload={"resume": True})
-
-
-@transaction.atomic
-def campaign_archive(*, campaign: Campaign, actor) -> Campaign:
-    check_role("archive", user=actor, campaign=campaign)
-    campaign = locked(campaign)
-    previous = campaign.status
-    campaign.archived_at = timezone.now()
-    transition(campaign, "archive", reason=f"Archived by {actor.get_username()}.", fields=["archived_at"])
-    audit_record(actor=actor, action="campaign.archived", campaign=campaign, previous_status=previous)
-    return campaign
 
 
 @transaction.atomic

@@ -7,7 +7,6 @@ urlpatterns = [
     path("campaigns/<int:pk>/review/", reviews.campaign_review, name="campaign_review"),
     path("campaigns/<int:pk>/review/approve/", reviews.campaign_approve, name="campaign_approve"),
     path("campaigns/<int:pk>/review/reject/", reviews.campaign_reject, name="campaign_reject"),
-    path("campaigns/<int:pk>/archive/", reviews.campaign_archive, name="campaign_archive"),
     path("campaigns/<int:pk>/lifecycle/", reviews.campaign_lifecycle, name="campaign_lifecycle"),
     path("campaigns/<int:pk>/launch/", launch.campaign_launch, name="campaign_launch"),
     path("campaigns/<int:pk>/launch/refresh/", launch.campaign_preflight_refresh, name="campaign_preflight_refresh"),

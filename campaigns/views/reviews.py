@@ -1,4 +1,4 @@
-"""Submit, review (approve / reject), archive, and the live lifecycle panel.
+"""Submit, review (approve / reject), and the live lifecycle panel.
 
 Views translate service answers: PermissionDenied becomes a 403 (Django's handler),
 LifecycleError becomes a message on the page the person came from. Roles are checked
@@ -17,7 +17,9 @@ from campaigns import permissions
 from campaigns.diffing import sequence_diff
 from campaigns.models import Campaign
 from campaigns.services import lifecycle
-from campaigns.services.launch import _campaign_plan, pools_refreshed_at
+from campaigns.services.launch import _campaign_plan
+from campaigns.services.pools import pools_freshness
+from campaigns.services.preview import preview_choice, token_coverage
 from campaigns.services.versions import campaign_snapshot
 from campaigns.templatetags.lifecycle import panel_is_live
 
@@ -61,16 +63,26 @@ def campaign_review(request, pk):
         "may_decide": permissions.can_review(request.user, campaign) and campaign.status == Campaign.Status.IN_REVIEW,
         "is_author": campaign.owner_id == request.user.pk,
         "plan": _campaign_plan(campaign),
-        "pools_refreshed_at": pools_refreshed_at(),
+        "pools": pools_freshness(),
         "form": DecisionForm(initial={"reviewed_version": campaign.version}),
     }
-    context.update(review_extras(campaign, request))
-    return render(request, "reviews/review.html", context)
+    context.update(review_preview(campaign, request))
+    template = "reviews/review.html#preview_box" if request.htmx else "reviews/review.html"
+    return render(request, template, context)
 
 
-def review_extras(campaign, request) -> dict:
-    """Preview and merge-token coverage from the editor area (when it has landed)."""
-    return {}
+LEAD_CHOICES = 200  # the picker lists the first leads; the worst case is always offered
+
+
+def review_preview(campaign, request) -> dict:
+    """The sequence as any lead would read it, and which leads would get a hole (editor area's services)."""
+    choice = request.GET.get("lead") or "worst"
+    return {
+        "preview_lead": choice,
+        "preview": preview_choice(campaign, choice),
+        "coverage": token_coverage(campaign),
+        "lead_choices": campaign.leads.order_by("pk").values("pk", "email")[:LEAD_CHOICES],
+    }
 
 
 def _decide(request, pk, service, done_message):
@@ -97,19 +109,6 @@ def campaign_approve(request, pk):
 @require_POST
 def campaign_reject(request, pk):
     return _decide(request, pk, lifecycle.campaign_reject, "Rejected. The author sees your comment.")
-
-
-@require_POST
-def campaign_archive(request, pk):
-    campaign = campaign_for(pk)
-    try:
-        lifecycle.campaign_archive(campaign=campaign, actor=request.user)
-    except lifecycle.LifecycleError as error:
-        return refuse(request, error, campaign)
-    messages.success(request, f"“{campaign.name}” is archived.")
-    if request.htmx:
-        return HttpResponseClientRedirect(reverse("campaign_list"))
-    return redirect("campaign_list")
 
 
 @require_GET

@@ -6,13 +6,14 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
-from campaigns.models import AuditEvent, Operation, SenderPool, SequenceStep
+from campaigns.models import AuditEvent, Operation, SequenceStep
 from campaigns.planner import CANNOT_START, SPILLS
 from campaigns.services import launch
 from campaigns.services.lifecycle import LifecycleError
+from campaigns.services.pools import sync_record_failure, sync_record_success
 from tests.lifecycle_support import a_plan, campaign_in, fresh_pools
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
 
 
 @pytest.fixture
@@ -60,9 +61,14 @@ def test_it_refuses_a_campaign_without_leads(sdr, manager, manager2, plan):
 
 
 def test_it_refuses_stale_pool_numbers(approved, manager):
+    sync_record_success(now=timezone.now() - timedelta(minutes=11))
+    with pytest.raises(LifecycleError, match="out of date: refresh them"):
+        launch.campaign_launch(campaign=approved, actor=manager)
 
-    SenderPool.objects.update(refreshed_at=timezone.now() - timedelta(minutes=11))
-    with pytest.raises(LifecycleError, match="older than 10 minutes"):
+
+def test_it_refuses_when_the_last_pool_refresh_failed(approved, manager):
+    sync_record_failure(error="401 authentication_failed")
+    with pytest.raises(LifecycleError, match="401 authentication_failed"):
         launch.campaign_launch(campaign=approved, actor=manager)
 
 

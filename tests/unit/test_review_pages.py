@@ -6,9 +6,10 @@ from django.urls import reverse
 from campaigns.models import Campaign, Operation, SequenceStep
 from campaigns.services import launch, lifecycle
 from campaigns.services.versions import version_save
+from tests.factories import LeadFactory
 from tests.lifecycle_support import a_plan, campaign_in, fresh_pools
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
 
 
 def test_the_review_page_shows_a_new_sequence_as_new(manager_client, sdr):
@@ -159,3 +160,16 @@ def test_the_preflight_blocks_a_launch_when_content_changed(manager_client, sdr,
     SequenceStep.objects.filter(campaign=campaign).update(subject="changed")
     html = manager_client.get(reverse("campaign_launch", args=[campaign.pk])).content.decode()
     assert "not the version that was approved" in html and "disabled" in html
+
+
+def test_the_review_previews_as_any_lead_and_shows_token_coverage(manager_client, sdr):
+    campaign = campaign_in("in_review", owner=sdr, leads=0)
+    LeadFactory(campaign=campaign, email="grace@example.com", first_name="Grace")
+    LeadFactory(campaign=campaign, email="nobody@example.com", first_name="")
+    url = reverse("campaign_review", args=[campaign.pk])
+    html = manager_client.get(url).content.decode()
+    assert "Worst case: nobody@example.com" in html
+    assert "Merge-tag coverage" in html and "1 of 2 leads" in html
+    grace = campaign.leads.get(email="grace@example.com")
+    fragment = manager_client.get(f"{url}?lead={grace.pk}", headers={"HX-Request": "true"}).content.decode()
+    assert fragment.startswith('<div id="preview-box">') and "Step 1 for Grace" in fragment
