@@ -22,18 +22,42 @@ def tokenize(text: str) -> list[str]:
     return TOKEN_RE.findall(text or "")
 
 
+def _segments(a: list[str], b: list[str]) -> list[tuple[str, str, str]]:
+    """("equal", text, text) and ("change", old, new) runs, in order."""
+    segments = []
+    for op, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        old, new = "".join(a[i1:i2]), "".join(b[j1:j2])
+        segments.append(("equal" if op == "equal" else "change", old, new))
+    return segments
+
+
+def _coalesce(segments):
+    """Fold a lone space between two changes into them, so a rewritten phrase reads as one
+    <del>old phrase</del><ins>new phrase</ins> instead of alternating word by word."""
+    out: list[list[str]] = []
+    for i, (kind, old, new) in enumerate(segments):
+        between = 0 < i < len(segments) - 1 and segments[i - 1][0] == segments[i + 1][0] == "change"
+        if kind == "equal" and between and not old.strip():
+            kind = "change"
+        if kind == "change" and out and out[-1][0] == "change":
+            out[-1][1] += old
+            out[-1][2] += new
+        else:
+            out.append([kind, old, new])
+    return out
+
+
 def diff_words(old: str, new: str) -> SafeString:
     """`new` with removed words in <del> and added words in <ins>, all text escaped."""
-    a, b = tokenize(old), tokenize(new)
     out = []
-    for op, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if op == "equal":
-            out.append(escape("".join(b[j1:j2])))
+    for kind, removed, added in _coalesce(_segments(tokenize(old), tokenize(new))):
+        if kind == "equal":
+            out.append(escape(added))
             continue
-        if op in ("delete", "replace"):
-            out.append(f"<del>{escape(''.join(a[i1:i2]))}</del>")
-        if op in ("insert", "replace"):
-            out.append(f"<ins>{escape(''.join(b[j1:j2]))}</ins>")
+        if removed:
+            out.append(f"<del>{escape(removed)}</del>")
+        if added:
+            out.append(f"<ins>{escape(added)}</ins>")
     return mark_safe("".join(out))  # noqa: S308 - every piece above is escaped
 
 

@@ -25,6 +25,7 @@ from campaigns.services.lifecycle import (
     transition,
 )
 from campaigns.services.operations import operation_enqueue
+from campaigns.services.planning import campaign_plan
 from campaigns.services.pools import pools_freshness, pools_refresh_enqueue
 
 
@@ -55,10 +56,6 @@ class Preflight:
 
 
 def _campaign_plan(campaign):
-    try:
-        from campaigns.services.planning import campaign_plan
-    except ImportError:  # the planner service lands from the pools area; until then no plan
-        return None
     return campaign_plan(campaign)
 
 

@@ -64,11 +64,14 @@ SENTENCES = {
     "launch.spill_confirmed": "confirmed that the plan spills",
     "campaign.launch_requested": "asked to launch it",
     "campaign.launch_retried": "retried the launch",
+    "campaign.remote_created": "created it on Leadterra",
     "campaign.launched": "launched it",
     "campaign.launch_failed": "launch failed",
     "campaign.started": "started it",
     "campaign.pause_requested": "asked to pause it",
     "campaign.paused": "paused it",
+    "campaign.resumed": "resumed it",
+    "campaign.duplicated": "duplicated a campaign into this one",
     "campaign.resume_requested": "asked to resume it",
     "campaign.archived": "archived it",
     "bounce_guard.tripped": "bounce guard tripped",
@@ -101,7 +104,7 @@ def _plain(value) -> str:
     if isinstance(value, dict):
         return ", ".join(f"{k.replace('_', ' ')} {_plain(v)}" for k, v in value.items())
     if isinstance(value, list):
-        return ", ".join(_plain(v) for v in value)
+        return " · ".join(_plain(v).rstrip(".") for v in value)
     return str(value)
 
 

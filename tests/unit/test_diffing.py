@@ -73,3 +73,8 @@ def test_a_removed_step_keeps_its_old_text_struck_out():
 def test_a_renamed_campaign_shows_the_name_diff():
     diff = sequence_diff(snapshot(name="Q1 CFOs"), snapshot(name="Q2 CFOs"))
     assert diff.name_changed and diff.name == "<del>Q1</del><ins>Q2</ins> CFOs"
+
+
+def test_a_rewritten_phrase_reads_as_one_change_not_word_by_word():
+    html = diff_words("is growing its finance team.", "is hiring two controllers.")
+    assert html == "is <del>growing its finance team</del><ins>hiring two controllers</ins>."
