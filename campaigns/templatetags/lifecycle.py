@@ -76,6 +76,19 @@ SENTENCES = {
     "campaign.archived": "archived it",
     "bounce_guard.tripped": "bounce guard tripped",
     "bounce_guard.changed": "changed the bounce guard",
+    "leads.imported": "imported leads",
+    "leads.import_failed": "lead import failed",
+    "leads.import_cancelled": "cancelled a lead import",
+    "leads.enroll_requested": "asked to enroll new leads",
+    "leads.enrolled": "enrolled leads",
+    "suppression.added": "added addresses to the suppression list",
+    "suppression.push_requested": "pushed the suppression list again",
+    "suppression.pushed": "suppression list reached Leadterra",
+    "wall_token.created": "created a wall link",
+    "wall_token.revoked": "revoked a wall link",
+    "webhook.registered": "registered a webhook",
+    "operation.retried": "retried an operation",
+    "operation.cancelled": "cancelled an operation",
 }
 
 # Long or technical values are shortened; the global audit page still shows every key.
