@@ -143,6 +143,11 @@ def redis_server(tmp_path_factory):
 
     app.conf.broker_url = server.url
     app.conf.broker_transport_options = {"visibility_timeout": 600}
+    # A test that published earlier in this process (seed_demo queues `demo_launch` and gets
+    # "connection refused" from the unreachable default broker) left a broker pool bound to
+    # the old URL; drop it so every publish from now on goes to this server.
+    app._pool = None
+    app.amqp._producer_pool = None
     yield server
     server.stop()
 
