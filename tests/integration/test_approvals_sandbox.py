@@ -75,7 +75,8 @@ def test_draft_to_running_then_pause_and_resume_with_the_sandbox_agreeing(
     checks = launcher.get(location.replace("/launch/?", "/launch/checks/?"))
     assert checks.status_code == 286 and checks.context["preflight"].ready, checks.context["preflight"].failures
 
-    post(launcher, "campaign_launch", campaign)
+    # Today's window may be partly used, so the plan can spill a day: confirm it, as a manager would.
+    post(launcher, "campaign_launch", campaign, {"confirm_spill": "1"})
     running = status_becomes(campaign, "running")
     assert running.remote_id and running.launched_at
     assert Lead.objects.filter(campaign=campaign, status="enrolled").count() == LEADS
