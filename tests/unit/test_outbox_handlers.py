@@ -293,3 +293,30 @@ def test_register_webhook_stores_the_webhook_in_the_result():
         "reply.received",
     ]
     assert CampaignVersion.objects.count() == 0
+
+
+@responses.activate
+def test_refresh_pools_hands_both_lists_to_the_pools_area():
+    from campaigns.models import SenderAccount, SenderPool
+
+    responses.get(
+        f"{BASE}/v1/sender-pools",
+        json={
+            "pools": [{"id": "pool_1", "name": "Main", "dailyCapacity": 400, "remainingVolume": 90, "senderCount": 2}]
+        },
+    )
+    responses.get(f"{BASE}/v1/sender-accounts", json=[{"id": "sa_1", "email": "a@x.io", "status": "warming"}])
+    op = run(Operation.objects.create(kind="refresh_pools"))
+    assert op.status == S.SUCCEEDED, op.last_error
+    assert SenderPool.objects.get().remaining == 90
+    assert SenderAccount.objects.get().status == "warming"
+
+
+@responses.activate
+def test_a_pools_refresh_that_fails_for_good_is_recorded_for_the_health_panel():
+    from campaigns.models import SyncState
+
+    responses.get(f"{BASE}/v1/sender-pools", status=401, json={"error": {"code": "authentication_failed"}})
+    op = run(Operation.objects.create(kind="refresh_pools"))
+    assert op.status == S.FAILED
+    assert "LEADTERRA_API_KEY" in SyncState.objects.get(name="pools").last_error

@@ -1,0 +1,47 @@
+"""The Operations page in a browser: filters, and a manager retrying a failed operation."""
+
+import pytest
+
+from campaigns.models import Operation
+from tests.conftest import login_page, screenshot
+from tests.factories import CampaignFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_manager_filters_operations_and_retries_a_failed_one(page, live_server, manager, client):
+    campaign = CampaignFactory(name="Autumn outreach")
+    failed = Operation.objects.create(
+        kind="launch",
+        campaign=campaign,
+        status="failed",
+        attempts=4,
+        retries=3,
+        last_error="Leadterra refused the API key (authentication_failed). Check LEADTERRA_API_KEY on the server.",
+        progress={"stage": "create"},
+    )
+    Operation.objects.create(kind="suppress", status="succeeded", attempts=1, payload={"emails": ["a@x.io"]})
+    Operation.objects.create(
+        kind="enroll_leads",
+        campaign=campaign,
+        status="retrying",
+        attempts=2,
+        retries=2,
+        last_error="Leadterra had a server error (503); it will be retried.",
+        progress={"enroll": {"sent": 1500, "chunks": 3}},
+    )
+    login_page(page, live_server, manager, client)
+    page.goto(live_server.url + "/operations/")
+    assert page.locator("tbody tr").count() == 3
+    screenshot(page, "operations-page")
+
+    page.select_option("select[name=status]", "failed")
+    page.click("button:has-text('Filter')")
+    page.wait_for_url("**status=failed**")
+    assert page.locator("tbody tr").count() == 1
+    page.click("button:has-text('Retry')")
+    page.wait_for_selector(".toast--success")
+    assert "resumes from its last checkpoint" in page.locator("#toasts").inner_text()
+    failed.refresh_from_db()
+    assert failed.status == "queued"  # no broker in this test: the sweeper would send it
+    screenshot(page, "operations-after-retry")
