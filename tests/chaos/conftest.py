@@ -73,10 +73,11 @@ def workers(redis_server, live_server, transactional_db):
         "REDIS_URL": redis_server.url,
         "BROKER_FALLBACK": "0",
         "LEADTERRA_API_BASE": live_server.url + "/sandbox",
-        "LEADTERRA_READ_TIMEOUT": "2",
+        "LEADTERRA_READ_TIMEOUT": "3",
         "LEADTERRA_MAX_RPS": "40",
         "OPERATION_RETRY_BASE_SECONDS": "0.5",
         "OPERATION_RETRY_MAX_SECONDS": "8",
+        "OPERATION_MAX_FAILURE_STREAK": "20",
         "OPERATION_STALE_SECONDS": "8",
         "OPERATIONS_SWEEP_GRACE_SECONDS": "3",
     }

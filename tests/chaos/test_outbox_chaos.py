@@ -23,6 +23,7 @@ from tests.conftest import wait_until
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.chaos,
+    pytest.mark.xdist_group("outbox-chaos"),  # one after the other: each starts its own workers
     pytest.mark.django_db(transaction=True, databases=["default", "sandbox"]),
 ]
 ACTIVE = [Operation.Status.QUEUED, Operation.Status.RUNNING, Operation.Status.RETRYING]
@@ -42,38 +43,45 @@ def failures(ops):
 
 def test_fifty_launches_through_faults_leave_exactly_fifty_running_campaigns(sandbox, workers, beat, manager):
     sandbox.reset(campaigns=0)
-    sandbox.faults(errorRate=0.25, rateLimitRate=0.10, dropRate=0.05, slowRate=0.03, slowSeconds=3)
+    sandbox.faults(errorRate=0.25, rateLimitRate=0.10, dropRate=0.05, slowRate=0.03, slowSeconds=4)
     campaigns = [launchable(manager, 1000, f"Chaos {i:02}") for i in range(50)]
     workers(8)
     started = time.monotonic()
     ops = [operation_enqueue(kind="launch", campaign=c, actor=manager) for c in campaigns]
-    wait_until(lambda: settled(ops), timeout=300, interval=1, message="50 launches to settle")
+    try:
+        wait_until(lambda: settled(ops), timeout=420, interval=1, message="50 launches to settle")
+    except AssertionError:
+        states = Counter(Operation.objects.filter(pk__in=[op.pk for op in ops]).values_list("status", flat=True))
+        record("fifty_launches_under_faults_timed_out", {**figures(ops), "states": dict(states)})
+        raise
     elapsed = time.monotonic() - started
     sandbox.clear_faults()
 
-    assert failures(ops) == []
+    failed = failures(ops)
     remote = {c["id"]: c for c in sandbox.state()["campaigns"]}
     local = {c.remote_id: c for c in Campaign.objects.filter(pk__in=[c.pk for c in campaigns])}
-    assert len(remote) == 50 and set(remote) == set(local), "one remote campaign per launch, no duplicate"
-    assert {c["leads"] for c in remote.values()} == {1000}
-    assert {c["status"] for c in remote.values()} == {"running"}
-    assert {c.status for c in local.values()} == {Campaign.Status.RUNNING}
-    assert Lead.objects.filter(campaign__in=campaigns, status=Lead.Status.ENROLLED).count() == 50_000
-
+    enrolled = Lead.objects.filter(campaign__in=campaigns, status=Lead.Status.ENROLLED).count()
     calls = ApiCall.objects.all()
-    outcomes = Counter(c.error_code or str(c.status_code) for c in calls)
+    # Recorded before asserting: the figures for the closing note, or the evidence of a failure.
     record(
         "fifty_launches_under_faults",
         {
             **figures(ops),
             "seconds": round(elapsed, 1),
             "api_calls": calls.count(),
-            "api_outcomes": dict(outcomes.most_common()),
+            "api_outcomes": dict(Counter(c.error_code or str(c.status_code) for c in calls).most_common()),
             "remote_campaigns": len(remote),
             "duplicates": len(remote) - 50,
             "lost_leads": 50_000 - sum(c["leads"] for c in remote.values()),
+            "failed": failed[:5],
         },
     )
+    assert failed == []
+    assert len(remote) == 50 and set(remote) == set(local), "one remote campaign per launch, no duplicate"
+    assert {c["leads"] for c in remote.values()} == {1000}
+    assert {c["status"] for c in remote.values()} == {"running"}
+    assert {c.status for c in local.values()} == {Campaign.Status.RUNNING}
+    assert enrolled == 50_000
 
 
 def test_a_worker_killed_mid_enrollment_is_replaced_and_nothing_is_lost_or_doubled(sandbox, workers, beat, manager):
