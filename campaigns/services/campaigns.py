@@ -135,7 +135,13 @@ def campaign_duplicate(*, campaign: Campaign, actor) -> Campaign:
 
 
 def can_archive(user, campaign: Campaign) -> bool:
-    return campaign.status in ARCHIVABLE and (campaign.owner_id == user.pk or is_manager(user))
+    """Owners archive their own local work; a campaign that exists in Leadterra (a paused
+    one still holds a queue there) is a manager's call, like pausing and resuming it."""
+    if campaign.status not in ARCHIVABLE:
+        return False
+    if campaign.remote_id:
+        return is_manager(user)
+    return campaign.owner_id == user.pk or is_manager(user)
 
 
 @transaction.atomic

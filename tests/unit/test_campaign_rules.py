@@ -187,3 +187,17 @@ def test_archive_is_for_the_owner_or_a_manager_and_never_while_sending(client, s
 def test_archive_and_duplicate_refuse_get(sdr_client, draft):
     assert sdr_client.get(reverse("campaign_archive", args=[draft.pk])).status_code == 405
     assert sdr_client.get(reverse("campaign_duplicate", args=[draft.pk])).status_code == 405
+
+
+def test_archiving_a_campaign_that_exists_in_leadterra_is_a_managers_call(sdr, manager, draft):
+    from django.core.exceptions import PermissionDenied
+
+    from campaigns.services.campaigns import campaign_archive
+
+    Campaign.objects.filter(pk=draft.pk).update(status="paused", remote_id="camp_paused")
+    draft.refresh_from_db()
+    with pytest.raises(PermissionDenied):
+        campaign_archive(campaign=draft, actor=sdr)
+    campaign_archive(campaign=draft, actor=manager)
+    draft.refresh_from_db()
+    assert draft.status == "archived"
