@@ -9,7 +9,6 @@ seed again finds the campaigns, launches only those still waiting, and reuses th
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 
 from django.contrib.auth import get_user_model
@@ -28,13 +27,6 @@ CAMPAIGNS = [
     ("SaaS RevOps", "Pipeline hygiene at {{company}}", 140),
     ("Healthcare IT", "{{company}} and the audit season", 100),
 ]
-
-
-def available() -> bool:
-    """The demo launches through the approvals area's services; False until they are installed."""
-    from campaigns.services import lifecycle
-
-    return importlib.util.find_spec("campaigns.services.launch") is not None and hasattr(lifecycle, "campaign_approve")
 
 
 def _steps(subject: str) -> list[dict]:

@@ -10,10 +10,7 @@ from campaigns.models import Campaign, Operation, SenderAccount, SenderPool, Wal
 from campaigns.services import demo
 from campaigns.services.pools import sync_record_success
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(not demo.available(), reason="the demo launches through the approvals area's services"),
-]
+pytestmark = [pytest.mark.django_db]
 
 
 @pytest.fixture
