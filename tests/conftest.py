@@ -179,8 +179,8 @@ def database_url(alias: str) -> str:
 class WorkerProcess:
     """`celery worker` as a real subprocess on the test databases, killable by pid."""
 
-    def __init__(self, env: dict):
-        self.env, self.proc = env, None
+    def __init__(self, env: dict, concurrency: int = 4):
+        self.env, self.concurrency, self.proc = env, concurrency, None
 
     def start(self):
         self.proc = subprocess.Popen(
@@ -194,7 +194,7 @@ class WorkerProcess:
                 "--pool",
                 "threads",
                 "--concurrency",
-                "4",
+                str(self.concurrency),
                 "--loglevel",
                 "WARNING",
                 "--without-heartbeat",
@@ -204,11 +204,15 @@ class WorkerProcess:
             cwd=ROOT,
             env=self.env,
         )
+        return self
 
     def kill(self):
+        """SIGKILL: the worker gets no chance to clean up or hand back its task."""
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(10)
+
+    sigkill = kill
 
     def stop(self):
         if self.proc and self.proc.poll() is None:

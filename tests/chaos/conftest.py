@@ -4,9 +4,6 @@ beat that sends `sweep_operations`, campaigns ready to launch, and the figures f
 import contextlib
 import json
 import os
-import signal
-import subprocess
-import sys
 import threading
 
 import pytest
@@ -14,53 +11,10 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, Lead, Operation
 from campaigns.services.versions import version_save
-from tests.conftest import ARTIFACTS, ROOT, database_url
+from tests.conftest import ARTIFACTS, WorkerProcess, database_url
 from tests.factories import CampaignFactory, StepFactory
 
 FIGURES = ARTIFACTS / "outbox-figures.json"
-
-
-class Worker:
-    """`celery worker` (threads pool) as a subprocess, killable with SIGKILL."""
-
-    def __init__(self, env: dict, concurrency: int):
-        self.env, self.concurrency, self.proc = env, concurrency, None
-
-    def start(self):
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "leadterra_ui",
-                "worker",
-                "--pool",
-                "threads",
-                "--concurrency",
-                str(self.concurrency),
-                "--loglevel",
-                "WARNING",
-                "--without-heartbeat",
-                "--without-gossip",
-                "--without-mingle",
-            ],
-            cwd=ROOT,
-            env=self.env,
-        )
-        return self
-
-    def sigkill(self):
-        os.kill(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(10)
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.sigkill()
 
 
 @pytest.fixture
@@ -82,8 +36,8 @@ def workers(redis_server, live_server, transactional_db):
         "OPERATIONS_SWEEP_GRACE_SECONDS": "3",
     }
 
-    def start(concurrency: int = 8) -> Worker:
-        worker = Worker(env, concurrency).start()
+    def start(concurrency: int = 8) -> WorkerProcess:
+        worker = WorkerProcess(env, concurrency).start()
         started.append(worker)
         return worker
 
