@@ -24,6 +24,7 @@ from campaigns.services.lifecycle import (
     locked,
     transition,
 )
+from campaigns.services.coverage_gate import Risk, coverage_message, coverage_risks, unconfirmed
 from campaigns.services.operations import operation_enqueue
 from campaigns.services.planning import campaign_plan
 from campaigns.services.pools import pools_freshness, pools_refresh_enqueue
@@ -34,6 +35,7 @@ class Check:
     key: str
     ok: bool
     message: str
+    overridable: bool = False  # a manager may launch anyway by confirming it on the launch page
 
 
 @dataclass
@@ -41,10 +43,12 @@ class Preflight:
     checks: list[Check] = field(default_factory=list)
     plan: planner.Plan | None = None
     pools_refreshed_at: object = None
+    uncovered: list[Risk] = field(default_factory=list)  # tokens a launch must confirm, with counts
 
     @property
     def ready(self) -> bool:
-        return all(check.ok for check in self.checks)
+        """Launchable, given the confirmations the page asks for (a spill, uncovered tokens)."""
+        return all(check.ok or check.overridable for check in self.checks)
 
     @property
     def spills(self) -> bool:
@@ -52,7 +56,7 @@ class Preflight:
 
     @property
     def failures(self) -> list[Check]:
-        return [check for check in self.checks if not check.ok]
+        return [check for check in self.checks if not (check.ok or check.overridable)]
 
 
 def _campaign_plan(campaign):
@@ -80,6 +84,9 @@ def campaign_preflight(campaign: Campaign) -> Preflight:
     steps, leads = campaign.steps.count(), campaign.leads.count()
     result.checks.append(Check("steps", steps > 0, f"{steps} step(s)." if steps else "The sequence has no steps."))
     result.checks.append(Check("leads", leads > 0, f"{leads} lead(s)." if leads else "There are no leads to enroll."))
+    # Counted now, not from the editor's cache: the manager confirms these very numbers.
+    result.uncovered = coverage_risks(campaign, fresh=True) if steps and leads else []
+    result.checks.append(Check("coverage", not result.uncovered, coverage_message(result.uncovered), True))
     fresh = not freshness.stale
     if fresh:
         pools_message = "Pool numbers are fresh."
@@ -105,7 +112,10 @@ def campaign_preflight_refresh(*, campaign: Campaign, actor) -> Operation:
 
 
 @transaction.atomic
-def campaign_launch(*, campaign: Campaign, actor, confirm_spill: bool = False) -> Operation:
+def campaign_launch(
+    *, campaign: Campaign, actor, confirm_spill: bool = False, confirm_uncovered: dict[str, int] | None = None
+) -> Operation:
+    """`confirm_uncovered` is {token: leads the manager saw empty}; a count grown since is refused."""
     check_role("launch", user=actor, campaign=campaign)
     campaign = locked(campaign)
     check_state("launch", campaign)
@@ -123,6 +133,16 @@ def campaign_launch(*, campaign: Campaign, actor, confirm_spill: bool = False) -
             campaign=campaign,
             spill_days=preflight.plan.spill_days,
             plan=preflight.plan.message,
+        )
+    if refusals := unconfirmed(preflight.uncovered, confirm_uncovered or {}):
+        raise LifecycleError(" ".join(refusals))
+    if preflight.uncovered:
+        audit_record(
+            actor=actor,
+            action="launch.coverage_overridden",
+            campaign=campaign,
+            leads_left_empty={r.tag: r.missing for r in preflight.uncovered},
+            total_leads=preflight.uncovered[0].total,
         )
     transition(campaign, "launch")
     audit_record(

@@ -142,6 +142,10 @@ def campaign_submit(*, campaign: Campaign, actor) -> Campaign:
     check_state("submit", campaign)
     if not campaign.steps.exists():
         raise LifecycleError("Add at least one step before sending it for review.")
+    from campaigns.services.coverage_gate import submit_refusal  # merge tags no lead can fill
+
+    if refusal := submit_refusal(campaign):
+        raise LifecycleError(refusal)
     version = current_version(campaign, actor=actor)
     transition(campaign, "submit")
     audit_record(actor=actor, action="campaign.submitted", campaign=campaign, version=version.number)

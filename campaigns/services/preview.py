@@ -94,21 +94,22 @@ def _leads_fingerprint(campaign) -> str:
     return f"{f['n']}:{f['top']}"
 
 
-def _cached(campaign, what: str, names, compute):
+def _cached(campaign, what: str, names, compute, fresh: bool = False):
+    """`compute()` cached per campaign and leads fingerprint; `fresh` recomputes (gates need exact numbers)."""
     digest = hashlib.sha256("\x00".join(names).encode()).hexdigest()[:16]
     # created_at too: a database restored or rolled back (tests) may reuse the pk.
     born = campaign.created_at.timestamp() if campaign.created_at else 0
     key = f"preview:{campaign.pk}:{born}:{what}:{digest}:{_leads_fingerprint(campaign)}"
-    value = cache.get(key)
+    value = None if fresh else cache.get(key)
     if value is None:
         value = compute()
         cache.set(key, value, CACHE_SECONDS)
     return value
 
 
-def custom_field_names(campaign) -> list[str]:
+def custom_field_names(campaign, fresh: bool = False) -> list[str]:
     """Distinct custom-field keys across the campaign's leads, usable as tokens (cached)."""
-    return _cached(campaign, "fields", [], lambda: _custom_field_names(campaign))
+    return _cached(campaign, "fields", [], lambda: _custom_field_names(campaign), fresh)
 
 
 def _custom_field_names(campaign) -> list[str]:
@@ -134,8 +135,8 @@ def _custom_field_names(campaign) -> list[str]:
     return [k for k in keys if merge_tags.IDENTIFIER_RE.match(k) and k not in merge_tags.STANDARD_FIELDS]
 
 
-def known_tokens(campaign) -> set[str]:
-    return set(merge_tags.STANDARD_FIELDS) | set(custom_field_names(campaign))
+def known_tokens(campaign, fresh: bool = False) -> set[str]:
+    return set(merge_tags.STANDARD_FIELDS) | set(custom_field_names(campaign, fresh))
 
 
 def referenced_tokens(steps: list[dict]) -> dict[str, list[merge_tags.Token]]:
@@ -238,11 +239,14 @@ def leads_url(campaign, token: str | None = None) -> str | None:
     return url + f"?missing={token}" if token else url
 
 
-def token_coverage(campaign, steps: list[dict] | None = None) -> Coverage:
-    """For every referenced token, how many of the campaign's leads have no value for it."""
+def token_coverage(campaign, steps: list[dict] | None = None, fresh: bool = False) -> Coverage:
+    """For every referenced token, how many of the campaign's leads have no value for it.
+
+    `fresh` skips the cache: a lead edited within CACHE_SECONDS must count at submit and launch.
+    """
     steps = saved_steps(campaign) if steps is None else steps
     uses = referenced_tokens(steps)
-    known = known_tokens(campaign) if uses else set()
+    known = known_tokens(campaign, fresh) if uses else set()
     names = list(uses)
     counts = _cached(
         campaign,
@@ -251,6 +255,7 @@ def token_coverage(campaign, steps: list[dict] | None = None) -> Coverage:
         lambda: Lead.objects.filter(campaign=campaign).aggregate(
             total=Count("pk"), **{f"m{i}": Count("pk", filter=missing_q(n)) for i, n in enumerate(names)}
         ),
+        fresh,
     )
     rows = []
     for i, name in enumerate(names):

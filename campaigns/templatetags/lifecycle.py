@@ -62,6 +62,7 @@ SENTENCES = {
     "approval.rejected": "rejected it",
     "approval.voided": "voided the approval by editing",
     "launch.spill_confirmed": "confirmed that the plan spills",
+    "launch.coverage_overridden": "sent it anyway to leads with empty merge tags",
     "campaign.launch_requested": "asked to launch it",
     "campaign.launch_retried": "retried the launch",
     "campaign.remote_created": "created it on Leadterra",

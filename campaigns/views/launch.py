@@ -10,6 +10,7 @@ from django_htmx.http import HttpResponseStopPolling
 from campaigns.models import Campaign, Operation
 from campaigns.services import launch as launching
 from campaigns.services import lifecycle
+from campaigns.services.coverage_gate import parse_confirmations
 from campaigns.views.reviews import campaign_for, refuse
 
 
@@ -47,7 +48,11 @@ def campaign_launch(request, pk):
         form.is_valid()
         try:
             launching.campaign_launch(
-                campaign=campaign, actor=request.user, confirm_spill=form.cleaned_data.get("confirm_spill", False)
+                campaign=campaign,
+                actor=request.user,
+                confirm_spill=form.cleaned_data.get("confirm_spill", False),
+                # "token:count" per ticked box: the counts the page showed, compared again at launch
+                confirm_uncovered=parse_confirmations(request.POST.getlist("confirm_uncovered")),
             )
         except lifecycle.LifecycleError as error:
             return refuse(request, error, campaign, "campaign_launch")

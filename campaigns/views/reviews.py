@@ -17,6 +17,7 @@ from campaigns import permissions
 from campaigns.diffing import sequence_diff
 from campaigns.models import Campaign
 from campaigns.services import lifecycle
+from campaigns.services.coverage_gate import risks_of
 from campaigns.services.launch import _campaign_plan
 from campaigns.services.pools import pools_freshness
 from campaigns.services.preview import preview_choice, token_coverage
@@ -77,10 +78,12 @@ LEAD_CHOICES = 200  # the picker lists the first leads; the worst case is always
 def review_preview(campaign, request) -> dict:
     """The sequence as any lead would read it, and which leads would get a hole (editor area's services)."""
     choice = request.GET.get("lead") or "worst"
+    coverage = token_coverage(campaign)
     return {
         "preview_lead": choice,
         "preview": preview_choice(campaign, choice),
-        "coverage": token_coverage(campaign),
+        "coverage": coverage,
+        "risks": risks_of(coverage),  # shown next to Approve
         "lead_choices": campaign.leads.order_by("pk").values("pk", "email")[:LEAD_CHOICES],
     }
 
