@@ -15,6 +15,7 @@ from django.db import transaction
 from campaigns import planner
 from campaigns.audit import audit_record
 from campaigns.models import Campaign, Operation
+from campaigns.services.coverage_gate import Risk, coverage_message, coverage_risks, unconfirmed
 from campaigns.services.lifecycle import (
     LifecycleError,
     active_operation,
@@ -24,7 +25,6 @@ from campaigns.services.lifecycle import (
     locked,
     transition,
 )
-from campaigns.services.coverage_gate import Risk, coverage_message, coverage_risks, unconfirmed
 from campaigns.services.operations import operation_enqueue
 from campaigns.services.planning import campaign_plan
 from campaigns.services.pools import pools_freshness, pools_refresh_enqueue

@@ -89,7 +89,7 @@ def test_a_plan_that_cannot_start_blocks_the_launch(approved, manager, plan):
 
 def test_preflight_lists_every_check_with_a_sentence(approved):
     result = launch.campaign_preflight(approved)
-    assert [c.key for c in result.checks] == ["approval", "steps", "leads", "pools", "plan"]
+    assert [c.key for c in result.checks] == ["approval", "steps", "leads", "coverage", "pools", "plan"]
     assert result.ready and not result.spills
 
 
