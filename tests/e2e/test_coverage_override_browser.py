@@ -51,6 +51,15 @@ def test_uncovered_tags_block_the_launch_until_the_override_is_ticked_and_audite
     sandbox.reset(seed=7, pools=1, senders=2, poolCapacity=500, campaigns=0, leads=0, steps=1)
     campaign = approved_with_gaps(sdr, manager2)
     login_page(page, live_server, manager, Client())
+
+    # The review page lists the risks next to the decision, with a link to the leads concerned.
+    page.goto(f"{live_server.url}/campaigns/{campaign.pk}/review/")
+    risks = page.locator(".decision .risk-summary")
+    expect(risks).to_contain_text("{{company}} empty for 3 of 9 leads, no fallback.")
+    expect(risks).to_contain_text("{{jobTitle}} empty for 2 of 9 leads, no fallback.")
+    expect(risks.get_by_role("link", name="Show these leads")).to_have_count(2)
+    screenshot(page, "coverage-review-risks")
+
     page.goto(f"{live_server.url}/campaigns/{campaign.pk}/")
     page.get_by_role("button", name="Launch…").click()
 
