@@ -109,6 +109,11 @@ class _Inventory(HTMLParser):
                 self.found[f"{name} “{(value or '').strip()[:40]}”"] += 1
             elif name == "src" and tag == "img":
                 self.found[f"image “{(value or '').strip()[:40]}”"] += 1
+            elif name == "style" and tag in TAGS:
+                for declaration in (value or "").split(";"):
+                    prop, _, val = declaration.partition(":")
+                    if prop.strip():
+                        self.found[f"style “{prop.strip().lower()}:{' '.join(val.split())[:40]}”"] += 1
             elif tag in TAGS and (name.startswith("on") or name in {"class", "id"}):
                 self.found[f"{name}="] += 1  # attributes of a dropped tag go with it
 
@@ -123,9 +128,7 @@ def _inventory(html: str) -> Counter:
 
 
 def removed_parts(html: str) -> list[str]:
-    """What sanitize() takes out of `html`, briefly (tags, handlers, links, images); [] if nothing.
-
-    A style attribute whose declarations were only filtered counts as kept.
-    """
+    """What sanitize() takes out of `html`, briefly (tags, handlers, links, images, style
+    declarations); [] if nothing. Markup that is only rewritten (quotes, entities) counts as kept."""
     gone = _inventory(html) - _inventory(sanitize(html))
     return sorted(gone)
