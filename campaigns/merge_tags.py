@@ -237,6 +237,17 @@ def render_sent(text: str, payload: dict) -> str:
     return SENT_TOKEN_RE.sub(fill, text or "")
 
 
+def _visible(value: str) -> str:
+    """`value` with what can't be seen made visible: ␣ for a space at either end, [U+XXXX] for a
+    format character (a raw direction override would also flip the sentence it is quoted in)."""
+    shown = "".join(f"[U+{ord(c):04X}]" if unicodedata.category(c) == "Cf" else c for c in single_line(value))
+    core = shown.strip(" ")
+    if not core:
+        return "␣" * len(shown)
+    start = shown.index(core)
+    return "␣" * start + core + "␣" * (len(shown) - start - len(core))
+
+
 def invisible_notes(values: dict[str, str], names) -> list[str]:
     """Short notes on what a reader cannot see in the values of `names` (spaces at the ends,
     line breaks, control, zero-width and direction characters), e.g. for the preview."""
@@ -251,5 +262,5 @@ def invisible_notes(values: dict[str, str], names) -> list[str]:
         hidden = sorted({c for c in value if unicodedata.category(c) == "Cf"})
         found += [f"U+{ord(c):04X} {unicodedata.name(c, 'format character')}" for c in hidden]
         if found:
-            notes.append(f"{{{{{name}}}}} “{single_line(value).strip()}” has " + ", ".join(found) + ".")
+            notes.append(f"{{{{{name}}}}} “{_visible(value)}” has " + ", ".join(found) + ".")
     return notes

@@ -177,10 +177,11 @@ def test_invisible_characters_are_named_for_the_preview():
     values = {"firstName": " Ada", "company": "Multi\nLine", "city": "Pa\u200bris\u202e", "jobTitle": "CTO"}
     notes = merge_tags.invisible_notes(values, ["firstName", "company", "city", "jobTitle", "missing"])
     assert notes == [
-        "{{firstName}} “Ada” has spaces at the start or end.",
+        "{{firstName}} “␣Ada” has spaces at the start or end.",
         "{{company}} “Multi Line” has a line break or control character (sent as one space).",
-        "{{city}} “Pa\u200bris\u202e” has U+200B ZERO WIDTH SPACE, U+202E RIGHT-TO-LEFT OVERRIDE.",
+        "{{city}} “Pa[U+200B]ris[U+202E]” has U+200B ZERO WIDTH SPACE, U+202E RIGHT-TO-LEFT OVERRIDE.",
     ]
+    assert merge_tags.invisible_notes({"x": "  "}, ["x"]) == ["{{x}} “␣␣” has spaces at the start or end."]
 
 
 VALUE = st.text(alphabet=st.sampled_from(list("ab<>&\"'{}| \n\t\u200b")), max_size=12)

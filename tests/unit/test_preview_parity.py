@@ -73,7 +73,7 @@ def test_the_preview_names_invisible_characters_in_the_lead_values_it_uses(sdr_c
     LeadFactory(campaign=campaign, last_name="Hidden\u200b")  # a field no step uses is not mentioned
     notes = preview_steps(campaign, lead).invisible
     assert notes == [
-        "{{firstName}} “Ada\u200b” has spaces at the start or end, U+200B ZERO WIDTH SPACE.",
+        "{{firstName}} “␣Ada[U+200B]” has spaces at the start or end, U+200B ZERO WIDTH SPACE.",
         "{{company}} “Multi Line” has a line break or control character (sent as one space).",
     ]
     page = sdr_client.get(f"/campaigns/{campaign.pk}/edit/?lead={lead.pk}").content.decode()
