@@ -23,7 +23,7 @@ from campaigns.editor_state import apply_op, state_from_campaign, state_from_pos
 from campaigns.email_safe import removed_parts
 from campaigns.models import Campaign, Lead
 from campaigns.permissions import can_edit_draft
-from campaigns.services.campaigns import VersionConflict, campaign_content_save
+from campaigns.services.campaigns import VersionConflict, campaign_content_save, sanitised_content
 from campaigns.services.preview import custom_field_names, preview_choice, token_coverage
 from campaigns.services.versions import campaign_snapshot, content_hash
 
@@ -76,7 +76,8 @@ def _context(request, campaign, state, **extra) -> dict:
     steps = state.step_dicts()
     choice = request.POST.get("preview_lead") or request.GET.get("lead") or "worst"
     days = timeline(state.steps)
-    saved = content_hash(campaign_snapshot(campaign)) == content_hash(state.content())
+    # Compared as it would be stored: typing `&` where `&amp;` is saved is no unsaved change.
+    saved = content_hash(campaign_snapshot(campaign)) == content_hash(sanitised_content(state.content()))
     return {
         "campaign": campaign,
         "state": state,

@@ -221,3 +221,17 @@ def test_duplicating_an_old_unsanitised_campaign_stores_sanitised_bodies(sdr_cli
     copy = Campaign.objects.exclude(pk=draft.pk).get(name__startswith="Copy of")
     assert [s.body_html for s in copy.steps.all()] == ["<p>a</p>"]
     assert copy.versions.get(number=copy.version).content["steps"][0]["body_html"] == "<p>a</p>"
+
+
+def test_typing_what_saves_to_the_stored_body_is_not_an_unsaved_change(sdr_client, draft):
+    steps = [("Hi", "<p>A & B<br/></p>", 0)]
+    sdr_client.post(reverse("editor_save", args=[draft.pk]), form_data(draft, steps), HTTP_HX_REQUEST="true")
+    assert draft.steps.get().body_html == "<p>A &amp; B<br></p>"
+    draft.refresh_from_db()
+    check = sdr_client.post(reverse("editor_check", args=[draft.pk]), form_data(draft, steps), HTTP_HX_REQUEST="true")
+    assert "All changes saved" in check.content.decode()
+    changed = form_data(draft, [("Hi", "<p>A & C</p>", 0)])
+    assert (
+        "Unsaved changes"
+        in sdr_client.post(reverse("editor_check", args=[draft.pk]), changed, HTTP_HX_REQUEST="true").content.decode()
+    )
