@@ -1,6 +1,7 @@
-"""Email content: sanitising, a plain-text rendering, and friendly deliverability checks.
+"""Email content: a plain-text rendering and friendly deliverability checks.
 
 Pure functions. The checks are warnings, never blockers: an SDR may have a reason.
+sanitize() (the email HTML policy) lives in campaigns/email_safe.py; it is re-exported here.
 """
 
 from __future__ import annotations
@@ -8,7 +9,9 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-import nh3
+from campaigns.email_safe import removed_parts, sanitize
+
+__all__ = ["html_to_text", "sanitize", "step_warnings"]
 
 SUBJECT_MAX = 80  # most inboxes cut the subject around here
 BODY_MAX_BYTES = 100_000  # Gmail clips messages past ~102 KB
@@ -30,11 +33,6 @@ SPAM_PHRASES = (
     "$$$",
 )
 BLOCK_TAGS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "table", "ul", "ol"}
-
-
-def sanitize(html: str) -> str:
-    """HTML safe to show: nh3's allow-list (no scripts, handlers or javascript: URLs)."""
-    return nh3.clean(html or "", link_rel="noopener noreferrer")
 
 
 class _Scan(HTMLParser):
@@ -97,6 +95,9 @@ def step_warnings(subject: str, body_html: str) -> list[str]:
         warnings.append("The subject is empty: Leadterra needs one, and inboxes show “(no subject)”.")
     elif len(subject) > SUBJECT_MAX:
         warnings.append(f"The subject is {len(subject)} characters; inboxes cut it around {SUBJECT_MAX}.")
+    removed = removed_parts(body_html)
+    if removed:
+        warnings.append("Removed when saved (mail-unsafe): " + ", ".join(removed) + ".")
     scan = _scan(body_html)
     if not "".join(scan.parts).strip() and scan.images_without_alt == 0:
         warnings.append("The body is empty.")

@@ -10,15 +10,25 @@ lead queries (coverage, custom field names, worst-case lead) on top.
   the lead's value or the fallback, so Leadterra never renders an empty value where a
   fallback was given. compile_steps() also writes every token in its canonical form
   (`{{ firstName }}` -> `{{firstName}}`) so we never depend on Leadterra's whitespace rules.
+- Leadterra pastes a lead's value into bodyHtml as it is. So every token in a body is
+  compiled into an HTML-derived token (`{{company}}` -> `{{company_html}}`,
+  `{{firstName|there}}` -> `{{firstName_or_1_html}}`) whose value lead_payload() fills
+  with the HTML-escaped lead value (or the fallback, which is already HTML: it was
+  sanitised with the body). Subjects are plain text and keep the raw value.
 - lead_payload() builds the dict sent to POST /campaigns/:id/leads/bulk: email,
   firstName, lastName, company, jobTitle and, in `customFields`, the lead's custom fields
-  plus the derived fallback fields.
+  plus the derived fields. Control characters and line breaks in every value become one
+  space (a subject is one line; a CSV cell may hold a newline).
+- render_sent() renders compiled content with a payload exactly as Leadterra does; the
+  preview uses compile_steps + lead_payload + render_sent, so it shows the sent bytes.
 """
 
 from __future__ import annotations
 
 import difflib
+import html
 import re
+import unicodedata
 from dataclasses import dataclass
 
 TOKEN_RE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\|([^{}]*))?\}\}")
@@ -30,6 +40,10 @@ STANDARD_FIELDS = {
     "email": "email",
 }
 IDENTIFIER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Leadterra's own token syntax (what it fills at send time; it knows no fallbacks).
+SENT_TOKEN_RE = re.compile(r"\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}")
+# A run of whitespace holding at least one control character or line/paragraph separator.
+_BREAKS = re.compile(r"\s*[\x00-\x1f\x7f-\x9f\u2028\u2029][\s\x00-\x1f\x7f-\x9f\u2028\u2029]*")
 
 # What is left once the valid tokens are blanked out. Each alternative is a way people
 # actually get braces wrong; the first that matches at a position wins.
@@ -135,46 +149,118 @@ def render(text: str, values: dict[str, str]) -> str:
     return TOKEN_RE.sub(fill, text or "")
 
 
-def compile_steps(steps: list[dict]) -> tuple[list[dict], dict[str, tuple[str, str]]]:
-    """Rewrite fallback tokens into derived tokens, and every token into canonical form.
+def single_line(value) -> str:
+    """`value` as text on one line: each run of control characters/line breaks becomes one space."""
+    return _BREAKS.sub(" ", "" if value is None else str(value))
+
+
+def compile_steps(steps: list[dict]) -> tuple[list[dict], dict[str, tuple[str, str, bool]]]:
+    """Rewrite tokens for Leadterra: fallbacks and body tokens into derived tokens, all canonical.
 
     `steps` are {"subject", "body_html", "delay_days"} dicts. Returns the rewritten steps
-    and {derived_token: (field_token, fallback)}; the same (field, fallback) pair shares
-    one derived token across all steps.
+    and {derived_token: (field_token, fallback, is_html)}; one (field, fallback, is_html)
+    shares one derived token across all steps. A derived name never equals a token the
+    steps use themselves.
     """
-    derived: dict[str, tuple[str, str]] = {}
-    by_spec: dict[tuple[str, str], str] = {}
+    used = {t.name for step in steps for text in (step["subject"], step["body_html"]) for t in tokens(text)}
+    derived: dict[str, tuple[str, str, bool]] = {}
+    by_spec: dict[tuple[str, str, bool], str] = {}
+    numbers: dict[tuple[str, str], int] = {}
 
-    def rewrite(match):
-        name, fallback = match.group(1), (match.group(2) or "").strip()
-        if not fallback:
-            return "{{" + name + "}}"
-        spec = (name, fallback)
-        if spec not in by_spec:
-            by_spec[spec] = f"{name}_or_{len(by_spec) + 1}"
-            derived[by_spec[spec]] = spec
-        return "{{" + by_spec[spec] + "}}"
+    def name_for(spec: tuple[str, str, bool]) -> str:
+        name, fallback, is_html = spec
+        if fallback:
+            numbers.setdefault((name, fallback), len(numbers) + 1)
+        candidate = name + (f"_or_{numbers[(name, fallback)]}" if fallback else "") + ("_html" if is_html else "")
+        while candidate in used or candidate in derived:
+            candidate += "_"
+        return candidate
+
+    def rewriter(is_html: bool):
+        def rewrite(match):
+            spec = (match.group(1), (match.group(2) or "").strip(), is_html)
+            if not spec[1] and not is_html:
+                return "{{" + spec[0] + "}}"
+            if spec not in by_spec:
+                by_spec[spec] = name_for(spec)
+                derived[by_spec[spec]] = spec
+            return "{{" + by_spec[spec] + "}}"
+
+        return rewrite
 
     compiled = []
     for step in steps:
-        subject, body = TOKEN_RE.sub(rewrite, step["subject"]), TOKEN_RE.sub(rewrite, step["body_html"])
+        subject = TOKEN_RE.sub(rewriter(False), step["subject"])
+        body = TOKEN_RE.sub(rewriter(True), step["body_html"])
         compiled.append({**step, "subject": subject, "body_html": body})
     return compiled, derived
 
 
-def lead_payload(lead, derived: dict[str, tuple[str, str]] | None = None) -> dict:
-    """The Leadterra lead dict for `lead`, with derived fallback fields filled."""
-    values = lead_values(lead)
-    custom = {k: ("" if v is None else str(v)) for k, v in (lead.custom_fields or {}).items()}
-    for key, (name, fallback) in (derived or {}).items():
-        custom[key] = values.get(name) or fallback
+def lead_payload(lead, derived: dict[str, tuple] | None = None) -> dict:
+    """The Leadterra lead dict for `lead`: values on one line, derived fields filled.
+
+    An HTML-derived field holds the escaped value, or the fallback as written in the
+    (sanitised) body; a plain one holds the value or the fallback.
+    """
+    values = {k: single_line(v) for k, v in lead_values(lead).items()}
+    custom = {k: single_line(v) for k, v in (lead.custom_fields or {}).items()}
+    for key, (name, fallback, *is_html) in (derived or {}).items():
+        value = values.get(name, "")
+        if is_html and is_html[0]:
+            custom[key] = html.escape(value) if value else fallback
+        else:
+            custom[key] = value or fallback
     payload = {
         "email": lead.email,
-        "firstName": lead.first_name,
-        "lastName": lead.last_name,
-        "company": lead.company,
-        "jobTitle": lead.job_title,
+        "firstName": values["firstName"],
+        "lastName": values["lastName"],
+        "company": values["company"],
+        "jobTitle": values["jobTitle"],
     }
     if custom:
         payload["customFields"] = custom
     return payload
+
+
+def render_sent(text: str, payload: dict) -> str:
+    """`text` (compiled) filled from `payload` as Leadterra fills it at send time.
+
+    Top-level fields first, then customFields; a missing field renders as "". One pass:
+    a value that contains braces is never filled again.
+    """
+    custom = payload.get("customFields") or {}
+
+    def fill(match):
+        found = payload.get(match.group(1), custom.get(match.group(1)))
+        return "" if found is None or isinstance(found, dict) else str(found)
+
+    return SENT_TOKEN_RE.sub(fill, text or "")
+
+
+def _visible(value: str) -> str:
+    """`value` with what can't be seen made visible: ␣ for a space at either end, [U+XXXX] for a
+    format character (a raw direction override would also flip the sentence it is quoted in)."""
+    shown = "".join(f"[U+{ord(c):04X}]" if unicodedata.category(c) == "Cf" else c for c in single_line(value))
+    core = shown.strip(" ")
+    if not core:
+        return "␣" * len(shown)
+    start = shown.index(core)
+    return "␣" * start + core + "␣" * (len(shown) - start - len(core))
+
+
+def invisible_notes(values: dict[str, str], names) -> list[str]:
+    """Short notes on what a reader cannot see in the values of `names` (spaces at the ends,
+    line breaks, control, zero-width and direction characters), e.g. for the preview."""
+    notes = []
+    for name in names:
+        value = values.get(name) or ""
+        found = []
+        if value != value.strip():
+            found.append("spaces at the start or end")
+        if _BREAKS.search(value):
+            found.append("a line break or control character (sent as one space)")
+        hidden = sorted({c for c in value if unicodedata.category(c) == "Cf"})
+        found += [f"U+{ord(c):04X} {unicodedata.name(c, 'format character')}" for c in hidden]
+        if found:
+            notes.append(f"{{{{{name}}}}} “{_visible(value)}” has " + ", ".join(found) + ".")
+    return notes

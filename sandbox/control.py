@@ -258,7 +258,8 @@ def _campaign_state(c: Campaign) -> dict:
 
 @guarded("GET")
 def leads_view(request):
-    """?campaignId=…[&email=…]: leads with their state; with email, the messages rendered so far."""
+    """?campaignId=…[&email=…[&steps=all]]: leads with their state; with email, the messages
+    rendered so far, or with steps=all every step rendered as it would be sent to that lead."""
     ws = _workspace(request)
     world.advance(ws.pk)
     campaign = Campaign.objects.using(DB).filter(workspace=ws, public_id=request.GET.get("campaignId", "")).first()
@@ -267,10 +268,12 @@ def leads_view(request):
     leads = Lead.objects.using(DB).filter(campaign=campaign).order_by("id")
     if request.GET.get("email"):
         leads = leads.filter(email=request.GET["email"].strip().lower())
-    return _answer({"leads": [_lead_state(campaign, lead, bool(request.GET.get("email"))) for lead in leads[:5000]]})
+        every = request.GET.get("steps") == "all"
+        return _answer({"leads": [_lead_state(campaign, lead, True, every) for lead in leads[:1]]})
+    return _answer({"leads": [_lead_state(campaign, lead, False) for lead in leads[:5000]]})
 
 
-def _lead_state(campaign: Campaign, lead: Lead, with_messages: bool) -> dict:
+def _lead_state(campaign: Campaign, lead: Lead, with_messages: bool, every: bool = False) -> dict:
     sent = lead.step  # the index of the next step is the number of steps sent
     item = {"email": lead.email, "state": lead.state, "stepsSent": sent, "fields": lead.fields}
     if with_messages:
@@ -279,7 +282,7 @@ def _lead_state(campaign: Campaign, lead: Lead, with_messages: bool) -> dict:
                 "subject": render(s["subject"], lead.email, lead.fields),
                 "bodyHtml": render(s["bodyHtml"], lead.email, lead.fields),
             }
-            for s in campaign.steps[:sent]
+            for s in (campaign.steps if every else campaign.steps[:sent])
         ]
     return item
 

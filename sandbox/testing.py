@@ -6,6 +6,7 @@ sb.advance(days=2); sb.state()["campaigns"]; sb.leads(campaign_id, email="a@x.co
 """
 
 import json
+from urllib.parse import quote
 
 import requests
 from django.conf import settings
@@ -57,9 +58,10 @@ class _Control:
     def state(self):
         return self.control("GET", "state")
 
-    def leads(self, campaign_id: str, email: str | None = None):
-        query = f"leads?campaignId={campaign_id}" + (f"&email={email}" if email else "")
-        return self.control("GET", query)["leads"]
+    def leads(self, campaign_id: str, email: str | None = None, every_step: bool = False):
+        """With `every_step` (and an email), every step rendered for that lead, sent or not."""
+        query = f"leads?campaignId={campaign_id}" + (f"&email={quote(email)}" if email else "")
+        return self.control("GET", query + ("&steps=all" if every_step else ""))["leads"]
 
     def deliveries(self):
         return self.control("GET", "deliveries")["deliveries"]

@@ -9,6 +9,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from campaigns.audit import audit_record
+from campaigns.email_safe import sanitize
 from campaigns.models import Campaign, CampaignVersion, Lead, SequenceStep
 from campaigns.permissions import can_edit_draft, is_manager
 from campaigns.services.lifecycle import approval_void
@@ -87,6 +88,11 @@ def _replace_steps(campaign: Campaign, steps: list[dict]) -> None:
     )
 
 
+def sanitised_content(content: dict) -> dict:
+    """`content` with every body under the email policy: what is stored, approved and sent."""
+    return {**content, "steps": [{**s, "body_html": sanitize(s["body_html"])} for s in content["steps"]]}
+
+
 def _conflict(campaign: Campaign, base_version: int) -> VersionConflict:
     base = CampaignVersion.objects.filter(campaign=campaign, number=base_version).first()
     latest = CampaignVersion.objects.filter(campaign=campaign).select_related("created_by").first()
@@ -100,8 +106,10 @@ def campaign_content_save(*, campaign: Campaign, actor, content: dict, base_vers
 
     Raises VersionConflict (writing nothing) when the campaign moved on, and
     PermissionDenied when `actor` may not edit it. An in_review or approved campaign
-    goes back to draft (approval_void): approval is bound to content.
+    goes back to draft (approval_void): approval is bound to content. Bodies are stored
+    sanitised (email_safe.removed_parts says what that removes, for the editor to tell).
     """
+    content = sanitised_content(content)
     with transaction.atomic():
         # The row lock (PostgreSQL) / immediate transaction (SQLite) makes check-then-write atomic.
         locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
@@ -126,7 +134,7 @@ def campaign_content_save(*, campaign: Campaign, actor, content: dict, base_vers
 @transaction.atomic
 def campaign_duplicate(*, campaign: Campaign, actor) -> Campaign:
     """A new draft owned by `actor` with the same content. Leads stay with the original."""
-    content = campaign_snapshot(campaign)
+    content = sanitised_content(campaign_snapshot(campaign))  # a copy of an old body meets today's policy
     copy = Campaign.objects.create(owner=actor, name=f"Copy of {campaign.name}"[:200])
     _replace_steps(copy, content["steps"])
     version_save(campaign=copy, actor=actor)

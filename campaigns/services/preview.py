@@ -46,7 +46,7 @@ class StepPreview:
     position: int
     day: int
     subject: str
-    html: str  # sanitised: safe for an iframe's srcdoc (which is sandboxed anyway)
+    html: str  # the bytes Leadterra sends: sanitised body, escaped lead values (the iframe is sandboxed anyway)
     text: str
 
 
@@ -56,6 +56,7 @@ class Preview:
     lead: object
     steps: list[StepPreview]
     missing: list[str] = field(default_factory=list)  # referenced tokens this lead has no value for
+    invisible: list[str] = field(default_factory=list)  # what a reader can't see in the lead's values
 
 
 @dataclass
@@ -177,12 +178,15 @@ def worst_case_lead(campaign, steps: list[dict] | None = None):
 
 
 def _render_lead(lead, steps: list[dict]) -> list[StepPreview]:
-    values = merge_tags.lead_values(lead)
+    """The launch path in small: bodies sanitised as a save does (content still being edited
+    may not be), compiled, and filled from the lead's payload as Leadterra fills them."""
+    compiled, derived = merge_tags.compile_steps([{**s, "body_html": sanitize(s["body_html"])} for s in steps])
+    payload = merge_tags.lead_payload(lead, derived)
     rendered, day = [], 0
-    for i, step in enumerate(steps):
+    for i, step in enumerate(compiled):
         day += step["delay_days"] if i else 0
-        html = sanitize(merge_tags.render(step["body_html"], values))
-        subject = merge_tags.render(step["subject"], values)
+        html = merge_tags.render_sent(step["body_html"], payload)
+        subject = merge_tags.render_sent(step["subject"], payload)
         rendered.append(StepPreview(i + 1, day, subject, html, html_to_text(html)))
     return rendered
 
@@ -192,9 +196,11 @@ def preview_steps(campaign, lead=None, steps: list[dict] | None = None, label: s
     steps = saved_steps(campaign) if steps is None else steps
     lead = lead or SAMPLE_LEAD
     values = merge_tags.lead_values(lead)
-    missing = [n for n in referenced_tokens(steps) if not values.get(n)]
+    names = list(referenced_tokens(steps))
+    missing = [n for n in names if not values.get(n)]
+    invisible = merge_tags.invisible_notes(values, names)
     label = label or (lead.email if lead is not SAMPLE_LEAD else "Sample lead (Ada Lovelace)")
-    return Preview(label=label, lead=lead, steps=_render_lead(lead, steps), missing=missing)
+    return Preview(label=label, lead=lead, steps=_render_lead(lead, steps), missing=missing, invisible=invisible)
 
 
 def preview_choice(campaign, choice: str, steps: list[dict] | None = None) -> Preview:

@@ -20,9 +20,10 @@ from django.views.decorators.http import require_POST
 from campaigns import merge_tags
 from campaigns.content_checks import step_warnings
 from campaigns.editor_state import apply_op, state_from_campaign, state_from_post, timeline
+from campaigns.email_safe import removed_parts
 from campaigns.models import Campaign, Lead
 from campaigns.permissions import can_edit_draft
-from campaigns.services.campaigns import VersionConflict, campaign_content_save
+from campaigns.services.campaigns import VersionConflict, campaign_content_save, sanitised_content
 from campaigns.services.preview import custom_field_names, preview_choice, token_coverage
 from campaigns.services.versions import campaign_snapshot, content_hash
 
@@ -75,7 +76,8 @@ def _context(request, campaign, state, **extra) -> dict:
     steps = state.step_dicts()
     choice = request.POST.get("preview_lead") or request.GET.get("lead") or "worst"
     days = timeline(state.steps)
-    saved = content_hash(campaign_snapshot(campaign)) == content_hash(state.content())
+    # Compared as it would be stored: typing `&` where `&amp;` is saved is no unsaved change.
+    saved = content_hash(campaign_snapshot(campaign)) == content_hash(sanitised_content(state.content()))
     return {
         "campaign": campaign,
         "state": state,
@@ -135,6 +137,14 @@ def editor_check(request, pk):
     return render(request, "campaigns/editor.html#check", _context(request, campaign, state))
 
 
+def _removed_note(content: dict) -> str:
+    """What the email policy took out of the bodies as typed, so nobody wonders where it went."""
+    parts = [
+        f"step {i + 1}: {', '.join(p)}" for i, s in enumerate(content["steps"]) if (p := removed_parts(s["body_html"]))
+    ]
+    return f" Removed as unsafe for email ({'; '.join(parts)})." if parts else ""
+
+
 @require_POST
 def editor_save(request, pk):
     campaign = _editable(request, pk)
@@ -154,7 +164,9 @@ def editor_save(request, pk):
     voided = was != campaign.status and campaign.status == Campaign.Status.DRAFT
     note = " It is a draft again and needs a new review." if voided else ""
     message = f"Saved as version {version.number}.{note}" if version else "Nothing to save: no changes."
-    level = "warning" if voided else ("success" if version else "info")
+    removed = _removed_note(state.content())
+    level = "warning" if voided or removed else ("success" if version else "info")
+    message += removed
     if not request.htmx:  # post/redirect/get for the no-JavaScript form
         messages.add_message(request, messages.WARNING if voided else messages.SUCCESS, message)
         return redirect("campaign_edit", pk=campaign.pk)

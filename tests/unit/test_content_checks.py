@@ -1,6 +1,12 @@
 """Friendly content warnings, the plain-text view and sanitising."""
 
+import re
+
+import pytest
+
+from campaigns import merge_tags
 from campaigns.content_checks import html_to_text, sanitize, step_warnings
+from campaigns.email_safe import removed_parts
 
 
 def joined(subject, body):
@@ -52,3 +58,80 @@ def test_sanitize_removes_scripts_handlers_and_javascript_urls():
     clean = sanitize(dirty)
     assert "script" not in clean and "onclick" not in clean and "javascript" not in clean and "onerror" not in clean
     assert "<p>Hi</p>" in clean
+
+
+# The email policy (campaigns/email_safe.py): a hostile corpus, and what must survive it.
+HOSTILE_BODIES = {
+    "script": "<p>a</p><script>alert(1)</script><SCRIPT SRC=https://x.example/x.js></SCRIPT>",
+    "handlers": '<img src="https://x.example/a.png" onerror=alert(1)><p onmouseover="x()">a</p><svg onload=alert(1)>',
+    "javascript url": '<a href="javascript:alert(1)">a</a><a href=" JaVaScRiPt:alert(1)">b</a>',
+    "entity-encoded scheme": '<a href="&#106;avascript:alert(1)">a</a><a href="jav&#x09;ascript:alert(1)">b</a>',
+    "data url": '<a href="data:text/html,<script>alert(1)</script>">a</a><img src="data:image/png;base64,AAAA">',
+    "form and password": '<form action="https://evil.example"><input type="password" name="p">'
+    "<button>Go</button></form>",
+    "frames": '<iframe src="https://x.example"></iframe><object data="x.swf"></object><embed src="x.swf">',
+    "http pixel": '<img src="http://track.example/p.gif" width="1" height="1">',
+    "style block": "<style>body{background:url(https://x.example/t.gif)}</style><p>a</p>",
+    "style expression": '<p style="width: expression(alert(1)); background: url(javascript:x); color: red">a</p>',
+    "relative url": '<a href="/account">a</a><img src="//x.example/p.gif">',
+    "meta refresh": '<meta http-equiv="refresh" content="0;url=https://evil.example"><base href="https://evil.example/">',
+}
+FORBIDDEN = ("<script", "on", "javascript", "data:", "<form", "<input", "<button", "<iframe", "<object", "<embed",
+             "http://", "<style", "expression", "url(", "/account", '"//x.', "<meta", "<base")  # fmt: skip
+
+
+@pytest.mark.parametrize("name", HOSTILE_BODIES)
+def test_the_email_policy_removes_every_hostile_construct(name):
+    clean = sanitize(HOSTILE_BODIES[name])
+    attributes = re.findall(r"\s([a-z-]+)=", clean)
+    assert not [a for a in attributes if a.startswith("on")], clean
+    for forbidden in FORBIDDEN:
+        assert forbidden not in clean.replace("noopener", "").lower(), (forbidden, clean)
+    assert sanitize(clean) == clean  # stored bodies are their own sanitised form
+    assert removed_parts(HOSTILE_BODIES[name]) and not removed_parts(clean)
+
+
+def test_the_email_policy_keeps_what_mail_clients_render():
+    body = (
+        '<h2 style="color:#333;font-family:\'Helvetica Neue\', Arial">Hi</h2><p dir="rtl">שלום <b>a</b> <i>b</i>'
+        ' <u>c</u></p><ul><li>one</li></ul><table width="100%" cellpadding="4"><tbody><tr><td align="left" '
+        'style="padding:4px;background-color:rgb(240, 240, 240)">cell</td></tr></tbody></table>'
+        '<a href="https://x.example/a?b=1&amp;c=2" rel="noopener noreferrer">https</a> '
+        '<a href="http://x.example" rel="noopener noreferrer">http</a> '
+        '<a href="mailto:sam@x.example" rel="noopener noreferrer">mail</a>'
+        '<img src="https://x.example/logo.png" alt="Logo">'
+    )
+    assert sanitize(body) == body
+    assert removed_parts(body) == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '<a href="https://x.com/?u={{email}}&amp;n={{ firstName }}" rel="noopener noreferrer">x</a>',
+        '<a href="mailto:{{email}}?subject=Hi%20{{firstName|there}}" rel="noopener noreferrer">m</a>',
+        '<img src="https://cdn.example/{{company}}.png" alt="{{company|our logo}}">',
+        "<p>Hi {{firstName|there}}, {{ company }} &amp; {{jobTitle|you &amp; yours}}</p>",
+        '<p title="{{firstName}}">{{firstName_or_1}} {{custom_field}}</p>',
+    ],
+)
+def test_merge_tokens_survive_the_policy_untouched_even_inside_attributes(body):
+    assert sanitize(body) == body
+    assert [t.raw for t in merge_tags.tokens(sanitize(body))] == [t.raw for t in merge_tags.tokens(body)]
+
+
+def test_a_link_or_image_whose_url_starts_with_a_token_is_dropped():
+    """A lead value could be `javascript:…`; the scheme must be the author's, fixed in the body."""
+    clean = sanitize('<a href="{{website}}">a</a><img src="{{logo}}" alt="x"><a href=" {{url}}">b</a>')
+    assert "{{" not in clean and "<img" not in clean
+    assert removed_parts('<a href="{{website}}">a</a>') == ["href “{{website}}”"]
+
+
+def test_removed_parts_name_what_went_and_a_warning_shows_it_before_saving():
+    body = '<p onclick="x()">Hi</p><script>x()</script><img src="http://t.example/p.gif">'
+    assert removed_parts(body) == ["<img>", "<script>", "image “http://t.example/p.gif”", "onclick="]
+    styled = '<p style="color: red; width:expression(alert(1))">a</p>'
+    assert removed_parts(styled) == ["style “width:expression(alert(1))”"]
+    warning = next(w for w in step_warnings("Hi", body) if w.startswith("Removed when saved"))
+    assert "<script>" in warning and "onclick=" in warning
+    assert not [w for w in step_warnings("Hi", sanitize(body)) if w.startswith("Removed")]

@@ -1,10 +1,13 @@
 """The sequence editor: pages, HTMX fragments, saving with a version check, permissions."""
 
+import json
+
 import pytest
 from django.urls import reverse
 
 from campaigns.models import AuditEvent, Campaign, CampaignVersion
 from campaigns.services.campaigns import campaign_create
+from campaigns.services.versions import campaign_snapshot, content_hash
 from tests.factories import LeadFactory, StepFactory
 
 pytestmark = pytest.mark.django_db
@@ -174,3 +177,61 @@ def test_unknown_ops_and_out_of_range_indexes_change_nothing(sdr_client, draft):
         html = response.content.decode()
         assert html.count('name="subject"') == 3, op
         assert html.index('value="Hi {{firstName}}"') < html.index('value="Follow-up"') < html.index('value="Last"')
+
+
+HOSTILE_STEPS = [
+    ("Hi {{firstName}}", '<p onclick="x()">Hi {{firstName}}</p><script>alert(1)</script>', 0),
+    ("Two", '<p>Clean <a href="https://x.example/?u={{email}}">link</a></p>', 2),
+    ("Three", '<form><input type="password"></form><img src="http://t.example/p.gif"><p>Bye</p>', 3),
+]
+
+
+def test_saving_stores_the_sanitised_body_versions_it_and_says_what_was_removed(sdr_client, draft):
+    url = reverse("editor_save", args=[draft.pk])
+    response = sdr_client.post(url, form_data(draft, HOSTILE_STEPS), HTTP_HX_REQUEST="true")
+    toast = json.loads(response["HX-Trigger"])["toast"]
+    assert toast["level"] == "warning"
+    assert toast["message"] == (
+        "Saved as version 2. Removed as unsafe for email (step 1: <script>, onclick=; "
+        "step 3: <form>, <img>, <input>, image “http://t.example/p.gif”)."
+    )
+    bodies = [s.body_html for s in draft.steps.order_by("position")]
+    assert bodies == [
+        "<p>Hi {{firstName}}</p>",
+        '<p>Clean <a href="https://x.example/?u={{email}}" rel="noopener noreferrer">link</a></p>',
+        "<p>Bye</p>",
+    ]
+    version = CampaignVersion.objects.get(campaign=draft, number=2)
+    assert [s["body_html"] for s in version.content["steps"]] == bodies
+    assert version.content_hash == content_hash(campaign_snapshot(draft))  # the hash covers the stored bytes
+    again = sdr_client.post(url, form_data(draft, HOSTILE_STEPS, base_version=2), HTTP_HX_REQUEST="true")
+    assert "no changes" in again["HX-Trigger"]  # the same typing sanitises to the same content
+    draft.refresh_from_db()
+    assert draft.version == 2
+
+
+def test_a_clean_save_has_no_removal_note(sdr_client, draft):
+    response = sdr_client.post(reverse("editor_save", args=[draft.pk]), form_data(draft, THREE), HTTP_HX_REQUEST="true")
+    assert "Removed" not in response["HX-Trigger"]
+
+
+def test_duplicating_an_old_unsanitised_campaign_stores_sanitised_bodies(sdr_client, sdr, draft):
+    StepFactory(campaign=draft, position=1, subject="S", body_html="<p>a</p><script>x()</script>")
+    sdr_client.post(reverse("campaign_duplicate", args=[draft.pk]))
+    copy = Campaign.objects.exclude(pk=draft.pk).get(name__startswith="Copy of")
+    assert [s.body_html for s in copy.steps.all()] == ["<p>a</p>"]
+    assert copy.versions.get(number=copy.version).content["steps"][0]["body_html"] == "<p>a</p>"
+
+
+def test_typing_what_saves_to_the_stored_body_is_not_an_unsaved_change(sdr_client, draft):
+    steps = [("Hi", "<p>A & B<br/></p>", 0)]
+    sdr_client.post(reverse("editor_save", args=[draft.pk]), form_data(draft, steps), HTTP_HX_REQUEST="true")
+    assert draft.steps.get().body_html == "<p>A &amp; B<br></p>"
+    draft.refresh_from_db()
+    check = sdr_client.post(reverse("editor_check", args=[draft.pk]), form_data(draft, steps), HTTP_HX_REQUEST="true")
+    assert "All changes saved" in check.content.decode()
+    changed = form_data(draft, [("Hi", "<p>A & C</p>", 0)])
+    assert (
+        "Unsaved changes"
+        in sdr_client.post(reverse("editor_check", args=[draft.pk]), changed, HTTP_HX_REQUEST="true").content.decode()
+    )

@@ -1,12 +1,13 @@
 """Merge tags: parsing, checking, rendering, fallbacks and their compilation for launch."""
 
+import html
 from types import SimpleNamespace
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from campaigns import merge_tags
-from campaigns.merge_tags import check_text, compile_steps, lead_payload, render, tokens
+from campaigns.merge_tags import check_text, compile_steps, lead_payload, render, render_sent, tokens
 
 KNOWN = set(merge_tags.STANDARD_FIELDS) | {"city"}
 
@@ -73,12 +74,17 @@ def test_compile_rewrites_fallbacks_into_shared_derived_tokens():
     ]
     compiled, derived = compile_steps(steps)
     assert compiled[0]["subject"] == "Hi {{firstName_or_1}}"
-    assert compiled[0]["body_html"] == "{{company}} {{firstName_or_1}} {{company_or_2}}"
+    # In bodies every token is HTML-derived: Leadterra pastes values as they are.
+    assert compiled[0]["body_html"] == "{{company_html}} {{firstName_or_1_html}} {{company_or_2_html}}"
     assert compiled[1]["subject"] == "{{firstName_or_3}}"
+    assert compiled[1]["body_html"] == "{{email_html}}"
     assert derived == {
-        "firstName_or_1": ("firstName", "there"),
-        "company_or_2": ("company", "your team"),
-        "firstName_or_3": ("firstName", "friend"),
+        "firstName_or_1": ("firstName", "there", False),
+        "company_html": ("company", "", True),
+        "firstName_or_1_html": ("firstName", "there", True),
+        "company_or_2_html": ("company", "your team", True),
+        "firstName_or_3": ("firstName", "friend", False),
+        "email_html": ("email", "", True),
     }
 
 
@@ -87,8 +93,8 @@ def test_lead_payload_fills_derived_fields_so_leadterra_renders_the_fallback():
     with_name = lead_payload(lead(first_name="Ada", custom_fields={"city": "Paris"}), derived)
     without = lead_payload(lead(), derived)
     assert with_name["firstName"] == "Ada"
-    assert with_name["customFields"] == {"city": "Paris", "firstName_or_1": "Ada", "city_or_2": "Paris"}
-    assert without["customFields"] == {"firstName_or_1": "there", "city_or_2": "your city"}
+    assert with_name["customFields"] == {"city": "Paris", "firstName_or_1": "Ada", "city_or_2_html": "Paris"}
+    assert without["customFields"] == {"firstName_or_1": "there", "city_or_2_html": "your city"}
     # What Leadterra does with the compiled step and the payload: top-level fields, then customFields.
     values = {k: v for k, v in without.items() if k != "customFields"} | without["customFields"]
     assert render(compiled[0]["subject"], values) == "Hi there"
@@ -122,3 +128,74 @@ def test_compiling_then_rendering_matches_the_preview(text):
     payload = lead_payload(lead(first_name="", company="Acme"), derived)
     values = {k: v for k, v in payload.items() if k != "customFields"} | payload.get("customFields", {})
     assert render(compiled[0]["subject"], values) == render(text, merge_tags.lead_values(lead(company="Acme")))
+
+
+HOSTILE = ['<script>alert("x")</script>', "A & B <b>Co</b>", "\"Head\" of 'Sales'", "{{email}}", "Multi\nLine\r\nCo"]
+
+
+def test_body_values_are_html_escaped_and_subject_values_stay_raw_but_on_one_line():
+    steps = [{"subject": "{{company}} / {{firstName}}", "body_html": '<p title="{{company}}">{{company}}</p>'}]
+    compiled, derived = compile_steps(steps)
+    for value in HOSTILE:
+        payload = lead_payload(lead(company=value, first_name=value), derived)
+        one_line = " ".join(value.split("\n")).replace("\r ", " ")
+        assert render_sent(compiled[0]["subject"], payload) == f"{one_line} / {one_line}"
+        escaped = html.escape(one_line)
+        assert render_sent(compiled[0]["body_html"], payload) == f'<p title="{escaped}">{escaped}</p>'
+    assert lead_payload(lead(company="Multi\nLine\r\nCo"), derived)["company"] == "Multi Line Co"
+
+
+def test_a_body_fallback_is_html_already_and_is_used_as_written():
+    compiled, derived = compile_steps([{"subject": "{{company|A & B}}", "body_html": "<p>{{company|A &amp; B}}</p>"}])
+    payload = lead_payload(lead(), derived)
+    assert render_sent(compiled[0]["subject"], payload) == "A & B"
+    assert render_sent(compiled[0]["body_html"], payload) == "<p>A &amp; B</p>"
+    named = lead_payload(lead(company="<i>"), derived)
+    assert render_sent(compiled[0]["body_html"], named) == "<p>&lt;i&gt;</p>"
+
+
+def test_a_derived_name_never_takes_over_a_field_the_steps_use():
+    compiled, derived = compile_steps([{"subject": "{{company_html}}", "body_html": "{{company}} {{company_html}}"}])
+    assert compiled[0]["body_html"] == "{{company_html_}} {{company_html_html}}"
+    payload = lead_payload(lead(company="<A>", custom_fields={"company_html": "<custom>"}), derived)
+    assert render_sent(compiled[0]["subject"], payload) == "<custom>"
+    assert render_sent(compiled[0]["body_html"], payload) == "&lt;A&gt; &lt;custom&gt;"
+
+
+def test_rendering_as_sent_is_one_pass_and_fills_missing_fields_with_nothing():
+    payload = {"email": "a@x.com", "firstName": "{{lastName}}", "lastName": "L", "customFields": {"city": "{{x}}"}}
+    assert render_sent("{{firstName}}|{{city}}|{{nope}}|{{ email }}", payload) == "{{lastName}}|{{x}}||a@x.com"
+
+
+def test_control_characters_collapse_to_one_space_and_zero_width_ones_are_kept():
+    assert merge_tags.single_line("a\n\n b\t\x00c\u2028d") == "a b c d"
+    assert merge_tags.single_line("e\u200bf \u202e") == "e\u200bf \u202e"
+    assert merge_tags.single_line(None) == ""
+
+
+def test_invisible_characters_are_named_for_the_preview():
+    values = {"firstName": " Ada", "company": "Multi\nLine", "city": "Pa\u200bris\u202e", "jobTitle": "CTO"}
+    notes = merge_tags.invisible_notes(values, ["firstName", "company", "city", "jobTitle", "missing"])
+    assert notes == [
+        "{{firstName}} “␣Ada” has spaces at the start or end.",
+        "{{company}} “Multi Line” has a line break or control character (sent as one space).",
+        "{{city}} “Pa[U+200B]ris[U+202E]” has U+200B ZERO WIDTH SPACE, U+202E RIGHT-TO-LEFT OVERRIDE.",
+    ]
+    assert merge_tags.invisible_notes({"x": "  "}, ["x"]) == ["{{x}} “␣␣” has spaces at the start or end."]
+
+
+VALUE = st.text(alphabet=st.sampled_from(list("ab<>&\"'{}| \n\t\u200b")), max_size=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=TEXT, first=VALUE, company=VALUE)
+def test_the_compiled_payload_renders_escaped_bodies_and_raw_subjects(text, first, company):
+    """An independent oracle: our own renderer over escaped (bodies) or raw (subjects) one-line values."""
+    compiled, derived = compile_steps([{"subject": text, "body_html": text}])
+    payload = lead_payload(lead(first_name=first, company=company), derived)
+    raw = {
+        k: merge_tags.single_line(v) for k, v in merge_tags.lead_values(lead(first_name=first, company=company)).items()
+    }
+    # TEXT has no digit, dot or dash, so Leadterra's token syntax and ours match the same tokens.
+    assert render_sent(compiled[0]["subject"], payload) == render(text, raw)
+    assert render_sent(compiled[0]["body_html"], payload) == render(text, {k: html.escape(v) for k, v in raw.items()})

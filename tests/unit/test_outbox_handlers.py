@@ -86,7 +86,8 @@ def test_enroll_sends_pending_leads_in_chunks_of_500_with_fallback_fields(manage
     op = run(Operation.objects.create(kind="enroll_leads", campaign=campaign, created_by=manager))
     assert [len(bulk_body(c)) for c in responses.calls] == [500, 500, 200]
     first = bulk_body(responses.calls[0])[0]
-    assert first["email"] == "l00000@example.com" and first["customFields"] == {"firstName_or_1": "there"}
+    assert first["email"] == "l00000@example.com"
+    assert first["customFields"] == {"firstName_or_1": "there", "company_html": "Analytical Engines"}
     assert op.status == S.SUCCEEDED
     assert op.result["chunks"] == 3 and op.result["sent"] == 1200
     assert Lead.objects.filter(campaign=campaign, status=Lead.Status.ENROLLED).count() == 1200

@@ -146,6 +146,25 @@ def test_the_leads_view_needs_a_campaign_of_the_workspace(sb):
     assert status == 400
 
 
+def test_the_leads_view_renders_every_step_for_a_lead_on_demand_as_it_sends_it(sb):
+    steps = [
+        {"subject": "Hi {{firstName}} {{ missing }}", "bodyHtml": "<p>{{company_html}} {{note}}</p>", "delayDays": 0},
+        {"subject": "Again {{email}}", "bodyHtml": "<p>{{firstName}}</p>", "delayDays": 2},
+    ]
+    status, created = sb.api("POST", "/campaigns", {"name": "R", "sequenceSteps": steps})
+    cid = (created.get("campaign") or created)["id"]
+    lead = {"email": "A.B+x@Example.com", "firstName": "{{note}}", "customFields": {"company_html": "A &amp; B"}}
+    lead["customFields"]["note"] = "<b>"
+    assert sb.api("POST", f"/campaigns/{cid}/leads/bulk", {"leads": [lead]})[0] == 200
+    [nothing_sent] = sb.leads(cid, email="a.b+x@example.com")
+    assert nothing_sent["messages"] == []  # not started: nothing went out
+    [rendered] = sb.leads(cid, email="a.b+x@example.com", every_step=True)
+    assert rendered["messages"] == [
+        {"subject": "Hi {{note}} ", "bodyHtml": "<p>A &amp; B <b></p>"},
+        {"subject": "Again a.b+x@example.com", "bodyHtml": "<p>{{note}}</p>"},
+    ]
+
+
 # --- webhooks registration ---
 
 

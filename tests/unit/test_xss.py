@@ -6,6 +6,7 @@ any javascript: URL, or any injected htmx attribute, including inside the previe
 iframes' srcdoc documents.
 """
 
+import html
 from html.parser import HTMLParser
 
 import pytest
@@ -116,3 +117,19 @@ def test_the_audit_itself_catches_unescaped_payloads():
     for payload in CORPUS[:7]:
         assert audit(f"<div>{payload}</div>", "raw") or audit(f'<input value="{payload}">', "raw"), payload
     assert audit('<iframe srcdoc="<img src=x onerror=alert(1)>"></iframe>', "raw")
+
+
+@pytest.mark.parametrize(
+    "value", ['" onmouseover="alert(1)', "' onfocus='alert(1)", "javascript:alert(1)", "<svg/onload=alert(1)>"]
+)
+def test_a_lead_value_inside_an_attribute_cannot_open_a_handler_or_a_url(sdr_client, sdr, value):
+    campaign = CampaignFactory(owner=sdr)
+    body = (
+        '<a href="https://x.example/?c={{company}}" title="{{company}}">{{company}}</a>'
+        '<img src="https://x.example/{{city}}" alt="{{city}}">'
+    )
+    StepFactory(campaign=campaign, position=1, subject="{{company}}", body_html=body)
+    lead = LeadFactory(campaign=campaign, company=value, custom_fields={"city": value})
+    page = sdr_client.get(reverse("campaign_edit", args=[campaign.pk]) + f"?lead={lead.pk}").content.decode()
+    assert [p for p in audit(page, "editor") if not own(p)] == []
+    assert html.escape(value) in page.replace("&amp;", "&")  # shown, escaped, inside the srcdoc
