@@ -25,16 +25,18 @@ from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
+from campaigns import lead_fields
 from campaigns.audit import audit_record
 from campaigns.models import Campaign, Lead, LeadImport, LeadImportRow, SuppressedEmail
 from campaigns.permissions import is_manager
 from campaigns.services import csv_import
 from campaigns.services.emails import InvalidEmail, email_normalise, is_role_address
 from campaigns.services.fast_insert import fast_insert
+from campaigns.services.preview import custom_field_names, referenced_tokens, saved_steps
 
 logger = logging.getLogger(__name__)
 BATCH = 1000
-FIELD_ATTRS = {"firstName": "first_name", "lastName": "last_name", "company": "company", "jobTitle": "job_title"}
+FIELD_ATTRS = lead_fields.TEXT_FIELDS  # token -> Lead attribute, the email aside
 MAX_STANDARD_CHARS = 200  # the Lead columns' max_length
 MAX_CUSTOM_CHARS = 1000
 COUNT_KEYS = ["rows", "new", "updated", "unchanged", "invalid", "duplicate", "suppressed", "flagged"]
@@ -88,8 +90,14 @@ def lead_import_create(*, campaign, actor, upload) -> LeadImport:
         has_header=sniffed.has_header,
         headers=sniffed.headers,
         notes=sniffed.notes,
-        mapping=csv_import.guess_mapping(sniffed.headers, sniffed.preview),
+        mapping=csv_import.guess_mapping(sniffed.headers, sniffed.preview, _custom_names(campaign)),
     )
+
+
+def _custom_names(campaign) -> list[str]:
+    """Custom fields the campaign's leads have, then tokens its steps use: columns named so fill them."""
+    used = [name for name in referenced_tokens(saved_steps(campaign)) if name not in lead_fields.STANDARD]
+    return [*custom_field_names(campaign), *used]
 
 
 def lead_import_preview(lead_import) -> csv_import.Sniffed:
@@ -238,16 +246,16 @@ def _stage(imp, report: Report) -> dict:
 
 
 def _row_values(cells: list[str], plan: Plan) -> tuple[dict, dict, str]:
-    """(standard fields, custom fields, problem) with only the non-empty cells given."""
+    """(standard fields, custom fields, problem) with only the non-empty cells given, each on one line."""
     standard, custom = {}, {}
     for column, attr in plan.standard.items():
-        value = cells[column].strip() if column < len(cells) else ""
+        value = lead_fields.single_line(cells[column]) if column < len(cells) else ""
         if len(value) > MAX_STANDARD_CHARS:
             return {}, {}, f"{attr.replace('_', ' ')} is longer than {MAX_STANDARD_CHARS} characters"
         if value:
             standard[attr] = value
     for column, token in plan.custom.items():
-        value = cells[column].strip() if column < len(cells) else ""
+        value = lead_fields.single_line(cells[column]) if column < len(cells) else ""
         if len(value) > MAX_CUSTOM_CHARS:
             return {}, {}, f"{token} is longer than {MAX_CUSTOM_CHARS} characters"
         if value:
