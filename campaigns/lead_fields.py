@@ -31,15 +31,16 @@ TOKEN_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")  # what a merge tag's na
 MAX_TOKEN_CHARS = 40
 
 # Header keys (see header_key) -> standard token. English first, then French, German,
-# Spanish, Italian, Portuguese, Dutch, and the Nordic and Central European spellings
-# CRM exports use. A key belongs to one token only (a test holds this).
+# Spanish, Italian, Portuguese, Dutch, and the Nordic, Central European and Russian
+# spellings CRM exports use. A key belongs to one token only (a test holds this).
 _VOCABULARY = {
     "email": """email emailaddress mail mailaddress workemail businessemail emailadresse mailadresse
         courriel adressecourriel adresseemail adressemail adresseelectronique
         correo correoelectronico direcciondecorreo direccionemail direcciondeemail
         postaelettronica indirizzoemail indirizzodiposta indirizzopostaelettronica
         enderecoemail enderecodeemail correioeletronico correioelectronico
-        emailadres mailadres epost epostadresse epostadress sahkoposti adresemail""",
+        emailadres mailadres epost epostadresse epostadress sahkoposti adresemail
+        электроннаяпочта почта емейл""",
     "firstName": """firstname first givenname fname forename
         prenom
         vorname rufname
@@ -47,7 +48,7 @@ _VOCABULARY = {
         nome primonome
         primeironome
         voornaam roepnaam
-        fornavn fornamn etunimi imie jmeno keresztnev""",
+        fornavn fornamn etunimi imie jmeno keresztnev имя""",
     "lastName": """lastname last surname familyname lname
         nom nomdefamille
         nachname familienname zuname
@@ -55,7 +56,7 @@ _VOCABULARY = {
         cognome
         sobrenome apelido ultimonome
         achternaam familienaam
-        efternavn efternamn etternavn sukunimi nazwisko prijmeni vezeteknev""",
+        efternavn efternamn etternavn sukunimi nazwisko prijmeni vezeteknev фамилия""",
     "company": """company companyname organization organisation account accountname employer
         societe entreprise nomdelentreprise nomdelasociete raisonsociale
         firma firmenname unternehmen unternehmensname
@@ -63,7 +64,7 @@ _VOCABULARY = {
         azienda societa ragionesociale nomeazienda
         companhia nomedaempresa organizacao
         bedrijf bedrijfsnaam onderneming organisatie
-        foretag virksomhed yritys spolka""",
+        foretag virksomhed yritys spolka компания организация""",
     "jobTitle": """jobtitle title position role jobrole designation jobposition
         poste fonction intituledeposte titredeposte
         berufsbezeichnung stellenbezeichnung jobbezeichnung funktion
@@ -71,7 +72,7 @@ _VOCABULARY = {
         ruolo posizione qualifica mansione funzione
         funcao
         functie functietitel
-        befattning stilling titel tehtava stanowisko pozice""",
+        befattning stilling titel tehtava stanowisko pozice должность""",
 }
 HEADER_ALIASES = {token: frozenset(words.split()) for token, words in _VOCABULARY.items()}
 
