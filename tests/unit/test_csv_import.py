@@ -106,11 +106,25 @@ def test_harmless_cells_are_left_alone():
 
 
 # Real names in each script, as exports from a machine in that locale write them.
-CYRILLIC = "Email,Имя,Фамилия,Компания\nivan@example.ru,Иван,Петров,ООО «Ромашка»\nolena@example.ua,Олена,Їжакевич,ТОВ Київстар\n"
-POLISH = "email;imię;nazwisko;firma\nlukasz@example.pl;Łukasz;Wróbel;Żółć Sp. z o.o.\nmalgorzata@example.pl;Małgorzata;Świątek;Zakłady Łódź\n"
-CZECH = "email;jméno;příjmení;firma\njiri@example.cz;Jiří;Dvořák;Škoda Auto a.s.\npremysl@example.cz;Přemysl;Čech;Žďár s.r.o.\n"
+CYRILLIC = (
+    "Email,Имя,Фамилия,Компания\n"
+    "ivan@example.ru,Иван,Петров,ООО «Ромашка»\n"
+    "olena@example.ua,Олена,Їжакевич,ТОВ Київстар\n"
+)
+POLISH = (
+    "email;imię;nazwisko;firma\n"
+    "lukasz@example.pl;Łukasz;Wróbel;Żółć Sp. z o.o.\n"
+    "malgorzata@example.pl;Małgorzata;Świątek;Zakłady Łódź\n"
+)
+CZECH = (
+    "email;jméno;příjmení;firma\n"
+    "jiri@example.cz;Jiří;Dvořák;Škoda Auto a.s.\n"
+    "premysl@example.cz;Přemysl;Čech;Žďár s.r.o.\n"
+)
 JAPANESE = "email,名,姓,会社\ntaro@example.jp,太郎,山田,株式会社サンプル\nhanako@example.jp,花子,鈴木,有限会社テスト\n"
-SPANISH = "email,nombre,empresa\njose@example.es,José Muñoz,Compañía Ibérica\nines@example.es,Iñés Peña,Señor Frío S.L.\n"
+SPANISH = (
+    "email,nombre,empresa\njose@example.es,José Muñoz,Compañía Ibérica\nines@example.es,Iñés Peña,Señor Frío S.L.\n"
+)
 
 
 def expected_records(text: str) -> list:
@@ -163,7 +177,8 @@ def test_cyrillic_and_central_european_headers_are_recognised_after_decoding():
         "3": "company",
     }
     s = sniffed(CZECH.encode("iso8859_2"))
-    assert list(csv_import.guess_mapping(s.headers, s.preview).values()) == ["email", "firstName", "lastName", "company"]
+    mapping = csv_import.guess_mapping(s.headers, s.preview)
+    assert list(mapping.values()) == ["email", "firstName", "lastName", "company"]
 
 
 UTF8_REPLACEMENT = "\ufffd".encode()  # what a UTF-8 export glued onto the file typically carries
