@@ -40,7 +40,7 @@ _VOCABULARY = {
         postaelettronica indirizzoemail indirizzodiposta indirizzopostaelettronica
         enderecoemail enderecodeemail correioeletronico correioelectronico
         emailadres mailadres epost epostadresse epostadress sahkoposti adresemail
-        электроннаяпочта почта емейл""",
+        электроннаяпочта почта""",
     "firstName": """firstname first givenname fname forename
         prenom
         vorname rufname

@@ -81,7 +81,7 @@ def test_no_header_spelling_belongs_to_two_fields():
 def test_every_alias_is_written_as_its_own_key():
     """An alias with an accent or a capital could never match: keys are folded before lookup."""
     for words in lead_fields.HEADER_ALIASES.values():
-        assert all(lead_fields.header_key(word) == word for word in words)
+        assert [w for w in words if lead_fields.header_key(w) != w] == []
 
 
 def test_the_merge_tag_checker_knows_the_same_standard_fields():
