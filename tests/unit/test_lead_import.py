@@ -262,3 +262,17 @@ def test_a_file_unreadable_past_the_first_batches_leaves_nothing_half_imported(c
     assert list(Lead.objects.values_list("email", "first_name")) == [("u1@example.jp", "Keep")]
     assert not LeadImportRow.objects.exists()
     assert AuditEvent.objects.filter(action="leads.import_failed", campaign=campaign).exists()
+
+
+def test_leads_stored_before_cleaning_are_cleaned_by_the_migration(campaign):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("campaigns.migrations.0005_imports_single_line_lead_fields")
+    dirty = LeadFactory(campaign=campaign, company="Multi\nLine Co", custom_fields={"industry": "Fin\r\ntech", "n": 3})
+    clean = LeadFactory(campaign=campaign, first_name="Ada", company="Plain Co", custom_fields={"industry": "Retail"})
+    migration.clean_leads(apps, None)
+    dirty.refresh_from_db()
+    assert (dirty.company, dirty.custom_fields) == ("Multi Line Co", {"industry": "Fin tech", "n": 3})
+    assert Lead.objects.filter(pk=clean.pk, first_name="Ada", company="Plain Co").exists()
