@@ -148,3 +148,14 @@ def test_a_tag_name_taken_in_any_case_or_standard_gets_a_number():
 )
 def test_single_line_fields_hold_no_breaks_controls_or_stray_invisibles(raw, clean):
     assert single_line(raw) == clean
+
+
+def test_every_invisible_format_character_but_the_kept_ones_is_dropped():
+    import sys
+    import unicodedata
+
+    invisible = [chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cf"]
+    dropped = [ch for ch in invisible if single_line(f"a{ch}b") == "ab"]
+    kept = [ch for ch in invisible if single_line(f"a{ch}b") == f"a{ch}b"]
+    assert sorted(kept) == sorted(lead_fields.KEPT_FORMAT)
+    assert len(dropped) + len(kept) == len(invisible)
