@@ -157,6 +157,7 @@ def test_each_locale_encoding_is_detected_and_every_name_reads_back(text, codec,
     [
         (CYRILLIC.encode("utf-16"), "UTF-16"),  # little-endian, with its BOM: Excel's "Unicode text"
         (codecs.BOM_UTF16_BE + JAPANESE.encode("utf-16-be"), "UTF-16"),
+        (POLISH.encode("utf-32"), "UTF-32"),
         (codecs.BOM_UTF8 + (CZECH + POLISH.split("\n", 1)[1]).encode(), "UTF-8 (with BOM)"),
     ],
 )
