@@ -1,4 +1,5 @@
-"""Reading the lead CSVs people actually export: encodings, delimiters, headers, streaming.
+"""Reading the lead CSVs people actually export: encodings, delimiters, headers, streaming;
+and writing the problem report an import hands back.
 
 Pure functions over binary file objects; nothing here touches the database, so the
 bench can compare this path against a bare csv.reader over the same file.
@@ -9,29 +10,22 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import re
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+
+from campaigns import lead_fields
+from campaigns.services import csv_encoding
 
 SAMPLE_BYTES = 1 << 20  # enough for the header, the preview and the sniffers
 PREVIEW_ROWS = 5
 MAX_COLUMNS = 200
 DELIMITERS = [",", ";", "\t", "|"]
 DECODE_ERRORS = "utf8_or_cp1252"
-
-# Header spellings (lower-cased, letters and digits only) -> merge token.
-HEADER_ALIASES = {
-    "email": {"email", "emailaddress", "mail", "emailadresse", "correo", "workemail", "businessemail"},
-    "firstName": {"firstname", "first", "givenname", "fname", "forename", "vorname", "prenom"},
-    "lastName": {"lastname", "last", "surname", "familyname", "lname", "nachname", "nom"},
-    "company": {"company", "companyname", "organization", "organisation", "account", "accountname", "firma"},
-    "jobTitle": {"jobtitle", "title", "position", "role", "jobrole", "designation"},
-}
-STANDARD_TOKENS = list(HEADER_ALIASES)
-TOKEN_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-VALID_UTF8_MULTIBYTE = re.compile(
-    rb"[\xC2-\xDF][\x80-\xBF]|\xE0[\xA0-\xBF][\x80-\xBF]|[\xE1-\xEF][\x80-\xBF]{2}|\xF0[\x90-\xBF][\x80-\xBF]{2}"
-)
+# Bytes a detected encoding cannot read become this noncharacter (reserved for internal use),
+# so the row that holds them can be named instead of the import stopping on a decode error.
+UNREADABLE = "\ufdd0"
+MARK_ERRORS = "csv_import_mark"
 
 
 class CsvProblem(Exception):
@@ -40,7 +34,7 @@ class CsvProblem(Exception):
 
 @dataclass
 class Sniffed:
-    encoding: str  # a Python codec name, always decoded with DECODE_ERRORS
+    encoding: str  # a Python codec name, decoded with errors=error_handler(encoding)
     encoding_label: str  # what we tell the uploader
     delimiter: str
     has_header: bool
@@ -62,12 +56,25 @@ def _utf8_or_cp1252(exc: UnicodeDecodeError):
     return text, exc.end
 
 
+def _mark(exc: UnicodeDecodeError):
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    return UNREADABLE, exc.end
+
+
 codecs.register_error(DECODE_ERRORS, _utf8_or_cp1252)
+codecs.register_error(MARK_ERRORS, _mark)
+
+
+def error_handler(encoding: str) -> str:
+    """UTF-8 files may hold Windows-1252 parts (glued exports); in any other encoding an
+    unreadable byte is marked, and its row refused by name."""
+    return DECODE_ERRORS if encoding in ("utf-8", "utf-8-sig") else MARK_ERRORS
 
 
 def open_text(raw, encoding: str) -> io.TextIOWrapper:
     """A text view of the binary file; newline='' lets csv handle quoted line breaks."""
-    return io.TextIOWrapper(raw, encoding=encoding, errors=DECODE_ERRORS, newline="")
+    return io.TextIOWrapper(raw, encoding=encoding, errors=error_handler(encoding), newline="")
 
 
 def _refuse_binary(sample: bytes) -> None:
@@ -83,20 +90,9 @@ def _refuse_binary(sample: bytes) -> None:
 
 def detect_encoding(sample: bytes) -> tuple[str, str, list[str]]:
     """(codec, label, notes) for the file that starts with `sample`."""
-    if sample.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig", "UTF-8 (with BOM)", []
-    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16", "UTF-16", []
-    _refuse_binary(sample)
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
-        return "utf-8", "UTF-8", []
-    except UnicodeDecodeError:
-        pass
-    if VALID_UTF8_MULTIBYTE.search(sample):
-        note = "This file mixes UTF-8 and Windows-1252 text; each part was read in its own encoding."
-        return "utf-8", "Mixed UTF-8 / Windows-1252", [note]
-    return "utf-8", "Windows-1252 / Latin-1", []
+    if not sample.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_BE)):
+        _refuse_binary(sample)  # after the BOM checks: UTF-16 and UTF-32 text holds NUL bytes
+    return csv_encoding.detect(sample)
 
 
 def _records(text: str, delimiter: str, limit: int) -> list[list[str]]:
@@ -127,40 +123,29 @@ def sniff_delimiter(text: str) -> str:
     return best
 
 
-def normalise_header(header: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", header.lower())
+def guess_mapping(headers: list[str], preview: list[list[str]], known: list[str] = ()) -> dict[str, str]:
+    """{column index: token} for every column: a standard field when its header (or, for the
+    email, its content) says so, otherwise a custom field named after the header.
 
-
-def guess_token(header: str) -> str:
-    """The standard merge token a header names, or ''."""
-    key = normalise_header(header)
-    for token, aliases in HEADER_ALIASES.items():
-        if key in aliases:
-            return token
-    return ""
-
-
-def suggest_custom_token(header: str, index: int) -> str:
-    """A merge-token name for a custom column: "Favourite colour" -> favouriteColour."""
-    words = re.findall(r"[A-Za-z0-9]+", header)
-    if not words:
-        return f"column{index + 1}"
-    token = words[0].lower() + "".join(w[:1].upper() + w[1:].lower() for w in words[1:])
-    return token if TOKEN_NAME_RE.match(token) else f"c{token}"
-
-
-def guess_mapping(headers: list[str], preview: list[list[str]]) -> dict[str, str]:
-    """{column index: token} for the columns whose header (or content) says what they hold."""
+    `known` are custom field names the campaign already has or its steps use: a header that
+    spells one ("Industry" for {{industry}}) fills it. No two columns get one token, and no
+    custom token is a standard name in another case (see lead_fields.unique_token).
+    """
     mapping: dict[str, str] = {}
     for index, header in enumerate(headers):
-        token = guess_token(header)
+        token = lead_fields.standard_token(header)
         if token and token not in mapping.values():
             mapping[str(index)] = token
     if "email" not in mapping.values():
         column = email_column_by_content(preview)
         if column is not None and str(column) not in mapping:
             mapping[str(column)] = "email"
-    return mapping
+    by_key = {lead_fields.header_key(name): name for name in known}
+    for index, header in enumerate(headers):
+        if str(index) not in mapping:
+            token = by_key.get(lead_fields.header_key(header)) or lead_fields.custom_token(header, index)
+            mapping[str(index)] = lead_fields.unique_token(token, set(mapping.values()))
+    return dict(sorted(mapping.items(), key=lambda item: int(item[0])))
 
 
 def email_column_by_content(rows: list[list[str]]) -> int | None:
@@ -184,14 +169,16 @@ def sniff(raw, size: int) -> Sniffed:
             f"The first {SAMPLE_BYTES // (1 << 20)} MB of the file hold no line break: "
             "a CSV has one lead per line. Is this the right file?"
         )
-    text = sample.decode(encoding, errors=DECODE_ERRORS)
+    decoder = codecs.getincrementaldecoder(encoding)(errors=error_handler(encoding))
+    text = decoder.decode(sample, final=not truncated)  # not final: the sample may end inside a character
     delimiter = sniff_delimiter(text)
+    _refuse_unreadable(text, encoding, delimiter)
     rows = _records(text, delimiter, PREVIEW_ROWS + 2)
     if truncated and len(rows) > PREVIEW_ROWS + 1:
         rows = rows[: PREVIEW_ROWS + 1]  # the sample's last record may be cut off
     if not rows:
         raise CsvProblem("The file holds no rows.")
-    first = [cell.strip() for cell in rows[0]]
+    first = [lead_fields.single_line(cell) for cell in rows[0]]
     if len(first) > MAX_COLUMNS:
         raise CsvProblem(f"The first row has {len(first):,} columns; at most {MAX_COLUMNS} are supported.")
     has_header = not any("@" in cell for cell in first)
@@ -209,18 +196,46 @@ def sniff(raw, size: int) -> Sniffed:
     return Sniffed(encoding, label, delimiter, has_header, headers, [r[: len(headers)] for r in preview], notes)
 
 
+def _numbered(reader) -> Iterator[tuple[int, list[str]]]:
+    """(row number, cells) for every record that is not blank, the header included."""
+    number = 0
+    for row in reader:
+        if row and any(cell.strip() for cell in row):
+            number += 1
+            yield number, row
+
+
+def _unreadable(number: int, encoding: str) -> CsvProblem:
+    return CsvProblem(
+        f"Row {number:,} holds bytes that are not {csv_encoding.label(encoding)} text, the encoding of the "
+        "start of the file: parts of the file were saved in different encodings. "
+        "Save it as “CSV UTF-8” and upload it again."
+    )
+
+
+def _refuse_unreadable(text: str, encoding: str, delimiter: str) -> None:
+    """Name the first row of the sample that the detected encoding cannot read, if any."""
+    if UNREADABLE not in text:
+        return
+    try:
+        for number, row in _numbered(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)):
+            if any(UNREADABLE in cell for cell in row):
+                raise _unreadable(number, encoding)
+    except csv.Error:
+        pass  # a quote opened and never closed in the sample: the import names that row
+
+
 def iter_records(raw, *, encoding: str, delimiter: str, has_header: bool) -> Iterator[tuple[int, list[str]]]:
     """(row number, cells) for every data row, streamed; the header is row 1 as in a spreadsheet."""
     reader = csv.reader(open_text(raw, encoding), delimiter=delimiter)
+    marked = error_handler(encoding) == MARK_ERRORS
     number = 0
     try:
-        for row in reader:
-            if not row or not any(cell.strip() for cell in row):
-                continue
-            number += 1
-            if number == 1 and has_header:
-                continue
-            yield number, row
+        for number, row in _numbered(reader):  # `number` names the row a csv.Error stops at
+            if marked and any(UNREADABLE in cell for cell in row):
+                raise _unreadable(number, encoding)
+            if number > 1 or not has_header:
+                yield number, row
     except csv.Error as exc:
         raise CsvProblem(
             f"Row {number + 1} cannot be read ({exc}). Look for a quote that is opened but never closed."
@@ -237,3 +252,25 @@ def spreadsheet_safe(value) -> str:
     if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + text
     return text
+
+
+class Report:
+    """The error report, written to disk as rows stream (memory stays flat)."""
+
+    def __init__(self):
+        # BOM: Excel then reads the report as UTF-8. Closed by __exit__ (used as a context manager).
+        self.file = tempfile.TemporaryFile("w+", encoding="utf-8-sig", newline="")  # noqa: SIM115
+        self.writer = csv.writer(self.file)
+        self.writer.writerow(["Row", "Email", "Problem", "Outcome"])
+        self.lines = 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.file.close()
+
+    def add(self, lines: list[tuple]) -> None:
+        for row, value, problem, outcome in sorted(lines, key=lambda line: line[0]):
+            self.writer.writerow([row, *(spreadsheet_safe(v) for v in (value, problem, outcome))])
+        self.lines += len(lines)

@@ -10,9 +10,7 @@ only deletes staged rows.
 from __future__ import annotations
 
 import contextlib
-import csv
 import logging
-import tempfile
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import NamedTuple
@@ -25,16 +23,18 @@ from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
+from campaigns import lead_fields
 from campaigns.audit import audit_record
 from campaigns.models import Campaign, Lead, LeadImport, LeadImportRow, SuppressedEmail
 from campaigns.permissions import is_manager
 from campaigns.services import csv_import
 from campaigns.services.emails import InvalidEmail, email_normalise, is_role_address
 from campaigns.services.fast_insert import fast_insert
+from campaigns.services.preview import custom_field_names, referenced_tokens, saved_steps
 
 logger = logging.getLogger(__name__)
 BATCH = 1000
-FIELD_ATTRS = {"firstName": "first_name", "lastName": "last_name", "company": "company", "jobTitle": "job_title"}
+FIELD_ATTRS = lead_fields.TEXT_FIELDS  # token -> Lead attribute, the email aside
 MAX_STANDARD_CHARS = 200  # the Lead columns' max_length
 MAX_CUSTOM_CHARS = 1000
 COUNT_KEYS = ["rows", "new", "updated", "unchanged", "invalid", "duplicate", "suppressed", "flagged"]
@@ -88,8 +88,14 @@ def lead_import_create(*, campaign, actor, upload) -> LeadImport:
         has_header=sniffed.has_header,
         headers=sniffed.headers,
         notes=sniffed.notes,
-        mapping=csv_import.guess_mapping(sniffed.headers, sniffed.preview),
+        mapping=csv_import.guess_mapping(sniffed.headers, sniffed.preview, _custom_names(campaign)),
     )
+
+
+def _custom_names(campaign) -> list[str]:
+    """Custom fields the campaign's leads have, then tokens its steps use: columns named so fill them."""
+    used = [name for name in referenced_tokens(saved_steps(campaign)) if name not in lead_fields.STANDARD]
+    return [*custom_field_names(campaign), *used]
 
 
 def lead_import_preview(lead_import) -> csv_import.Sniffed:
@@ -165,28 +171,6 @@ class Plan:
         return plan
 
 
-class Report:
-    """The error report, written to disk as rows stream (memory stays flat)."""
-
-    def __init__(self):
-        # BOM: Excel then reads the report as UTF-8. Closed by __exit__ (used as a context manager).
-        self.file = tempfile.TemporaryFile("w+", encoding="utf-8-sig", newline="")  # noqa: SIM115
-        self.writer = csv.writer(self.file)
-        self.writer.writerow(["Row", "Email", "Problem", "Outcome"])
-        self.lines = 0
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.file.close()
-
-    def add(self, lines: list[tuple]) -> None:
-        for row, value, problem, outcome in sorted(lines, key=lambda line: line[0]):
-            self.writer.writerow([row, *(csv_import.spreadsheet_safe(v) for v in (value, problem, outcome))])
-        self.lines += len(lines)
-
-
 def lead_import_run(*, import_id: int) -> None:
     """Run one import from its file to the campaign's leads (the task calls this)."""
     claimed = LeadImport.objects.filter(pk=import_id, status__in=[Status.QUEUED, Status.RUNNING]).update(
@@ -197,7 +181,7 @@ def lead_import_run(*, import_id: int) -> None:
     imp = LeadImport.objects.select_related("campaign", "uploaded_by").get(pk=import_id)
     LeadImportRow.objects.filter(lead_import=imp).delete()  # a redelivered task starts over
     try:
-        with Report() as report:
+        with csv_import.Report() as report:
             counts = _stage(imp, report)
             _apply(imp, counts, report)
     except ImportStopped:
@@ -221,7 +205,7 @@ def _open(imp):
         yield f.file  # the real binary file: TextIOWrapper needs read1/readable
 
 
-def _stage(imp, report: Report) -> dict:
+def _stage(imp, report: csv_import.Report) -> dict:
     options = {"encoding": imp.encoding, "delimiter": imp.delimiter, "has_header": imp.has_header}
     with _open(imp) as raw:
         total = csv_import.count_records(raw, **options)
@@ -238,16 +222,16 @@ def _stage(imp, report: Report) -> dict:
 
 
 def _row_values(cells: list[str], plan: Plan) -> tuple[dict, dict, str]:
-    """(standard fields, custom fields, problem) with only the non-empty cells given."""
+    """(standard fields, custom fields, problem) with only the non-empty cells given, each on one line."""
     standard, custom = {}, {}
     for column, attr in plan.standard.items():
-        value = cells[column].strip() if column < len(cells) else ""
+        value = lead_fields.single_line(cells[column]) if column < len(cells) else ""
         if len(value) > MAX_STANDARD_CHARS:
             return {}, {}, f"{attr.replace('_', ' ')} is longer than {MAX_STANDARD_CHARS} characters"
         if value:
             standard[attr] = value
     for column, token in plan.custom.items():
-        value = cells[column].strip() if column < len(cells) else ""
+        value = lead_fields.single_line(cells[column]) if column < len(cells) else ""
         if len(value) > MAX_CUSTOM_CHARS:
             return {}, {}, f"{token} is longer than {MAX_CUSTOM_CHARS} characters"
         if value:
@@ -255,7 +239,7 @@ def _row_values(cells: list[str], plan: Plan) -> tuple[dict, dict, str]:
     return standard, custom, ""
 
 
-def _stage_batch(imp, plan: Plan, batch, report: Report, counts: dict) -> None:
+def _stage_batch(imp, plan: Plan, batch, report: csv_import.Report, counts: dict) -> None:
     lines, staged, repeats = [], {}, []
     for number, cells in batch:
         raw_email = cells[plan.email] if plan.email < len(cells) else ""
@@ -311,7 +295,7 @@ def _merge(lead: Lead, row: Staged, now) -> bool:
     return before != (lead.first_name, lead.last_name, lead.company, lead.job_title, lead.custom_fields)
 
 
-def _apply(imp, counts: dict, report: Report) -> None:
+def _apply(imp, counts: dict, report: csv_import.Report) -> None:
     report_name = _save_report(imp, report)
     now, last = timezone.now(), 0
     update_fields = [*FIELD_ATTRS.values(), "custom_fields", "status", "error", "is_role_address", "updated_at"]
@@ -379,7 +363,7 @@ def _new_lead(imp, row: Staged) -> tuple:
     return (imp.campaign_id, row.email, *standard, row.custom_fields, row.is_role_address, imp.pk)
 
 
-def _save_report(imp, report: Report) -> str:
+def _save_report(imp, report: csv_import.Report) -> str:
     if not report.lines:
         return ""
     report.file.flush()

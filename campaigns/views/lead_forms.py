@@ -2,18 +2,14 @@
 
 from django import forms
 
-from campaigns.services.csv_import import STANDARD_TOKENS, TOKEN_NAME_RE, suggest_custom_token
+from campaigns import lead_fields
 
+# Each choice names the merge tag the column fills; a custom field's tag is typed beside it.
 FIELD_CHOICES = [
     ("", "Don't import"),
-    ("email", "Email"),
-    ("firstName", "First name"),
-    ("lastName", "Last name"),
-    ("company", "Company"),
-    ("jobTitle", "Job title"),
+    *((token, f"{label} {{{{{token}}}}}") for token, (_, label) in lead_fields.STANDARD.items()),
     ("custom", "Custom field…"),
 ]
-RESERVED = {t.lower() for t in STANDARD_TOKENS}
 
 
 class UploadForm(forms.Form):
@@ -31,13 +27,12 @@ class MappingForm(forms.Form):
         self.headers = headers
         for index, header in enumerate(headers):
             current = mapping.get(str(index), "")
-            is_custom = current and current not in STANDARD_TOKENS
+            is_custom = current and current not in lead_fields.STANDARD
             self.fields[f"col_{index}"] = forms.ChoiceField(
                 choices=FIELD_CHOICES, required=False, initial="custom" if is_custom else current, label=header
             )
-            self.fields[f"token_{index}"] = forms.CharField(
-                required=False, max_length=60, initial=current if is_custom else suggest_custom_token(header, index)
-            )
+            suggestion = current if is_custom else lead_fields.custom_token(header, index)
+            self.fields[f"token_{index}"] = forms.CharField(required=False, max_length=60, initial=suggestion)
 
     def columns(self):
         """(header, choice field, token field) for the template."""
@@ -47,26 +42,27 @@ class MappingForm(forms.Form):
         data, mapping, used = super().clean(), {}, {}
         for index, header in enumerate(self.headers):
             choice = data.get(f"col_{index}")
-            if not choice:
-                continue
-            token = choice
-            if choice == "custom":
-                token = (data.get(f"token_{index}") or "").strip()
-                if not TOKEN_NAME_RE.match(token):
-                    message = "Letters, digits and _ only, starting with a letter: favouriteColour."
-                    self.add_error(f"token_{index}", message)
-                    continue
-                if token.lower() in RESERVED:
-                    self.add_error(f"token_{index}", f"“{token}” is a standard field; choose it from the list instead.")
-                    continue
-            if token in used:
-                self.add_error(f"col_{index}", f"“{header}” and “{used[token]}” both fill {token}; keep one.")
-                continue
-            used[token], mapping[str(index)] = header, token
+            token = (data.get(f"token_{index}") or "").strip() if choice == "custom" else choice
+            problem = self._token_problem(token) if choice == "custom" else ""
+            # Tags differing only in case ({{Industry}}, {{industry}}) would be two fields that read as one.
+            if not problem and token and token.lower() in used:
+                problem = f"“{header}” and “{used[token.lower()]}” both fill {{{{{token}}}}}; keep one."
+            if problem:
+                self.add_error(f"token_{index}" if choice == "custom" else f"col_{index}", problem)
+            elif token:
+                used[token.lower()], mapping[str(index)] = header, token
         if "email" not in mapping.values():
             raise forms.ValidationError("Choose the column that holds the email addresses.")
         data["mapping"] = mapping
         return data
+
+    @staticmethod
+    def _token_problem(token: str) -> str:
+        if not lead_fields.TOKEN_NAME_RE.match(token):
+            return "Letters, digits and _ only, starting with a letter: favouriteColour."
+        if lead_fields.is_reserved(token):
+            return f"“{token}” is a standard field; choose it from the list instead."
+        return ""
 
 
 class SuppressionForm(forms.Form):

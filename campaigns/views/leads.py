@@ -10,9 +10,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
+from campaigns.lead_fields import single_line
 from campaigns.models import Campaign, Lead, LeadImport, Operation
 from campaigns.permissions import can
-from campaigns.services import lead_queries
+from campaigns.services import csv_encoding, lead_queries
 from campaigns.services.enrollment import EnrollRefused, leads_enroll
 from campaigns.services.leads import (
     ImportRefused,
@@ -25,7 +26,6 @@ from campaigns.services.leads import (
 from campaigns.services.preview import token_coverage
 from campaigns.views.lead_forms import MappingForm, UploadForm
 
-ENCODING_LABELS = {"utf-8": "UTF-8 / Windows-1252", "utf-8-sig": "UTF-8 (with BOM)", "utf-16": "UTF-16"}
 ACTIVE = {LeadImport.Status.QUEUED, LeadImport.Status.RUNNING}
 
 
@@ -97,6 +97,7 @@ def lead_import_map(request, pk):
         lead_import_start(lead_import=imp, mapping=form.cleaned_data["mapping"], actor=request.user)
         return redirect("lead_import_detail", pk=imp.pk)
     sniffed = lead_import_preview(imp)
+    sniffed.preview = [[single_line(cell) for cell in row] for row in sniffed.preview]  # as the leads will hold them
     columns = [
         (header, choice, token, [row[i] if i < len(row) else "" for row in sniffed.preview[:3]])
         for i, (header, choice, token) in enumerate(form.columns())
@@ -125,7 +126,7 @@ def lead_import_detail(request, pk):
         if imp.status not in ACTIVE:  # 286: htmx swaps in the result and stops polling
             response = HttpResponseStopPolling(response.content)
         return response
-    context["encoding_label"] = ENCODING_LABELS.get(imp.encoding, imp.encoding)
+    context["encoding_label"] = csv_encoding.label(imp.encoding)
     return render(request, "leads/import.html", context)
 
 

@@ -42,7 +42,10 @@ def test_a_csv_is_mapped_imported_with_live_progress_and_its_report_downloaded(
 
     page.wait_for_url("**/map/")
     row = page.locator("tr.mapping__row", has_text="Favourite colour")
-    assert row.locator("select").input_value() == ""
+    assert row.locator("select").input_value() == "custom"  # an unknown column is a custom field by default
+    assert row.locator("input").input_value() == "favouriteColour"
+    row.locator("select").select_option("")  # "Don't import" is still a choice, and hides the tag
+    assert not row.locator("input").is_visible()
     row.locator("select").select_option("custom")
     assert row.locator("input").is_visible()
     row.locator("input").fill("colour")

@@ -182,3 +182,97 @@ def test_an_oversized_file_is_refused_with_the_limit(campaign, sdr, settings):
     settings.IMPORT_MAX_BYTES = 10
     with pytest.raises(service.ImportRefused, match="limit is 10"):
         service.lead_import_create(campaign=campaign, actor=sdr, upload=upload(b"email\na@example.com\n"))
+
+
+def test_unknown_columns_become_custom_fields_whose_tags_the_editor_knows(campaign, sdr):
+    from campaigns import merge_tags
+    from campaigns.services.preview import known_tokens, token_coverage
+    from tests.factories import StepFactory
+
+    StepFactory(campaign=campaign, subject="{{firstName}}, {{industry}}?", body_html="<p>{{annualRevenue}}</p>")
+    assert merge_tags.check_text("{{industry}}", known_tokens(campaign))  # no lead has it yet: unknown
+    data = (
+        "Email,First Name,industry,Annual revenue (€),Name\n"
+        "ada@example.com,Ada,Fintech,2M,Ada Lovelace\n"
+        "bob@example.com,Bob,,,Bob\n"
+        "cyd@example.com,Cyd,Retail,,\n"
+    ).encode()
+    imp = run_import(campaign, sdr, data)  # the guessed mapping, as a person who clicks through gets it
+    assert imp.mapping == {"0": "email", "1": "firstName", "2": "industry", "3": "annualRevenue", "4": "Name"}
+    ada = Lead.objects.get(campaign=campaign, email="ada@example.com")
+    assert ada.custom_fields == {"industry": "Fintech", "annualRevenue": "2M", "Name": "Ada Lovelace"}
+    known = known_tokens(campaign)
+    assert merge_tags.check_text("{{industry}} {{annualRevenue}}", known) == []
+    coverage = {row.token: (row.known, row.missing) for row in token_coverage(campaign).rows}
+    assert coverage["industry"] == (True, 1) and coverage["annualRevenue"] == (True, 2)
+
+
+def test_a_header_spelling_a_tag_the_campaign_uses_fills_that_tag(campaign, sdr):
+    from tests.factories import StepFactory
+
+    StepFactory(campaign=campaign, subject="Hi {{firstName}}", body_html="<p>{{annualRevenue}} in {{Region}}</p>")
+    LeadFactory(campaign=campaign, email="old@example.com", custom_fields={"sector": "Energy"})
+    data = b"email,annual_revenue,REGION,Sector,sector\nada@example.com,2M,EMEA,Fintech,Banking\n"
+    imp = run_import(campaign, sdr, data)
+    assert imp.mapping == {"0": "email", "1": "annualRevenue", "2": "Region", "3": "sector", "4": "sector2"}
+    assert Lead.objects.get(email="ada@example.com").custom_fields == {
+        "annualRevenue": "2M",
+        "Region": "EMEA",
+        "sector": "Fintech",
+        "sector2": "Banking",
+    }
+
+
+def test_single_line_fields_lose_their_breaks_and_controls_at_import(campaign, sdr):
+    LeadFactory(campaign=campaign, email="keep@example.com", first_name="Keep", company="Kept Co")
+    long_company = "x" * 150 + "\n" * 100 + "y" * 40  # 290 characters as read, 191 as stored
+    data = (
+        "email,first_name,company,job_title,industry\n"
+        'ada@example.com,"Ada\t","Multi\nLine Co","CTO\u2028 of\r\nthings","Fin\r\n\u200btech"\n'
+        f'long@example.com,Lon,"{long_company}",,\n'
+        'keep@example.com," \n\t",Kept Co,,\n'
+    ).encode()
+    imp = run_import(campaign, sdr, data)
+    ada = Lead.objects.get(email="ada@example.com")
+    assert (ada.first_name, ada.company, ada.job_title) == ("Ada", "Multi Line Co", "CTO of things")
+    assert ada.custom_fields == {"industry": "Fin tech"}
+    assert Lead.objects.get(email="long@example.com").company == "x" * 150 + " " + "y" * 40
+    keep = Lead.objects.get(email="keep@example.com")
+    assert (keep.first_name, keep.company) == ("Keep", "Kept Co")  # a blank after cleaning is no value
+    assert (imp.counts["new"], imp.counts["unchanged"], imp.counts["invalid"]) == (2, 1, 0)
+
+
+def test_a_file_unreadable_past_the_first_batches_leaves_nothing_half_imported(campaign, sdr, monkeypatch):
+    from campaigns.services import csv_import
+
+    LeadFactory(campaign=campaign, email="u1@example.jp", first_name="Keep")
+    rows = "".join(f"u{i}@example.jp,太郎{i}\n" for i in range(2500)).encode("shift_jis")
+    data = "email,名\n".encode("shift_jis") + rows + b"bad@example.jp," + "\ufffd".encode() + b"\n"
+    monkeypatch.setattr(csv_import, "SAMPLE_BYTES", 4096)  # the upload's look sees only clean rows
+    monkeypatch.setattr(service, "BATCH", 1000)
+    staged = []
+    monkeypatch.setattr(csv_import, "count_records", lambda raw, **options: 2501)  # straight to staging
+    original = service._stage_batch
+    monkeypatch.setattr(service, "_stage_batch", lambda imp, *a: (original(imp, *a), staged.append(1)))
+    imp = run_import(campaign, sdr, data)
+    assert len(staged) == 2  # two batches were staged before the bad row was reached
+    assert imp.status == LeadImport.Status.FAILED
+    assert imp.error.startswith("Row 2,502 holds bytes that are not Shift-JIS (Japanese) text")
+    assert imp.error.endswith("No leads were changed.")
+    assert list(Lead.objects.values_list("email", "first_name")) == [("u1@example.jp", "Keep")]
+    assert not LeadImportRow.objects.exists()
+    assert AuditEvent.objects.filter(action="leads.import_failed", campaign=campaign).exists()
+
+
+def test_leads_stored_before_cleaning_are_cleaned_by_the_migration(campaign):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("campaigns.migrations.0005_imports_single_line_lead_fields")
+    dirty = LeadFactory(campaign=campaign, company="Multi\nLine Co", custom_fields={"industry": "Fin\r\ntech", "n": 3})
+    clean = LeadFactory(campaign=campaign, first_name="Ada", company="Plain Co", custom_fields={"industry": "Retail"})
+    migration.clean_leads(apps, None)
+    dirty.refresh_from_db()
+    assert (dirty.company, dirty.custom_fields) == ("Multi Line Co", {"industry": "Fin tech", "n": 3})
+    assert Lead.objects.filter(pk=clean.pk, first_name="Ada", company="Plain Co").exists()
