@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
@@ -72,7 +73,7 @@ def signature_valid(*, body: bytes, header: str | None, secret: str | None = Non
     return hmac.compare_digest(expected.encode(), given.lower().encode())
 
 
-def dedupe_key(payload: dict, body: bytes) -> str:
+def dedupe_key(payload: dict) -> str:
     data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
     event = str(payload.get("event") or "unknown")
     reply = data.get("reply") if isinstance(data.get("reply"), dict) else {}
@@ -80,8 +81,10 @@ def dedupe_key(payload: dict, body: bytes) -> str:
         return f"reply:{reply['id']}"
     if data.get("messageId"):
         return f"{event}:{data['messageId']}"
-    # Events without an id (campaign.started): the exact body identifies a redelivery.
-    return f"{event}:sha256:{hashlib.sha256(body).hexdigest()}"
+    # Events without an id (campaign.started): their data identifies a redelivery. Not the whole
+    # body: each attempt carries its own envelope timestamp.
+    canonical = json.dumps(payload.get("data"), sort_keys=True, separators=(",", ":"), default=str)
+    return f"{event}:sha256:{hashlib.sha256(canonical.encode()).hexdigest()}"
 
 
 def delivery_fresh(payload: dict, *, now: datetime | None = None) -> None:
@@ -109,14 +112,14 @@ def delivery_fresh(payload: dict, *, now: datetime | None = None) -> None:
         )
 
 
-def webhook_receive(*, payload: dict, body: bytes) -> tuple[WebhookEvent | None, bool]:
+def webhook_receive(*, payload: dict) -> tuple[WebhookEvent | None, bool]:
     """Check, store and apply one verified delivery. Returns (event, created); created False = replay.
 
     Raises DeliveryRefused (nothing stored) for a stale or future delivery, PayloadInvalid (kept as a
     refused row) for one that can never apply; any other exception rolls everything back.
     """
     delivery_fresh(payload)
-    key = dedupe_key(payload, body)[:200]
+    key = dedupe_key(payload)[:200]
     try:
         with transaction.atomic():
             try:

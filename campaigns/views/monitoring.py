@@ -122,7 +122,7 @@ def webhook_leadterra(request):
     if not isinstance(payload, dict):
         return HttpResponseBadRequest("Body is not a JSON object.")
     try:
-        _, created = webhook_receive(payload=payload, body=body)
+        _, created = webhook_receive(payload=payload)
     except DeliveryRefused as exc:  # stale, from the future, or a payload that can never apply
         return HttpResponse(str(exc), status=exc.status, content_type="text/plain; charset=utf-8")
     # Any other failure rolled everything back and answers 500: Leadterra redelivers it.

@@ -343,3 +343,12 @@ def test_a_replay_is_still_a_duplicate_with_a_fresh_envelope(client, campaign):
     assert deliver(client, later).json() == {"received": True, "duplicate": True}
     campaign.refresh_from_db()
     assert campaign.sent == 11
+
+
+def test_an_event_without_an_id_is_deduplicated_by_its_data_not_its_envelope(client, campaign):
+    started = {"event": "campaign.started", "timestamp": stamp(), "data": {"campaignId": "camp_A", "status": "running"}}
+    assert deliver(client, started).json()["duplicate"] is False
+    retry = {**started, "timestamp": stamp(timezone.now() + timedelta(minutes=1))}  # each attempt is stamped anew
+    assert deliver(client, retry).json()["duplicate"] is True
+    other = {**started, "data": {"campaignId": "camp_B", "status": "running"}}
+    assert deliver(client, other).json()["duplicate"] is False
