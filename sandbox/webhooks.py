@@ -2,6 +2,10 @@
 
 Events become Delivery rows inside the request's transaction; a daemon thread of the
 sandbox process posts them, so no API request ever waits for a receiver.
+
+Like Leadterra, every attempt carries the real wall-clock time it was sent in the envelope's
+`timestamp`, never the simulated clock: receivers refuse deliveries that look stale or early,
+and simulated time runs days ahead of the real one.
 """
 
 import hashlib
@@ -50,6 +54,7 @@ def record_events(ws: Workspace, events: list, now: float) -> None:
     hooks = list(Webhook.objects.using(DB).filter(workspace_id=ws.pk))
     rows = []
     for event, data, at in events:
+        # `timestamp` is replaced by the real time of each attempt when it is posted.
         body = json.dumps({"event": event, "timestamp": clock.iso(at), "data": data}, separators=(",", ":"))
         rows += [Delivery(webhook=h, event=event, body=body, next_attempt_at=at) for h in hooks if event in h.events]
     Delivery.objects.using(DB).bulk_create(rows, batch_size=1000)
@@ -119,6 +124,7 @@ def deliver_due(pool: ThreadPoolExecutor) -> int:
 
 def _post(delivery: Delivery) -> str:
     """POST one delivery; returns '' on a 2xx, else what went wrong."""
+    delivery.body = stamped(delivery.body)
     body = delivery.body.encode()
     headers = {"Content-Type": "application/json", "X-Leadterra-Signature": sign(body)}
     try:
@@ -126,6 +132,13 @@ def _post(delivery: Delivery) -> str:
     except requests.RequestException as exc:
         return f"{type(exc).__name__}: {exc}"[:500]
     return "" if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
+
+
+def stamped(body: str, now: float | None = None) -> str:
+    """The envelope with `timestamp` set to this attempt's real time (time.time(), not clock.sim_now())."""
+    envelope = json.loads(body)
+    envelope["timestamp"] = clock.iso(time.time() if now is None else now)
+    return json.dumps(envelope, separators=(",", ":"))
 
 
 def _record(delivery: Delivery, error: str, now: float) -> None:
@@ -137,7 +150,7 @@ def _record(delivery: Delivery, error: str, now: float) -> None:
     else:
         status, nxt = "pending", now + RETRY_DELAYS[attempts - 1]
     Delivery.objects.using(DB).filter(pk=delivery.pk).update(
-        status=status, attempts=attempts, next_attempt_at=nxt, last_error=error
+        status=status, attempts=attempts, next_attempt_at=nxt, last_error=error, body=delivery.body
     )
 
 

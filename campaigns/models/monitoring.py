@@ -44,6 +44,8 @@ class WebhookEvent(models.Model):
     payload = models.JSONField()
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # Set only on a refused delivery (dedupe_key "refused:…"): why it can never apply.
+    error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-received_at"]

@@ -1,15 +1,28 @@
-"""Webhook deliveries from Leadterra: verify, store once, apply at once.
+"""Webhook deliveries from Leadterra: verify, check freshness, store and apply in one transaction.
 
 Leadterra retries a delivery it thinks failed (1 min … 8 h later), so the same event can
 arrive several times: `data.reply.id` and `data.messageId` are the idempotency keys, and
 a unique constraint on WebhookEvent.dedupe_key makes "store" and "have I seen it" one step.
+
+The dedupe row and the event's effects commit together or not at all: if applying fails,
+nothing is stored, the answer is not 2xx and Leadterra's redelivery is applied as new (a
+dedupe row committed before applying would answer that redelivery "duplicate" and lose the
+event). Of the two ways to get there (one transaction, or store-then-apply in a task with a
+sweeper) this is the simpler: every handler is a few local writes, well inside the 10 s
+Leadterra allows for an answer.
+
+A signed delivery that can never apply (an impossible date, a reply without an id) is
+refused with 422 and the reason, and kept as a refused row (dedupe key `refused:…`, the
+reason in `error`) that the integration health page lists; it is not a dedupe row, so a
+corrected delivery of the same event is still applied.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import datetime, timedelta
+import json
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -25,6 +38,27 @@ from campaigns.services.replies import replies_suppress, reply_store
 from campaigns.services.suppression import suppression_add
 
 EVENTS = ["campaign.started", "message.sent", "message.bounced", "reply.received"]
+# The envelope's `timestamp` is when Leadterra sent this attempt. Its retries end about 11 h
+# after the first try, so a day-old delivery is a replay, not a retry; a small allowance
+# covers clocks that disagree.
+HORIZON = timedelta(days=1)
+SKEW = timedelta(minutes=5)
+REFUSED = "refused:"
+
+
+class DeliveryRefused(Exception):
+    """A signed delivery we will not apply; the message says why and is the answer's body."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+class PayloadInvalid(DeliveryRefused):
+    """The payload can never apply, however often it is delivered."""
+
+    def __init__(self, message: str):
+        super().__init__(message, status=422)
 
 
 def signature_valid(*, body: bytes, header: str | None, secret: str | None = None) -> bool:
@@ -39,33 +73,80 @@ def signature_valid(*, body: bytes, header: str | None, secret: str | None = Non
     return hmac.compare_digest(expected.encode(), given.lower().encode())
 
 
-def dedupe_key(payload: dict, body: bytes) -> str:
-    data = payload.get("data") or {}
+def dedupe_key(payload: dict) -> str:
+    data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
     event = str(payload.get("event") or "unknown")
     reply = data.get("reply") if isinstance(data.get("reply"), dict) else {}
     if reply.get("id"):
         return f"reply:{reply['id']}"
     if data.get("messageId"):
         return f"{event}:{data['messageId']}"
-    # Events without an id (campaign.started): the exact body identifies a redelivery.
-    return f"{event}:sha256:{hashlib.sha256(body).hexdigest()}"
+    # Events without an id (campaign.started): their data identifies a redelivery. Not the whole
+    # body: each attempt carries its own envelope timestamp.
+    canonical = json.dumps(payload.get("data"), sort_keys=True, separators=(",", ":"), default=str)
+    return f"{event}:sha256:{hashlib.sha256(canonical.encode()).hexdigest()}"
 
 
-def webhook_receive(*, payload: dict, body: bytes) -> tuple[WebhookEvent | None, bool]:
-    """Store and apply one verified delivery. Returns (event, created); created False = replay."""
+def delivery_fresh(payload: dict, *, now: datetime | None = None) -> None:
+    """Refuse (400) a delivery without a readable timestamp, older than HORIZON or further than SKEW ahead."""
+    raw = payload.get("timestamp")
+    if raw in (None, ""):
+        raise DeliveryRefused("The delivery has no timestamp; it is needed to refuse replays.")
+    try:
+        sent_at = parse_datetime(raw) if isinstance(raw, str) else None
+    except ValueError:
+        sent_at = None
+    if sent_at is None:
+        raise DeliveryRefused(f"The timestamp {str(raw)[:60]!r} is not an ISO 8601 date and time.")
+    if timezone.is_naive(sent_at):
+        sent_at = timezone.make_aware(sent_at, UTC)
+    now = now or timezone.now()
+    if sent_at < now - HORIZON:
+        raise DeliveryRefused(
+            f"The delivery is too old: sent {raw}, more than a day ago; Leadterra's retries end sooner, so it is "
+            "refused as a replay."
+        )
+    if sent_at > now + SKEW:
+        raise DeliveryRefused(
+            f"The delivery is from the future: sent {raw}, more than 5 minutes ahead of this server's clock."
+        )
+
+
+def webhook_receive(*, payload: dict) -> tuple[WebhookEvent | None, bool]:
+    """Check, store and apply one verified delivery. Returns (event, created); created False = replay.
+
+    Raises DeliveryRefused (nothing stored) for a stale or future delivery, PayloadInvalid (kept as a
+    refused row) for one that can never apply; any other exception rolls everything back.
+    """
+    delivery_fresh(payload)
+    key = dedupe_key(payload)[:200]
     try:
         with transaction.atomic():
-            event = WebhookEvent.objects.create(
-                dedupe_key=dedupe_key(payload, body)[:200], event=str(payload.get("event", ""))[:60], payload=payload
-            )
-    except IntegrityError:
-        return None, False
-    webhook_apply(event=event)
+            try:
+                with transaction.atomic():  # a savepoint: a replay must not abort the outer transaction
+                    event = WebhookEvent.objects.create(
+                        dedupe_key=key, event=str(payload.get("event", ""))[:60], payload=payload
+                    )
+            except IntegrityError:
+                return None, False
+            webhook_apply(event=event)
+    except PayloadInvalid as exc:
+        _refusal_keep(key=key, payload=payload, reason=str(exc))
+        raise
     return event, True
+
+
+def _refusal_keep(*, key: str, payload: dict, reason: str) -> None:
+    WebhookEvent.objects.update_or_create(
+        dedupe_key=(REFUSED + key)[:200],
+        defaults={"event": str(payload.get("event", ""))[:60], "payload": payload, "error": reason[:2000]},
+    )
 
 
 def webhook_apply(*, event: WebhookEvent) -> None:
     data = event.payload.get("data") or {}
+    if not isinstance(data, dict):
+        raise PayloadInvalid("`data` is not a JSON object.")
     handler = {
         "reply.received": _reply_received,
         "message.sent": _message_sent,
@@ -79,20 +160,20 @@ def webhook_apply(*, event: WebhookEvent) -> None:
 
 
 def _campaign_of(data: dict):
-    remote = data.get("campaignId") or (data.get("reply") or {}).get("campaignId")
+    remote = data.get("campaignId")
     return Campaign.objects.filter(remote_id=remote) if remote else Campaign.objects.none()
 
 
 def _reply_received(data: dict) -> None:
-    raw = data.get("reply") or {}
-    if not raw.get("id"):
-        return
+    raw = data.get("reply")
+    if not isinstance(raw, dict) or not raw.get("id"):
+        raise PayloadInvalid("A reply.received delivery without `data.reply.id`: there is no reply to store.")
     reply = ReplyData(
         id=str(raw["id"]),
         email=str(raw.get("email", "")),
         campaign_id=str(raw.get("campaignId", "")),
         classification=str(raw.get("classification", "")),
-        received_at=_when(raw.get("receivedAt")),
+        received_at=_when(raw.get("receivedAt"), "data.reply.receivedAt"),
         snippet=str(raw.get("threadSnippet", "")),
     )
     stored = reply_store(data=reply, count_on_campaign=True)
@@ -123,8 +204,17 @@ def _campaign_started(data: dict) -> None:
     _campaign_of(data).update(updated_at=timezone.now())
 
 
-def _when(value) -> datetime | None:
-    return parse_datetime(value) if isinstance(value, str) else None
+def _when(value, field: str) -> datetime | None:
+    """A date the payload may leave out, but not get wrong (2026-02-30 raises in parse_datetime)."""
+    if value in (None, ""):
+        return None
+    try:
+        moment = parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
+    if moment is None:
+        raise PayloadInvalid(f"`{field}` is {str(value)[:60]!r}, which is not a real date and time.")
+    return moment
 
 
 # Leadterra's last retry comes about 11 h after the first try: three days of keys is plenty

@@ -2,23 +2,10 @@
 
 from django import template
 
-from campaigns.models import Campaign, Operation
+from campaigns.models import Campaign
 from campaigns.services.lifecycle import allowed_actions
 
 register = template.Library()
-
-# Kinds whose progress the panel follows live.
-FOLLOWED = (Operation.Kind.LAUNCH, Operation.Kind.START, Operation.Kind.PAUSE)
-
-
-def latest_operation(campaign: Campaign) -> Operation | None:
-    return campaign.operations.filter(kind__in=FOLLOWED).order_by("-id").first()
-
-
-def panel_is_live(campaign: Campaign, op: Operation | None = None) -> bool:
-    """Poll while the state can change without anyone clicking (an operation is in flight)."""
-    op = op if op is not None else latest_operation(campaign)
-    return campaign.status == Campaign.Status.LAUNCHING or bool(op and op.is_active)
 
 
 S = Campaign.Status
@@ -37,17 +24,17 @@ def stages(campaign: Campaign) -> list[tuple[str, str]]:
 
 
 @register.inclusion_tag("reviews/_panel.html", takes_context=True)
-def lifecycle_panel(context, campaign):
-    request = context["request"]
-    op = latest_operation(campaign)
+def lifecycle_panel(context, panel):
+    """Formats a Panel (campaigns.services.panel.panel_read): the reads, in their safe order, are the view's."""
+    request, campaign = context["request"], panel.campaign
     return {
         "campaign": campaign,
         "request": request,
         "csrf_token": context.get("csrf_token"),
         "actions": allowed_actions(campaign, request.user),
-        "op": op,
+        "op": panel.op,
         "stages": stages(campaign),
-        "live": panel_is_live(campaign, op),
+        "live": panel.live,
         "events": campaign.audit_events.select_related("actor")[:8],
         "is_manager": context.get("is_manager"),
         "threshold_percent": round(campaign.bounce_threshold * 100, 2),

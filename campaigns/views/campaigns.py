@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from campaigns.models import Campaign, Lead
 from campaigns.permissions import can_edit_draft
 from campaigns.services import campaigns as service
+from campaigns.services.panel import panel_read
 from campaigns.services.preview import leads_url, preview_choice, token_coverage
 
 PER_PAGE = 50
@@ -45,10 +46,12 @@ def campaign_create(request):
 
 
 def campaign_detail(request, pk):
-    campaign = get_object_or_404(Campaign.objects.select_related("owner"), pk=pk)
+    panel = panel_read(pk)  # the lifecycle's operation first, then the campaign: see services/panel.py
+    campaign = panel.campaign
     preview = preview_choice(campaign, "worst")
     context = {
         "campaign": campaign,
+        "panel": panel,
         "steps": list(campaign.steps.order_by("position")),
         "total_days": preview.steps[-1].day if preview.steps else 0,
         "lead_count": Lead.objects.filter(campaign=campaign).count(),

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponseBadRequest, HttpResponseForbidden, JsonResponse
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,7 +21,7 @@ from campaigns.permissions import can
 from campaigns.services.health import endpoint_health, leadterra_outage
 from campaigns.services.operations import operation_enqueue
 from campaigns.services.replies import replies_inbox, reply_mark_handled
-from campaigns.services.webhooks import EVENTS, signature_valid, webhook_receive
+from campaigns.services.webhooks import EVENTS, REFUSED, DeliveryRefused, signature_valid, webhook_receive
 
 CLASSIFICATIONS = ["interested", "not_interested", "out_of_office", "referral", "unsubscribe", "bounce"]
 
@@ -91,12 +91,15 @@ def webhook_register(request):
 
 def _health_page(request, form, status=200):
     hour_ago = timezone.now() - timezone.timedelta(hours=1)
+    refused = WebhookEvent.objects.filter(dedupe_key__startswith=REFUSED)
+    applied = WebhookEvent.objects.exclude(dedupe_key__startswith=REFUSED)
     context = {
         "endpoints": endpoint_health(),
         "outage_since": leadterra_outage(),
         "jobs": SyncState.objects.order_by("name"),
-        "webhook_events_hour": WebhookEvent.objects.filter(received_at__gte=hour_ago).count(),
-        "last_webhook": WebhookEvent.objects.order_by("-received_at").first(),
+        "webhook_events_hour": applied.filter(received_at__gte=hour_ago).count(),
+        "last_webhook": applied.order_by("-received_at").first(),
+        "refused_webhooks": refused.order_by("-received_at")[:5],
         "registrations": Operation.objects.filter(kind=Operation.Kind.REGISTER_WEBHOOK).order_by("-created_at")[:5],
         "form": form,
         "manage": can(request.user, "manage_integration"),
@@ -118,5 +121,9 @@ def webhook_leadterra(request):
         return HttpResponseBadRequest("Body is not JSON.")
     if not isinstance(payload, dict):
         return HttpResponseBadRequest("Body is not a JSON object.")
-    _, created = webhook_receive(payload=payload, body=body)
+    try:
+        _, created = webhook_receive(payload=payload)
+    except DeliveryRefused as exc:  # stale, from the future, or a payload that can never apply
+        return HttpResponse(str(exc), status=exc.status, content_type="text/plain; charset=utf-8")
+    # Any other failure rolled everything back and answers 500: Leadterra redelivers it.
     return JsonResponse({"received": True, "duplicate": not created})

@@ -19,10 +19,10 @@ from campaigns.models import Campaign
 from campaigns.services import lifecycle
 from campaigns.services.coverage_gate import risks_of
 from campaigns.services.launch import _campaign_plan
+from campaigns.services.panel import panel_read
 from campaigns.services.pools import pools_freshness
 from campaigns.services.preview import preview_choice, token_coverage
 from campaigns.services.versions import campaign_snapshot
-from campaigns.templatetags.lifecycle import panel_is_live
 
 
 class DecisionForm(forms.Form):
@@ -119,11 +119,11 @@ def campaign_lifecycle(request, pk):
     """The actions panel, polled while something is in flight; reloads the page on a change."""
     if not request.user.is_authenticated:
         raise PermissionDenied
-    campaign = campaign_for(pk)
+    panel = panel_read(pk)
     seen = request.GET.get("seen")
-    if seen and seen != campaign.status:
+    if seen and seen != panel.campaign.status:
         return HttpResponseClientRefresh()  # the whole page (badge, stats, plan) follows the new state
-    response = render(request, "reviews/panel_partial.html", {"campaign": campaign})
-    if not panel_is_live(campaign):
+    response = render(request, "reviews/panel_partial.html", {"panel": panel})
+    if not panel.live:
         response.status_code = HttpResponseStopPolling.status_code
     return response

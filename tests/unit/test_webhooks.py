@@ -1,12 +1,14 @@
-"""The webhook receiver: signature, replays, and what each event changes at once."""
+"""The webhook receiver: signature, freshness, replays, and what each event changes at once."""
 
 import hashlib
 import hmac
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.test import Client, override_settings
 from django.urls import reverse
+from django.utils import timezone
 
 from campaigns.models import Campaign, Operation, Reply, SuppressedEmail, WebhookEvent
 from campaigns.services.webhooks import signature_valid
@@ -30,10 +32,15 @@ def deliver(client, payload: dict, signature: str | None = "auto", **headers):
     return client.post(URL, body, content_type="application/json", **headers)
 
 
+def stamp(moment: datetime | None = None) -> str:
+    """An envelope timestamp as Leadterra writes it: the time of this delivery attempt."""
+    return (moment or timezone.now()).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def reply_event(reply_id="rpl_01", classification="interested", campaign_id="camp_A", email="lead@example.com"):
     return {
         "event": "reply.received",
-        "timestamp": "2026-11-26T10:00:00Z",
+        "timestamp": stamp(),
         "data": {
             "reply": {
                 "id": reply_id,
@@ -48,7 +55,7 @@ def reply_event(reply_id="rpl_01", classification="interested", campaign_id="cam
 
 
 def sent_event(message_id="msg_1", campaign_id="camp_A"):
-    return {"event": "message.sent", "timestamp": "2026-11-26T10:00:00Z",
+    return {"event": "message.sent", "timestamp": stamp(),
             "data": {"campaignId": campaign_id, "messageId": message_id, "sequenceStep": 1}}  # fmt: skip
 
 
@@ -126,7 +133,7 @@ def test_a_replayed_delivery_is_stored_and_applied_once(client, campaign):
 def test_a_reply_is_stored_once_linked_to_its_campaign_and_counted(client, campaign):
     deliver(client, reply_event("rpl_01"))
     payload = reply_event("rpl_01")
-    payload["timestamp"] = "2026-11-26T10:05:00Z"  # a redelivery differs in its envelope, not its id
+    payload["timestamp"] = stamp(timezone.now() + timedelta(minutes=1))  # a redelivery: new envelope, same id
     assert deliver(client, payload).json()["duplicate"] is True
     reply = Reply.objects.get()
     assert (reply.remote_id, reply.campaign, reply.classification) == ("rpl_01", campaign, "interested")
@@ -143,7 +150,7 @@ def test_an_unsubscribe_reply_is_suppressed_and_pushed(client, campaign, django_
 
 
 def test_a_hard_bounce_counts_and_suppresses(client, campaign):
-    payload = {"event": "message.bounced", "timestamp": "2026-11-26T10:00:00Z",
+    payload = {"event": "message.bounced", "timestamp": stamp(),
                "data": {"campaignId": "camp_A", "messageId": "msg_9", "email": "bad@example.com",
                         "bounceType": "hard", "bounceReason": "mailbox does not exist"}}  # fmt: skip
     deliver(client, payload)
@@ -203,3 +210,145 @@ def test_old_deliveries_are_pruned_at_most_once_an_hour(client, campaign):
     assert list(WebhookEvent.objects.values_list("dedupe_key", flat=True)) == ["message.sent:new"]
     WebhookEvent.objects.update(received_at=timezone.now() - timedelta(days=4))
     assert webhook_prune() == 0  # pruned less than an hour ago
+
+
+# --- one transaction: an event is stored only if it was applied -------------------------
+
+
+def bounce_event(message_id="msg_9", email="bad@example.com"):
+    return {"event": "message.bounced", "timestamp": stamp(),
+            "data": {"campaignId": "camp_A", "messageId": message_id, "email": email,
+                     "bounceType": "hard", "bounceReason": "mailbox does not exist"}}  # fmt: skip
+
+
+def test_an_apply_failure_stores_nothing_and_the_redelivery_is_applied(campaign, monkeypatch):
+    # The bounce is counted first, then suppressing the address fails (a locked table, say):
+    # the count must be rolled back with the dedupe row, or the redelivery would count it twice.
+    from django.db import OperationalError
+
+    import campaigns.services.webhooks as service
+
+    def locked(**kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(service, "suppression_add", locked)
+    leadterra = Client(raise_request_exception=False)
+    assert deliver(leadterra, bounce_event()).status_code == 500  # Leadterra redelivers a 5xx
+    assert WebhookEvent.objects.count() == 0
+    campaign.refresh_from_db()
+    assert campaign.bounced == 0
+
+    monkeypatch.undo()
+    again = deliver(leadterra, bounce_event())
+    assert (again.status_code, again.json()["duplicate"]) == (200, False)
+    campaign.refresh_from_db()
+    assert campaign.bounced == 1
+    assert SuppressedEmail.objects.get().email == "bad@example.com"
+    assert deliver(leadterra, bounce_event()).json()["duplicate"] is True
+
+
+def test_a_signed_reply_with_an_impossible_date_is_refused_kept_and_shown(client, manager_client, campaign):
+    payload = reply_event("rpl_07")
+    payload["data"]["reply"]["receivedAt"] = "2026-02-30T09:59:58Z"
+    response = deliver(client, payload)
+    assert response.status_code == 422
+    assert "receivedAt" in response.content.decode() and "not a real date" in response.content.decode()
+    assert not Reply.objects.exists()
+    campaign.refresh_from_db()
+    assert campaign.replied == 0
+    refused = WebhookEvent.objects.get()
+    assert refused.dedupe_key == "refused:reply:rpl_07" and refused.processed_at is None
+    assert "2026-02-30" in refused.error
+
+    assert deliver(client, payload).status_code == 422  # a retry is refused again, never "duplicate"
+    assert WebhookEvent.objects.count() == 1
+    page = manager_client.get(reverse("integration_health")).content.decode()
+    assert "Refused deliveries" in page and "2026-02-30" in page
+
+    fixed = reply_event("rpl_07")  # the same event, now well-formed, still applies
+    assert deliver(client, fixed).json() == {"received": True, "duplicate": False}
+    assert Reply.objects.get().remote_id == "rpl_07"
+
+
+@pytest.mark.parametrize(
+    "reply, reason",
+    [(None, "data.reply.id"), ({"email": "x@example.com"}, "data.reply.id"), ("rpl_1", "data.reply.id")],
+)
+def test_a_reply_event_without_a_reply_id_is_refused(client, reply, reason):
+    payload = {"event": "reply.received", "timestamp": stamp(), "data": {"reply": reply}}
+    response = deliver(client, payload)
+    assert response.status_code == 422 and reason in response.content.decode()
+    assert not Reply.objects.exists()
+
+
+def test_data_that_is_not_an_object_is_refused(client):
+    response = deliver(client, {"event": "message.sent", "timestamp": stamp(), "data": ["msg_1"]})
+    assert response.status_code == 422 and "`data`" in response.content.decode()
+
+
+# --- freshness: the envelope's timestamp is when this attempt was sent -------------------
+
+NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "sent_at, accepted",
+    [
+        (NOW - timedelta(days=1), True),  # the last moment of the retry horizon
+        (NOW - timedelta(days=1, seconds=1), False),
+        (NOW - timedelta(days=3), False),
+        (NOW + timedelta(minutes=5), True),  # clock skew allowed
+        (NOW + timedelta(minutes=5, seconds=1), False),
+        (NOW + timedelta(hours=2), False),
+    ],
+)
+def test_deliveries_outside_the_retry_horizon_or_clock_skew_are_refused(client, campaign, sent_at, accepted):
+    import time_machine
+
+    payload = sent_event("msg_t")
+    payload["timestamp"] = stamp(sent_at)
+    with time_machine.travel(NOW, tick=False):
+        response = deliver(client, payload)
+    campaign.refresh_from_db()
+    if accepted:
+        assert response.status_code == 200 and campaign.sent == 11
+        return
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert ("too old" in body) if sent_at < NOW else ("from the future" in body)
+    assert payload["timestamp"] in body
+    assert campaign.sent == 10 and not WebhookEvent.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "timestamp, reason",
+    [(None, "no timestamp"), ("", "no timestamp"), ("yesterday", "not an ISO 8601"),
+     ("2026-13-01T00:00:00Z", "not an ISO 8601"), (1764151200, "not an ISO 8601")],
+)  # fmt: skip
+def test_a_missing_or_unreadable_timestamp_is_a_bad_request(client, campaign, timestamp, reason):
+    payload = sent_event("msg_u")
+    if timestamp is None:
+        del payload["timestamp"]
+    else:
+        payload["timestamp"] = timestamp
+    response = deliver(client, payload)
+    assert response.status_code == 400 and reason in response.content.decode()
+    assert not WebhookEvent.objects.exists()
+
+
+def test_a_replay_is_still_a_duplicate_with_a_fresh_envelope(client, campaign):
+    assert deliver(client, sent_event("msg_r")).json()["duplicate"] is False
+    later = sent_event("msg_r")
+    later["timestamp"] = stamp(timezone.now() + timedelta(minutes=2))
+    assert deliver(client, later).json() == {"received": True, "duplicate": True}
+    campaign.refresh_from_db()
+    assert campaign.sent == 11
+
+
+def test_an_event_without_an_id_is_deduplicated_by_its_data_not_its_envelope(client, campaign):
+    started = {"event": "campaign.started", "timestamp": stamp(), "data": {"campaignId": "camp_A", "status": "running"}}
+    assert deliver(client, started).json()["duplicate"] is False
+    retry = {**started, "timestamp": stamp(timezone.now() + timedelta(minutes=1))}  # each attempt is stamped anew
+    assert deliver(client, retry).json()["duplicate"] is True
+    other = {**started, "data": {"campaignId": "camp_B", "status": "running"}}
+    assert deliver(client, other).json()["duplicate"] is False
