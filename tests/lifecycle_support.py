@@ -13,7 +13,9 @@ REMOTE_STATES = {"launching", "running", "paused"}
 
 
 def campaign_in(status: str, *, owner, approver=None, steps: int = 2, leads: int = 3, **fields) -> Campaign:
-    """A campaign as the lifecycle would have left it in `status` (content, version, approval)."""
+    """A campaign as the lifecycle would have left it in `status` (content, version, approval).
+
+    The owner wrote the content and, past the draft, submitted it."""
     campaign = CampaignFactory(owner=owner, **fields)
     for position in range(1, steps + 1):
         StepFactory(campaign=campaign, position=position, subject=f"Step {position} for {{{{firstName}}}}")
@@ -23,6 +25,9 @@ def campaign_in(status: str, *, owner, approver=None, steps: int = 2, leads: int
     if status in APPROVED_STATES or (status == "archived" and fields.get("remote_id")):
         campaign.approved_version, campaign.approved_hash = version.number, version.content_hash
         campaign.approved_by, campaign.approved_at = approver, timezone.now()
+        campaign.last_approved_version = version.number
+    if status != "draft" and "submitted_by" not in fields:
+        campaign.submitted_by = owner
     if status in {"running", "paused"} and not campaign.remote_id:
         campaign.remote_id = f"camp_{campaign.pk}"
     if status == "launch_failed":
@@ -50,3 +55,12 @@ def a_plan(verdict: str = FITS, spill_days: int = 0) -> Plan:
         last_day_projected=3 + spill_days,
         message=f"The plan {verdict}.",
     )
+
+
+def launch_payload(campaign: Campaign) -> dict:
+    """The payload campaign_launch gives a launch of `campaign` whose pre-flight passed."""
+    return {
+        "version": campaign.approved_version,
+        "hash": campaign.approved_hash,
+        "preflight": {"passed": True, "checked_at": timezone.now().isoformat(), "checks": ["approval"]},
+    }

@@ -285,12 +285,36 @@ def test_a_running_operation_cannot_be_cancelled(manager):
         operation_cancel(operation=make_op(status=S.RUNNING), actor=manager)
 
 
-def test_retrying_a_failed_launch_puts_the_campaign_back_to_launching(manager):
-    campaign = CampaignFactory(status=Campaign.Status.LAUNCH_FAILED, status_reason="boom")
-    op = Operation.objects.create(kind="launch", campaign=campaign, status=S.FAILED)
+def test_a_before_retry_hook_can_refuse_a_retry_which_then_changes_nothing(manager, monkeypatch, sent):
+    seen = []
+
+    def refuse(op, actor):
+        seen.append((op.pk, actor))
+        Operation.objects.filter(pk=op.pk).update(payload={"touched": True})  # rolled back with the refusal
+        raise OperationStateError("The campaign was edited since: it needs a new review.")
+
+    monkeypatch.setitem(engine.RETRY_HOOKS, "test", refuse)
+    op = make_op(status=S.FAILED, last_error="boom")
+    with pytest.raises(OperationStateError, match="needs a new review"):
+        operation_retry(operation=op, actor=manager)
+    op.refresh_from_db()
+    assert seen == [(op.pk, manager)]
+    assert (op.status, op.payload, sent) == (S.FAILED, {}, [])
+    assert not AuditEvent.objects.filter(action="operation.retried").exists()
+
+
+def test_a_before_retry_hook_that_accepts_lets_the_retry_through(manager, monkeypatch, sent):
+    monkeypatch.setitem(engine.RETRY_HOOKS, "test", lambda op, actor: None)
+    op = make_op(status=S.FAILED)
     operation_retry(operation=op, actor=manager)
-    campaign.refresh_from_db()
-    assert (campaign.status, campaign.status_reason) == (Campaign.Status.LAUNCHING, "")
+    op.refresh_from_db()
+    assert op.status == S.QUEUED
+
+
+def test_the_engine_knows_no_kind_of_campaign_operation():
+    """Launch-specific rules live in the launch handler's hooks, never in the engine."""
+    source = open(engine.__file__).read()
+    assert "Campaign" not in source and "LAUNCH" not in source and "import campaigns.services.handlers" not in source
 
 
 def test_cancelling_a_queued_launch_marks_the_campaign_launch_failed(manager):
