@@ -4,6 +4,7 @@ Messages to the broker are recorded instead of sent (`sent`): what is tested her
 row's life; tests/integration/test_outbox_*.py send them through a real Redis."""
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -313,7 +314,7 @@ def test_a_before_retry_hook_that_accepts_lets_the_retry_through(manager, monkey
 
 def test_the_engine_knows_no_kind_of_campaign_operation():
     """Launch-specific rules live in the launch handler's hooks, never in the engine."""
-    source = open(engine.__file__).read()
+    source = Path(engine.__file__).read_text()
     assert "Campaign" not in source and "LAUNCH" not in source and "import campaigns.services.handlers" not in source
 
 
