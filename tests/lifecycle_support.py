@@ -1,5 +1,7 @@
 """Campaigns in any lifecycle state, for the approvals tests (not a test module)."""
 
+from dataclasses import asdict
+
 from django.utils import timezone
 
 from campaigns.models import Campaign, SenderPool
@@ -64,3 +66,65 @@ def launch_payload(campaign: Campaign) -> dict:
         "hash": campaign.approved_hash,
         "preflight": {"passed": True, "checked_at": timezone.now().isoformat(), "checks": ["approval"]},
     }
+
+
+class WorkerDied(BaseException):  # noqa: N818 (not an error the engine may catch: the process is gone)
+    """Raised by FakeLeadterra after doing a call, as if the worker died before hearing the answer."""
+
+
+class FakeLeadterra:
+    """A client with no HTTP, for tests that run the real engine (`operation_run`).
+
+    Each call first does what Leadterra would (create, replaying a known Idempotency-Key;
+    enroll; start; pause), then answers as `outcome` says: "ok", "transient" (a 503, nothing
+    done), "permanent" (a 422, nothing done) or "die" (done, but the worker dies before it
+    hears the answer). `created` keeps what each remote campaign was created with.
+    """
+
+    def __init__(self):
+        self.outcome = "ok"
+        self.created: dict[str, dict] = {}  # remote id -> {"key", "name", "steps"}
+        self.calls: list[tuple[str, str]] = []  # (method, remote id or key)
+
+    def _answer(self, method: str, target: str, act):
+        from campaigns.leadterra import Invalid, Transient
+
+        if self.outcome == "transient":
+            raise Transient(f"Leadterra had a server error (503) on {method}; it will be retried.")
+        if self.outcome == "permanent":
+            raise Invalid(f"Leadterra refused {method}: validation_failed.", code="validation_failed", errors=[])
+        result = act()
+        self.calls.append((method, target))
+        if self.outcome == "die":
+            raise WorkerDied(method)
+        return result
+
+    def create_campaign(self, *, name, steps, idempotency_key):
+        from campaigns.leadterra import CampaignData
+
+        def act():
+            for remote_id, sent in self.created.items():
+                if sent["key"] == idempotency_key:
+                    return CampaignData(id=remote_id, name=name, status="draft")
+            remote_id = f"camp_{len(self.created) + 1}"
+            self.created[remote_id] = {"key": idempotency_key, "name": name, "steps": [asdict(s) for s in steps]}
+            return CampaignData(id=remote_id, name=name, status="draft")
+
+        return self._answer("create", idempotency_key, act)
+
+    def enroll_leads(self, campaign_id, leads, *, idempotency_key):
+        from campaigns.leadterra import EnrollResult
+
+        return self._answer(
+            "enroll", campaign_id, lambda: EnrollResult(enrolled=len(leads), updated=0, total=len(leads))
+        )
+
+    def start_campaign(self, campaign_id):
+        from campaigns.leadterra import CampaignStateData
+
+        return self._answer("start", campaign_id, lambda: CampaignStateData(id=campaign_id, status="running"))
+
+    def pause_campaign(self, campaign_id):
+        from campaigns.leadterra import CampaignStateData
+
+        return self._answer("pause", campaign_id, lambda: CampaignStateData(id=campaign_id, status="paused"))
