@@ -272,10 +272,12 @@ def operation_cancel(*, operation: Operation, actor) -> Operation:
     op = Operation.objects.select_for_update().get(pk=operation.pk)
     if op.status not in (S.FAILED, S.QUEUED, S.RETRYING):
         raise OperationStateError("Only a failed, queued or retrying operation can be cancelled.")
+    already_failed = op.status == S.FAILED  # its failure hook ran when it failed
     note = f"Cancelled by {actor.get_username()}."
     op.last_error = f"{note} {op.last_error}".strip()
     op.status, op.next_attempt_at, op.finished_at = S.CANCELLED, None, timezone.now()
     op.save(update_fields=["status", "last_error", "next_attempt_at", "finished_at", "updated_at"])
-    _run_failure_hook(op)
+    if not already_failed:
+        _run_failure_hook(op)
     audit_record(actor=actor, action="operation.cancelled", campaign=op.campaign, operation=op.pk, kind=op.kind)
     return op

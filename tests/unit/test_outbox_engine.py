@@ -327,3 +327,12 @@ def test_cancelling_a_queued_launch_marks_the_campaign_launch_failed(manager):
     assert op.status == S.CANCELLED and op.last_error == "Cancelled by manager."
     assert (campaign.status, campaign.status_reason) == (Campaign.Status.LAUNCH_FAILED, "Cancelled by manager.")
     assert operation_run(operation_id=op.pk) == "not claimable"
+
+
+def test_the_failure_hook_runs_once_whether_an_operation_fails_or_is_cancelled(handler, manager):
+    hooked = []
+    handler(lambda op: None, on_failure=lambda op: hooked.append((op.pk, op.status)))
+    queued, failed = make_op(), make_op(status=S.FAILED, last_error="boom")
+    operation_cancel(operation=queued, actor=manager)
+    operation_cancel(operation=failed, actor=manager)  # its hook ran when it failed
+    assert hooked == [(queued.pk, S.CANCELLED)]
