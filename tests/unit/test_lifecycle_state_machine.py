@@ -74,7 +74,8 @@ ACTIONS = [
     "launch",
     "retry_from_the_campaign_page",
 ]
-ACTIONS += ["retry_from_the_operations_page", "cancel", "pause", "resume", "archive"]
+ACTIONS += ["retry_from_the_operations_page", "cancel", "pause", "resume", "archive", "race"]
+STARTS = ["draft", "approved", "launching", "running", "paused"]
 WAITING = [Operation.Status.QUEUED, Operation.Status.RETRYING]
 WRITES: list[tuple[int, str, str]] = []  # (campaign id, from, to), from the one writer
 
@@ -111,19 +112,25 @@ class Lifecycle(RuleBasedStateMachine):
         self.archived_at_call = {}  # campaign id -> number of Leadterra calls when it was archived
 
     @initialize(
-        starts=st.lists(st.sampled_from(["draft", "approved", "launching"]), min_size=2, max_size=2),
+        starts=st.lists(st.sampled_from(STARTS), min_size=2, max_size=2),
         approver=st.sampled_from(MANAGERS),
         launcher=st.sampled_from(MANAGERS),
     )
     def start_somewhere_along_the_way(self, starts, approver, launcher):
-        """Most examples start further along (through the real services: the owner submits, a
-        manager approves, a manager launches), so launches and worker outcomes get the steps."""
+        """Most examples start further along, reached through the real services and the worker
+        (the owner submits, a manager approves, a manager launches, Leadterra answers), so the
+        steps go to what happens after."""
         for i, start in enumerate(starts):
-            if start != "draft":
+            if STARTS.index(start) >= STARTS.index("approved"):
                 self.submit(i, SDRS[i])
                 self.approve(i, approver)
-            if start == "launching":
+            if STARTS.index(start) >= STARTS.index("launching"):
                 self.launch(i, launcher)
+            if STARTS.index(start) >= STARTS.index("running"):
+                self.work("ok")
+            if start == "paused":
+                self.pause(i, launcher)
+                self.work("ok")
 
     def teardown(self):
         transaction.set_rollback(True)
@@ -143,8 +150,8 @@ class Lifecycle(RuleBasedStateMachine):
         other=st.sampled_from(MANAGERS),
     )
     def a_person_acts(self, action, i, who, other):
-        if action == "review":
-            self.review(i, who, other)
+        if action in ("review", "race"):
+            getattr(self, action)(i, who, other)
         else:
             getattr(self, action)(i, who)
 
@@ -194,6 +201,13 @@ class Lifecycle(RuleBasedStateMachine):
         assert not four_eyes, f"{who} approved though they edited or submitted it"
         self.approved[campaign.pk] = campaign_snapshot(campaign)
         self.editors[campaign.pk] = set()
+
+    def race(self, i, who, other):
+        """Two people at once: one asks for a launch or a resume, the other archives, before any
+        worker runs (the interleaving issue 12 reported, given more than its random share)."""
+        self.launch(i, who)
+        self.resume(i, who)
+        self.archive(i, other)
 
     def reject(self, i, who):
         with refusal_allowed(who):
@@ -308,7 +322,7 @@ def test_the_lifecycle_holds_under_any_interleaving(monkeypatch):
     run_state_machine_as_test(
         Lifecycle,
         settings=settings(
-            max_examples=40,
+            max_examples=50,
             stateful_step_count=50,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow],
