@@ -194,6 +194,8 @@ def launch_requeue(*, operation: Operation, actor) -> None:
     to the approval in force: an operation from before a void and a new approval is refused.
     Runs inside the engine's retry (its transaction, the operation row locked).
     """
+    if operation.campaign_id is None:
+        raise LifecycleError("This launch names no campaign, so there is nothing to retry.")
     check_role("retry_launch", user=actor, campaign=operation.campaign)
     campaign = locked(operation.campaign)
     preflight = retry_preflight(campaign)
