@@ -8,5 +8,6 @@ class CampaignsConfig(AppConfig):
 
     def ready(self):
         from .permissions import ensure_roles
+        from .services import handlers  # noqa: F401  (the outbox handlers and their hooks register themselves)
 
         post_migrate.connect(ensure_roles, sender=self)

@@ -50,8 +50,9 @@ def can_edit_draft(user, campaign) -> bool:
 
 
 def can_review(user, campaign) -> bool:
-    """Managers approve or reject, never their own campaign."""
-    return is_manager(user) and campaign.owner_id != user.pk
+    """Managers approve or reject. Who wrote or submitted the content under review is the
+    lifecycle's four-eyes rule (services/lifecycle.approval_refusal), not a role."""
+    return is_manager(user)
 
 
 def can_submit(user, campaign) -> bool:

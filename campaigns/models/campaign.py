@@ -22,7 +22,12 @@ class Campaign(models.Model):
     status_reason = models.TextField(blank=True, help_text="Why the campaign is in its state (rejection, void, pause).")
     version = models.PositiveIntegerField(default=0, help_text="Incremented on every content save.")
 
-    # Approval is bound to content: the hash of the version approved.
+    # Who sent the current round for review: they may not approve it (four-eyes).
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Approval is bound to content: the hash of the version approved. An edit voids it and
+    # empties these four; last_approved_version stays, as the base of the review diff.
     approved_version = models.PositiveIntegerField(null=True, blank=True)
     approved_hash = models.CharField(max_length=64, blank=True)
     approved_by = models.ForeignKey(
@@ -30,6 +35,9 @@ class Campaign(models.Model):
     )
     approved_at = models.DateTimeField(null=True, blank=True)
     review_comment = models.TextField(blank=True)
+    last_approved_version = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The version approved last, even if that approval was voided since."
+    )
 
     remote_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
     launched_at = models.DateTimeField(null=True, blank=True)

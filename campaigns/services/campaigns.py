@@ -10,9 +10,10 @@ from django.utils import timezone
 
 from campaigns.audit import audit_record
 from campaigns.email_safe import sanitize
-from campaigns.models import Campaign, CampaignVersion, Lead, SequenceStep
+from campaigns.models import Campaign, CampaignVersion, Lead, Operation, SequenceStep
 from campaigns.permissions import can_edit_draft, is_manager
 from campaigns.services.lifecycle import approval_void
+from campaigns.services.transitions import TRANSITIONS, LifecycleError, check_state, locked, transition
 from campaigns.services.versions import campaign_snapshot, content_hash, snapshot_changes, version_save
 
 SORTS = {
@@ -26,14 +27,6 @@ SORTS = {
     "-steps": "-step_count",
     "updated": "updated_at",
     "-updated": "-updated_at",
-}
-# Campaigns a person can archive without leaving mail going out behind it.
-ARCHIVABLE = {
-    Campaign.Status.DRAFT,
-    Campaign.Status.IN_REVIEW,
-    Campaign.Status.APPROVED,
-    Campaign.Status.LAUNCH_FAILED,
-    Campaign.Status.PAUSED,
 }
 
 
@@ -144,21 +137,35 @@ def campaign_duplicate(*, campaign: Campaign, actor) -> Campaign:
 
 def can_archive(user, campaign: Campaign) -> bool:
     """Owners archive their own local work; a campaign that exists in Leadterra (a paused
-    one still holds a queue there) is a manager's call, like pausing and resuming it."""
-    if campaign.status not in ARCHIVABLE:
+    one still holds a queue there) is a manager's call, like pausing and resuming it.
+    The states come from the lifecycle table: never while launching or running."""
+    if campaign.status not in TRANSITIONS["archive"][0]:
         return False
     if campaign.remote_id:
         return is_manager(user)
     return campaign.owner_id == user.pk or is_manager(user)
 
 
+# Operations that could start the campaign (or are changing its state) while it is archived.
+STARTING = [Operation.Kind.LAUNCH, Operation.Kind.CREATE_CAMPAIGN, Operation.Kind.START, Operation.Kind.PAUSE]
+
+
 @transaction.atomic
 def campaign_archive(*, campaign: Campaign, actor) -> Campaign:
+    """Archive under the row lock, through the lifecycle table: a launch or resume queued by a
+    request that won the race is seen here, and the archive is refused (LifecycleError)."""
+    campaign = locked(campaign)
     if not can_archive(actor, campaign):
+        check_state("archive", campaign)  # a state the table refuses says so; otherwise it is the role
         raise PermissionDenied("Only the owner or a manager can archive, and never while it is sending.")
+    pending = campaign.operations.filter(kind__in=STARTING, status__in=Operation.ACTIVE_STATES).first()
+    if pending:
+        raise LifecycleError(
+            f"{pending.get_kind_display()} #{pending.pk} is still being sent to Leadterra: archive it once that ends."
+        )
     previous = campaign.status
-    campaign.status, campaign.archived_at = Campaign.Status.ARCHIVED, timezone.now()
-    campaign.save(update_fields=["status", "archived_at", "updated_at"])
+    campaign.archived_at = timezone.now()
+    transition(campaign, "archive", reason=campaign.status_reason, fields=["archived_at"])
     audit_record(actor=actor, action="campaign.archived", campaign=campaign, previous_status=previous)
     return campaign
 

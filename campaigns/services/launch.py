@@ -1,9 +1,15 @@
 """Launch: pre-flight checks, then one `launch` operation; a failed launch can be retried.
 
 The launch handler (outbox area) creates the remote campaign from the approved version,
-enrolls the leads in checkpointed chunks and starts it; it sets `running`, or
-`launch_failed` with the reason. A retry enqueues `launch` again: the handler skips what
-is already done (remote id recorded, chunks checkpointed), so nothing is sent twice.
+enrolls the leads in checkpointed chunks and starts it; Leadterra's confirmations move the
+campaign to `running`, or to `launch_failed` with the reason. A retry (from the campaign page,
+or of the failed operation from the Operations page) re-runs the pre-flight and queues the
+launch again: the handler skips what is already done (remote id recorded, chunks
+checkpointed), so nothing is sent twice.
+
+The operation's payload names what was approved and what the pre-flight said:
+{"version", "hash", "preflight": {"passed", "checked_at", "checks"}}. `launch_refusal` is the
+guard the handler runs just before it calls Leadterra, every time it runs.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils import timezone
 
 from campaigns import planner
 from campaigns.audit import audit_record
@@ -28,6 +35,7 @@ from campaigns.services.lifecycle import (
 from campaigns.services.operations import operation_enqueue
 from campaigns.services.planning import campaign_plan
 from campaigns.services.pools import pools_freshness, pools_refresh_enqueue
+from campaigns.services.versions import content_hash
 
 
 @dataclass
@@ -152,8 +160,45 @@ def campaign_launch(
         version=campaign.approved_version,
         hash=campaign.approved_hash,
     )
-    payload = {"version": campaign.approved_version, "hash": campaign.approved_hash}
+    confirmed = {risk.token: risk.missing for risk in preflight.uncovered}
+    payload = launch_payload(campaign, preflight, confirmed)
     return operation_enqueue(kind=Operation.Kind.LAUNCH, campaign=campaign, actor=actor, payload=payload)
+
+
+def launch_payload(campaign: Campaign, preflight: Preflight, confirmed_uncovered: dict[str, int]) -> dict:
+    """What the launch operation carries: the approval it was requested for, its pre-flight,
+    and the empty-tag counts a manager confirmed (a retry may not send to more than those)."""
+    record = {
+        "passed": preflight.ready,
+        "checked_at": timezone.now().isoformat(),
+        "checks": [check.key for check in preflight.checks],
+        "confirmed_uncovered": confirmed_uncovered,
+    }
+    return {"version": campaign.approved_version, "hash": campaign.approved_hash, "preflight": record}
+
+
+def confirmed_uncovered(payload: dict | None) -> dict[str, int]:
+    return dict(((payload or {}).get("preflight") or {}).get("confirmed_uncovered") or {})
+
+
+def retry_preflight(campaign: Campaign, confirmed: dict[str, int]) -> Preflight:
+    """A retry re-runs the pre-flight on the locked campaign: the table, then every check.
+
+    A spill the plan shows now is accepted: the launch being continued was confirmed. Empty
+    merge tags are not: the retry carries the counts confirmed at launch, and more leads
+    with an empty tag than a manager confirmed (or a tag nobody confirmed) is refused.
+    """
+    check_state("retry_launch", campaign)
+    preflight = campaign_preflight(campaign)
+    if not preflight.ready:
+        raise LifecycleError(" ".join(check.message for check in preflight.failures))
+    if refusals := unconfirmed(preflight.uncovered, confirmed):
+        raise LifecycleError(
+            "The leads changed since the launch was confirmed: "
+            + " ".join(refusals)
+            + " A retry cannot confirm it: edit the campaign (a fallback) or fix those leads."
+        )
+    return preflight
 
 
 @transaction.atomic
@@ -161,19 +206,71 @@ def campaign_launch_retry(*, campaign: Campaign, actor) -> Operation:
     """Resume a failed launch from its checkpoints, still bound to the approved content."""
     check_role("retry_launch", user=actor, campaign=campaign)
     campaign = locked(campaign)
-    check_state("retry_launch", campaign)
-    if not approval_matches(campaign):
-        raise LifecycleError("The content is not the version that was approved: it needs a new review.")
     pending = active_operation(campaign, Operation.Kind.LAUNCH)
+    if pending and campaign.status == Campaign.Status.LAUNCHING:
+        return pending  # a second click while the first retry runs
     if pending:
-        return pending
+        raise LifecycleError(
+            f"Launch #{pending.pk} of this campaign is still queued: wait for it or cancel it on the Operations page."
+        )
     failed = campaign.operations.filter(kind=Operation.Kind.LAUNCH).order_by("-id").first()
+    confirmed = confirmed_uncovered(getattr(failed, "payload", None))
+    preflight = retry_preflight(campaign, confirmed)
     reason = campaign.status_reason
     transition(campaign, "retry_launch")
     audit_record(actor=actor, action="campaign.launch_retried", campaign=campaign, failure=reason)
-    payload = {
-        "version": campaign.approved_version,
-        "hash": campaign.approved_hash,
-        "retry_of": getattr(failed, "pk", None),
-    }
+    payload = {**launch_payload(campaign, preflight, confirmed), "retry_of": getattr(failed, "pk", None)}
     return operation_enqueue(kind=Operation.Kind.LAUNCH, campaign=campaign, actor=actor, payload=payload)
+
+
+def launch_requeue(*, operation: Operation, actor) -> None:
+    """A manager retries a failed launch operation itself (the Operations page).
+
+    The same checks as a retry from the campaign page, and the operation must still be bound
+    to the approval in force: an operation from before a void and a new approval is refused.
+    Runs inside the engine's retry (its transaction, the operation row locked).
+    """
+    if operation.campaign_id is None:
+        raise LifecycleError("This launch names no campaign, so there is nothing to retry.")
+    check_role("retry_launch", user=actor, campaign=operation.campaign)
+    campaign = locked(operation.campaign)
+    confirmed = confirmed_uncovered(operation.payload)
+    preflight = retry_preflight(campaign, confirmed)
+    other = active_operation(campaign, Operation.Kind.LAUNCH)
+    if other is not None and other.pk != operation.pk:
+        raise LifecycleError(f"Launch #{other.pk} of this campaign is still queued: wait for it or cancel it.")
+    if operation.payload.get("hash") != campaign.approved_hash:
+        raise LifecycleError(
+            "This launch was requested for content that is not the approved version: "
+            "launch the campaign again from its page."
+        )
+    reason = campaign.status_reason
+    operation.payload = {
+        **launch_payload(campaign, preflight, confirmed),
+        "retry_of": operation.payload.get("retry_of"),
+    }
+    Operation.objects.filter(pk=operation.pk).update(payload=operation.payload)
+    transition(campaign, "retry_launch")
+    audit_record(
+        actor=actor, action="campaign.launch_retried", campaign=campaign, failure=reason, operation=operation.pk
+    )
+
+
+def launch_refusal(campaign: Campaign, payload: dict, content: dict) -> str | None:
+    """Why a launch must not reach Leadterra now, or None. `content` is what would be sent.
+
+    Checked by the handler at every run, whatever queued it (a launch, a retry from either
+    page, a sweep after a worker died): the state, the approval, the payload and the pre-flight.
+    """
+    stop = "Stopped before calling Leadterra:"
+    if campaign.status != Campaign.Status.LAUNCHING:
+        return f"{stop} the campaign is {campaign.get_status_display().lower()}, not launching."
+    if not campaign.approved_hash:
+        return f"{stop} the campaign holds no approval (an edit voided it); it needs a new review."
+    if payload.get("hash") != campaign.approved_hash:
+        return f"{stop} this launch was requested for content that is not the approved version."
+    if content_hash(content) != campaign.approved_hash or not approval_matches(campaign):
+        return f"{stop} the content differs from the version that was approved; it needs a new review."
+    if not (payload.get("preflight") or {}).get("passed"):
+        return f"{stop} no passed pre-flight is recorded for this launch; launch it from the campaign page."
+    return None

@@ -4,11 +4,13 @@ CONTRACT (the approvals & launch work owns this module). Other areas call:
 - campaign_pause(campaign=..., actor=None, reason=...): used by the bounce guard
   (actor None = the system). Records who and why, enqueues a `pause` operation.
 - approval_void(campaign=..., actor=...): the editor calls it after any content save;
-  an in_review or approved campaign returns to draft, saying why.
+  an in_review or approved campaign returns to draft, saying why, and its approval is emptied.
 - campaign_bounce_guard(campaign): the stats poller calls it after storing counters.
 
-Every service checks the role itself (PermissionDenied -> 403) and the state through
-TRANSITIONS (LifecycleError -> a clear refusal); views only translate those answers.
+Every service checks the role itself (PermissionDenied -> 403) and the state through the one
+table in campaigns/services/transitions.py (LifecycleError -> a clear refusal); views only
+translate those answers. Who may approve given who wrote and submitted the content (four-eyes)
+is decided here, from the versions; campaigns/permissions.py keeps the role rules.
 Launching lives in campaigns/services/launch.py.
 """
 
@@ -22,27 +24,17 @@ from campaigns import permissions
 from campaigns.audit import audit_record
 from campaigns.models import Campaign, CampaignVersion, Operation
 from campaigns.services.operations import operation_enqueue
+from campaigns.services.transitions import (  # noqa: F401  (re-exported: callers know them from here)
+    ACTION_VERBS,
+    TRANSITIONS,
+    LifecycleError,
+    check_state,
+    locked,
+    transition,
+)
 from campaigns.services.versions import campaign_snapshot, content_hash, version_save
 
 S = Campaign.Status
-
-# The one table of local transitions: action -> (states it may start from, state it leads to).
-# None as the target means the state changes only when Leadterra confirms: the outbox
-# handlers apply launch/start -> running, pause -> paused, a launch failing for good ->
-# launch_failed. Until then the request is visible as an active Operation.
-TRANSITIONS: dict[str, tuple[frozenset, str | None]] = {
-    "submit": (frozenset({S.DRAFT}), S.IN_REVIEW),
-    "approve": (frozenset({S.IN_REVIEW}), S.APPROVED),
-    "reject": (frozenset({S.IN_REVIEW}), S.DRAFT),
-    # launch_failed before anything exists remotely is still editable, so an edit voids it too.
-    "void": (frozenset({S.IN_REVIEW, S.APPROVED, S.LAUNCH_FAILED}), S.DRAFT),
-    "launch": (frozenset({S.APPROVED}), S.LAUNCHING),
-    "retry_launch": (frozenset({S.LAUNCH_FAILED}), S.LAUNCHING),
-    "pause": (frozenset({S.RUNNING}), None),
-    "resume": (frozenset({S.PAUSED}), None),
-}
-# Archiving (any state but launching/running -> archived) is the editor area's
-# campaign_archive in campaigns/services/campaigns.py, next to duplicate.
 
 # Who may attempt each action (the state is checked separately, so each answer is precise).
 ROLE_RULES = {
@@ -55,34 +47,12 @@ ROLE_RULES = {
     "resume": lambda user, campaign: permissions.can_launch(user),
     "guard": lambda user, campaign: permissions.can_launch(user),
 }
-
-ACTION_VERBS = {
-    "submit": "send it for review",
-    "approve": "approve it",
-    "reject": "reject it",
-    "launch": "launch it",
-    "retry_launch": "retry the launch",
-    "pause": "pause it",
-    "resume": "resume it",
-}
-
-
-class LifecycleError(Exception):
-    """A refusal a person can act on: the action does not fit the campaign's state or content."""
+APPROVAL_FIELDS = ["approved_version", "approved_hash", "approved_by", "approved_at"]
 
 
 def check_role(action: str, *, user, campaign: Campaign) -> None:
     if user is None or not user.is_authenticated or not ROLE_RULES[action](user, campaign):
         raise PermissionDenied(f"You may not {ACTION_VERBS.get(action, action)}.")
-
-
-def check_state(action: str, campaign: Campaign) -> str | None:
-    sources, target = TRANSITIONS[action]
-    if campaign.status not in sources:
-        raise LifecycleError(
-            f"You cannot {ACTION_VERBS.get(action, action)} while it is {campaign.get_status_display().lower()}."
-        )
-    return target
 
 
 def allowed_actions(campaign: Campaign, user) -> set[str]:
@@ -96,21 +66,19 @@ def allowed_actions(campaign: Campaign, user) -> set[str]:
     return allowed
 
 
-def locked(campaign: Campaign) -> Campaign:
-    """Re-read the row under a lock so two clicks cannot both pass the state check.
+def approval_refusal(campaign: Campaign, user) -> str | None:
+    """Why `user` may not approve the content under review (four-eyes), or None.
 
-    In place, so a caller holding the instance (the editor) never saves a stale status.
+    Nobody who wrote a version since the last approval (any version, if it was never
+    approved) nor the person who submitted it approves it: a second person must read it.
     """
-    campaign.refresh_from_db(from_queryset=Campaign.objects.select_for_update())
-    return campaign
-
-
-def transition(campaign: Campaign, action: str, *, reason: str = "", fields=()) -> str:
-    """Move a locked campaign along TRANSITIONS and save; returns the previous status."""
-    previous, target = campaign.status, check_state(action, campaign)
-    campaign.status, campaign.status_reason = target, reason
-    campaign.save(update_fields=["status", "status_reason", "updated_at", *fields])
-    return previous
+    since = campaign.last_approved_version or 0
+    editors = campaign.versions.filter(number__gt=since, created_by_id=user.pk)
+    if editors.exists():
+        return "You edited this version, so another manager must approve it."
+    if campaign.submitted_by_id == user.pk:
+        return "You sent it for review, so another manager must approve it."
+    return None
 
 
 def current_version(campaign: Campaign, *, actor) -> CampaignVersion:
@@ -124,10 +92,10 @@ def current_version(campaign: Campaign, *, actor) -> CampaignVersion:
 
 
 def approved_content(campaign: Campaign) -> dict | None:
-    """The snapshot last approved, or None when the campaign was never approved."""
-    if campaign.approved_version is None:
+    """The snapshot approved last (the review diff's base, even after a void), or None."""
+    if campaign.last_approved_version is None:
         return None
-    version = campaign.versions.filter(number=campaign.approved_version).first()
+    version = campaign.versions.filter(number=campaign.last_approved_version).first()
     return version.content if version else None
 
 
@@ -147,27 +115,39 @@ def campaign_submit(*, campaign: Campaign, actor) -> Campaign:
     if refusal := submit_refusal(campaign):
         raise LifecycleError(refusal)
     version = current_version(campaign, actor=actor)
-    transition(campaign, "submit")
+    campaign.submitted_by = actor
+    transition(campaign, "submit", fields=["submitted_by"])
     audit_record(actor=actor, action="campaign.submitted", campaign=campaign, version=version.number)
     return campaign
 
 
-@transaction.atomic
 def campaign_approve(*, campaign: Campaign, actor, comment: str = "", reviewed_version: int | None = None) -> Campaign:
-    """Bind the approval to the content the manager saw (its version and hash)."""
+    """Bind the approval to the content the manager saw (its version and hash).
+
+    A four-eyes refusal is recorded in the audit trail (committed) before it is raised.
+    """
     check_role("approve", user=actor, campaign=campaign)
-    campaign = locked(campaign)
-    check_state("approve", campaign)
-    if reviewed_version is not None and reviewed_version != campaign.version:
-        raise LifecycleError("The sequence changed while you were reviewing it. Review the new version.")
-    version = current_version(campaign, actor=actor)
+    with transaction.atomic():
+        campaign = locked(campaign)
+        check_state("approve", campaign)
+        if reviewed_version is not None and reviewed_version != campaign.version:
+            raise LifecycleError("The sequence changed while you were reviewing it. Review the new version.")
+        version = campaign.versions.filter(number=campaign.version).first()
+        if version is None or version.content_hash != content_hash(campaign_snapshot(campaign)):
+            # Content changed without a stored version: nobody could have reviewed it.
+            raise LifecycleError("The sequence changed while you were reviewing it. Review the new version.")
+        refusal = approval_refusal(campaign, actor)
+        if refusal is None:
+            return _approve(campaign, version, actor=actor, comment=comment)
+        audit_record(actor=actor, action="approval.refused", campaign=campaign, version=version.number, reason=refusal)
+    raise LifecycleError(refusal)
+
+
+def _approve(campaign: Campaign, version: CampaignVersion, *, actor, comment: str) -> Campaign:
     campaign.approved_version, campaign.approved_hash = version.number, version.content_hash
     campaign.approved_by, campaign.approved_at, campaign.review_comment = actor, timezone.now(), comment
-    transition(
-        campaign,
-        "approve",
-        fields=["approved_version", "approved_hash", "approved_by", "approved_at", "review_comment"],
-    )
+    campaign.last_approved_version = version.number
+    transition(campaign, "approve", fields=[*APPROVAL_FIELDS, "last_approved_version", "review_comment"])
     audit_record(
         actor=actor,
         action="approval.granted",
@@ -181,6 +161,8 @@ def campaign_approve(*, campaign: Campaign, actor, comment: str = "", reviewed_v
 
 @transaction.atomic
 def campaign_reject(*, campaign: Campaign, actor, comment: str) -> Campaign:
+    """Any manager may reject, the author and the submitter too: a rejection stops content, it
+    never sends any, so four-eyes does not apply (the comment says why, in the audit trail)."""
     check_role("reject", user=actor, campaign=campaign)
     comment = (comment or "").strip()
     if not comment:
@@ -196,15 +178,24 @@ def campaign_reject(*, campaign: Campaign, actor, comment: str) -> Campaign:
 
 @transaction.atomic
 def approval_void(*, campaign: Campaign, actor) -> bool:
-    """Return True when an approval or pending review was voided by an edit."""
+    """Return True when an approval or pending review was voided by an edit.
+
+    The approval itself is emptied (hash, version, who, when): nothing may treat the campaign
+    as approved any more. last_approved_version stays, so the next review shows the diff.
+    """
     if campaign.status not in TRANSITIONS["void"][0] or campaign.remote_id is not None:
         return False
     campaign = locked(campaign)
-    previous = campaign.status
+    if campaign.status not in TRANSITIONS["void"][0] or campaign.remote_id is not None:
+        return False  # launched or voided meanwhile
+    previous, voided_hash = campaign.status, campaign.approved_hash
     who = actor.get_username() if getattr(actor, "is_authenticated", False) else "the system"
     was = {S.APPROVED: "approved", S.IN_REVIEW: "submitted"}.get(previous, "approved")
-    transition(campaign, "void", reason=f"Edited by {who} after it was {was}; it needs a new review.")
-    audit_record(actor=actor, action="approval.voided", campaign=campaign, previous_status=previous)
+    campaign.approved_version, campaign.approved_hash, campaign.approved_by, campaign.approved_at = None, "", None, None
+    transition(
+        campaign, "void", reason=f"Edited by {who} after it was {was}; it needs a new review.", fields=APPROVAL_FIELDS
+    )
+    audit_record(actor=actor, action="approval.voided", campaign=campaign, previous_status=previous, hash=voided_hash)
     return True
 
 

@@ -3,7 +3,8 @@
 CONTRACT (the client/outbox work owns the engine; areas register handlers):
 - operation_enqueue(kind=..., campaign=..., payload=..., actor=...) creates the row in the
   caller's transaction and sends `run_operation` when that transaction commits.
-- @handles(kind) registers `fn(op, client) -> dict | None`; the engine claims the row,
+- @handles(kind) registers `fn(op, client) -> dict | None` (the app's ready() imports the
+  handlers package, so the engine never imports them); the engine claims the row,
   calls the handler, stores its return value as `op.result`, and turns LeadterraError
   subclasses into retries (Transient, RateLimited) or a failure (everything else).
   Handlers must be safe to run again: checkpoint in `op.progress` and save it at once
@@ -11,6 +12,9 @@ CONTRACT (the client/outbox work owns the engine; areas register handlers):
   cut into tasks well under the time limit).
 - on_failure(op) hooks let an area react when an operation fails for good or is
   cancelled (e.g. a launch sets the campaign to launch_failed).
+- before_retry(op, actor) hooks run inside a manager's retry, with the row locked, before
+  it is queued again; raising OperationStateError refuses the retry with that sentence
+  (e.g. a launch is retried only through the campaign's lifecycle and its checks).
 
 Life of a row: queued → running → succeeded | retrying (→ running …) | failed; a manager
 may retry a failed one or cancel a failed, queued or retrying one. Every state change is a
@@ -41,6 +45,7 @@ from campaigns.permissions import can
 logger = logging.getLogger(__name__)
 HANDLERS: dict[str, Callable] = {}
 FAILURE_HOOKS: dict[str, Callable] = {}
+RETRY_HOOKS: dict[str, Callable] = {}
 S = Operation.Status
 
 
@@ -52,11 +57,13 @@ class OperationStateError(Exception):
     """A manager asked for something the operation's state does not allow."""
 
 
-def handles(kind: str, *, on_failure: Callable | None = None):
+def handles(kind: str, *, on_failure: Callable | None = None, before_retry: Callable | None = None):
     def register(fn):
         HANDLERS[kind] = fn
         if on_failure:
             FAILURE_HOOKS[kind] = on_failure
+        if before_retry:
+            RETRY_HOOKS[kind] = before_retry
         return fn
 
     return register
@@ -103,8 +110,6 @@ def checkpoint(op: Operation, **progress) -> None:
 
 def operation_run(*, operation_id: int) -> str:
     """Claim the operation and run its handler once; returns what happened, for logs."""
-    import campaigns.services.handlers  # noqa: F401  (registers every handler)
-
     now = timezone.now()
     claimable = Operation.objects.filter(pk=operation_id, status__in=[S.QUEUED, S.RETRYING]).filter(
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now + timedelta(seconds=1))
@@ -192,8 +197,6 @@ def _fail(op: Operation, message: str) -> str:
 
 
 def _run_failure_hook(op: Operation) -> None:
-    import campaigns.services.handlers  # noqa: F401
-
     hook = FAILURE_HOOKS.get(op.kind)
     if hook:
         try:
@@ -252,14 +255,11 @@ def operation_retry(*, operation: Operation, actor) -> Operation:
     op = Operation.objects.select_for_update().get(pk=operation.pk)
     if op.status != S.FAILED:
         raise OperationStateError("Only a failed operation can be retried.")
+    hook = RETRY_HOOKS.get(op.kind)
+    if hook:
+        hook(op, actor)  # may refuse (OperationStateError); the transaction then writes nothing
     op.status, op.failure_streak, op.next_attempt_at, op.finished_at = S.QUEUED, 0, None, None
     op.save(update_fields=["status", "failure_streak", "next_attempt_at", "finished_at", "updated_at"])
-    if op.kind == Operation.Kind.LAUNCH and op.campaign_id:
-        from campaigns.models import Campaign
-
-        Campaign.objects.filter(pk=op.campaign_id, status=Campaign.Status.LAUNCH_FAILED).update(
-            status=Campaign.Status.LAUNCHING, status_reason="", updated_at=timezone.now()
-        )
     audit_record(actor=actor, action="operation.retried", campaign=op.campaign, operation=op.pk, kind=op.kind)
     transaction.on_commit(lambda: _send(op.pk))
     return op
@@ -272,10 +272,12 @@ def operation_cancel(*, operation: Operation, actor) -> Operation:
     op = Operation.objects.select_for_update().get(pk=operation.pk)
     if op.status not in (S.FAILED, S.QUEUED, S.RETRYING):
         raise OperationStateError("Only a failed, queued or retrying operation can be cancelled.")
+    already_failed = op.status == S.FAILED  # its failure hook ran when it failed
     note = f"Cancelled by {actor.get_username()}."
     op.last_error = f"{note} {op.last_error}".strip()
     op.status, op.next_attempt_at, op.finished_at = S.CANCELLED, None, timezone.now()
     op.save(update_fields=["status", "last_error", "next_attempt_at", "finished_at", "updated_at"])
-    _run_failure_hook(op)
+    if not already_failed:
+        _run_failure_hook(op)
     audit_record(actor=actor, action="operation.cancelled", campaign=op.campaign, operation=op.pk, kind=op.kind)
     return op

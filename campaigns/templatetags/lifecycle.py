@@ -48,6 +48,8 @@ SENTENCES = {
     "approval.granted": "approved it",
     "approval.rejected": "rejected it",
     "approval.voided": "voided the approval by editing",
+    "approval.refused": "was refused the approval (four-eyes)",
+    "campaign.confirmation_refused": "a Leadterra confirmation did not fit the state; not applied",
     "launch.spill_confirmed": "confirmed that the plan spills",
     "launch.coverage_overridden": "sent it anyway to leads with empty merge tags",
     "campaign.launch_requested": "asked to launch it",

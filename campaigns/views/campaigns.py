@@ -78,6 +78,10 @@ def campaign_archive(request, pk):
     campaign = get_object_or_404(Campaign, pk=pk)
     if not service.can_archive(request.user, campaign):
         raise PermissionDenied("Only the owner or a manager can archive, and never while it is sending.")
-    service.campaign_archive(campaign=campaign, actor=request.user)
+    try:
+        service.campaign_archive(campaign=campaign, actor=request.user)
+    except service.LifecycleError as error:  # it moved on since this page read it (a launch won)
+        messages.error(request, str(error))
+        return redirect("campaign_detail", pk=campaign.pk)
     messages.success(request, f"“{campaign.name}” archived. Find it with the “Archived” status filter.")
     return redirect("campaign_list")

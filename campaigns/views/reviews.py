@@ -31,7 +31,9 @@ class DecisionForm(forms.Form):
 
 
 def campaign_for(pk) -> Campaign:
-    return get_object_or_404(Campaign.objects.select_related("owner", "approved_by", "paused_by"), pk=pk)
+    return get_object_or_404(
+        Campaign.objects.select_related("owner", "approved_by", "paused_by", "submitted_by"), pk=pk
+    )
 
 
 def refuse(request, error, campaign, to="campaign_detail"):
@@ -58,11 +60,12 @@ def campaign_review(request, pk):
     """Everyone may read a review (SDRs browse everything); only a reviewer gets the form."""
     campaign = campaign_for(pk)
     current = campaign_snapshot(campaign)
+    may_decide = permissions.can_review(request.user, campaign) and campaign.status == Campaign.Status.IN_REVIEW
     context = {
         "campaign": campaign,
         "diff": sequence_diff(lifecycle.approved_content(campaign), current),
-        "may_decide": permissions.can_review(request.user, campaign) and campaign.status == Campaign.Status.IN_REVIEW,
-        "is_author": campaign.owner_id == request.user.pk,
+        "may_decide": may_decide,
+        "approval_refusal": lifecycle.approval_refusal(campaign, request.user) if may_decide else None,
         "plan": _campaign_plan(campaign),
         "pools": pools_freshness(),
         "form": DecisionForm(initial={"reviewed_version": campaign.version}),

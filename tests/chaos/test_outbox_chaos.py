@@ -19,6 +19,7 @@ from campaigns.models import ApiCall, Campaign, Lead, Operation
 from campaigns.services.operations import operation_enqueue
 from tests.chaos.conftest import figures, launchable, record
 from tests.conftest import wait_until
+from tests.lifecycle_support import launch_payload
 
 pytestmark = [
     pytest.mark.integration,
@@ -47,7 +48,7 @@ def test_fifty_launches_through_faults_leave_exactly_fifty_running_campaigns(san
     campaigns = [launchable(manager, 1000, f"Chaos {i:02}") for i in range(50)]
     workers(8)
     started = time.monotonic()
-    ops = [operation_enqueue(kind="launch", campaign=c, actor=manager) for c in campaigns]
+    ops = [operation_enqueue(kind="launch", campaign=c, actor=manager, payload=launch_payload(c)) for c in campaigns]
     try:
         wait_until(lambda: settled(ops), timeout=420, interval=1, message="50 launches to settle")
     except AssertionError:
@@ -89,7 +90,7 @@ def test_a_worker_killed_mid_enrollment_is_replaced_and_nothing_is_lost_or_doubl
     sandbox.faults(latencyMs=250, paths="leads/bulk")  # long enough an enrollment to kill it in the middle
     campaign = launchable(manager, 4500, "Killed mid-way")  # the control surface lists up to 5,000
     first = workers(4)
-    op = operation_enqueue(kind="launch", campaign=campaign, actor=manager)
+    op = operation_enqueue(kind="launch", campaign=campaign, actor=manager, payload=launch_payload(campaign))
     wait_until(
         lambda: Operation.objects.get(pk=op.pk).progress.get("enroll", {}).get("chunks", 0) >= 3,
         timeout=90,
@@ -132,7 +133,8 @@ def test_an_operation_created_while_redis_is_down_runs_once_it_is_back(sandbox, 
     redis_server.stop()
     try:
         started = time.monotonic()
-        op = operation_enqueue(kind="launch", campaign=campaign, actor=manager)  # the page answers at once
+        payload = launch_payload(campaign)
+        op = operation_enqueue(kind="launch", campaign=campaign, actor=manager, payload=payload)  # answers at once
         assert time.monotonic() - started < 5
         time.sleep(4)
         op.refresh_from_db()

@@ -3,17 +3,24 @@
 import pytest
 
 from campaigns.models import Operation
+from campaigns.services import launch
 from tests.conftest import login_page, screenshot
-from tests.factories import CampaignFactory
+from tests.lifecycle_support import a_plan, campaign_in, fresh_pools, launch_payload
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_manager_filters_operations_and_retries_a_failed_one(page, live_server, manager, client):
-    campaign = CampaignFactory(name="Autumn outreach")
+def test_a_manager_filters_operations_and_retries_a_failed_one(
+    page, live_server, sdr, manager, manager2, client, monkeypatch
+):
+    # A launch that failed for good: its retry goes through the lifecycle (state, approval, pre-flight).
+    fresh_pools()
+    monkeypatch.setattr(launch, "_campaign_plan", lambda campaign: a_plan())
+    campaign = campaign_in("launch_failed", owner=sdr, approver=manager2, name="Autumn outreach")
     failed = Operation.objects.create(
         kind="launch",
         campaign=campaign,
+        payload=launch_payload(campaign),
         status="failed",
         attempts=4,
         retries=3,
@@ -44,4 +51,6 @@ def test_a_manager_filters_operations_and_retries_a_failed_one(page, live_server
     assert "resumes from its last checkpoint" in page.locator("#toasts").inner_text()
     failed.refresh_from_db()
     assert failed.status == "queued"  # no broker in this test: the sweeper would send it
+    campaign.refresh_from_db()
+    assert campaign.status == "launching"
     screenshot(page, "operations-after-retry")

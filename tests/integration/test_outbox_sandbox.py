@@ -7,6 +7,7 @@ from campaigns.models import AuditEvent, Campaign, Lead, Operation, SenderPool, 
 from campaigns.services.operations import operation_enqueue
 from tests.chaos.conftest import launchable
 from tests.conftest import wait_until
+from tests.lifecycle_support import launch_payload
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases=["default", "sandbox"])]
 
@@ -28,7 +29,7 @@ def test_launch_pause_and_resume_against_the_sandbox(sandbox, celery_worker, man
     sandbox.shapes(campaigns="wrapped_step_count", leads="skipped", timestamps="millis")
     campaign = launchable(manager, 700, "Integration")
     Lead.objects.create(campaign=campaign, email="not-an-email")  # the sandbox answers 422 for it
-    op = finished(operation_enqueue(kind="launch", campaign=campaign, actor=manager))
+    op = finished(operation_enqueue(kind="launch", campaign=campaign, actor=manager, payload=launch_payload(campaign)))
     assert op.status == Operation.Status.SUCCEEDED, op.last_error
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.RUNNING and campaign.remote_id.startswith("camp_")

@@ -244,3 +244,43 @@ def test_an_sdr_gets_403_on_the_launch_page_and_its_override(gaps, sdr):
     assert client.post(url, {"confirm_uncovered": ["company:2", "jobTitle:3"]}).status_code == 403
     assert Campaign.objects.get(pk=gaps.pk).status == "approved"
     assert not AuditEvent.objects.filter(action="launch.coverage_overridden").exists()
+
+
+# --- retries carry what was confirmed ------------------------------------------
+
+
+def failed_override_launch(gaps, manager) -> Operation:
+    """Launched with both tags confirmed (company 2, jobTitle 3), then failed for good."""
+    op = launch.campaign_launch(campaign=gaps, actor=manager, confirm_uncovered={"company": 2, "jobTitle": 3})
+    assert op.payload["preflight"]["confirmed_uncovered"] == {"company": 2, "jobTitle": 3}
+    Operation.objects.filter(pk=op.pk).update(status="failed", last_error="boom")
+    Campaign.objects.filter(pk=gaps.pk).update(status="launch_failed", status_reason="boom")
+    gaps.refresh_from_db()
+    return op
+
+
+def test_a_retry_keeps_the_counts_confirmed_at_launch(gaps, manager, manager2):
+    failed_override_launch(gaps, manager)
+    op = launch.campaign_launch_retry(campaign=gaps, actor=manager2)
+    assert op.payload["preflight"]["confirmed_uncovered"] == {"company": 2, "jobTitle": 3}
+    assert Campaign.objects.get(pk=gaps.pk).status == "launching"
+
+
+def test_a_retry_refuses_more_empty_leads_than_were_confirmed(gaps, manager):
+    failed_override_launch(gaps, manager)
+    LeadFactory(campaign=gaps, company="", job_title="Buyer")  # one more lead with no company
+    with pytest.raises(LifecycleError, match=r"\{\{company\}\} is now empty for 3 of 6 leads, not the 2 you confirmed"):
+        launch.campaign_launch_retry(campaign=gaps, actor=manager)
+    assert Campaign.objects.get(pk=gaps.pk).status == "launch_failed"
+    assert Operation.objects.filter(kind="launch").count() == 1
+
+
+def test_an_operations_page_retry_refuses_a_tag_nobody_confirmed(gaps, manager):
+    op = failed_override_launch(gaps, manager)
+    payload = op.payload
+    payload["preflight"]["confirmed_uncovered"] = {"company": 2}  # jobTitle was never confirmed
+    Operation.objects.filter(pk=op.pk).update(payload=payload)
+    op.refresh_from_db()
+    with pytest.raises(LifecycleError, match=r"\{\{jobTitle\}\}"):
+        launch.launch_requeue(operation=op, actor=manager)
+    assert Campaign.objects.get(pk=gaps.pk).status == "launch_failed"

@@ -35,7 +35,9 @@ def test_a_ready_campaign_launches_as_one_operation(approved, manager, django_ca
         op = launch.campaign_launch(campaign=approved, actor=manager)
     assert len(callbacks) == 1
     assert (op.kind, op.created_by) == ("launch", manager)
-    assert op.payload == {"version": approved.approved_version, "hash": approved.approved_hash}
+    assert (op.payload["version"], op.payload["hash"]) == (approved.approved_version, approved.approved_hash)
+    assert op.payload["preflight"]["passed"] is True
+    assert op.payload["preflight"]["checks"] == ["approval", "steps", "leads", "coverage", "pools", "plan"]
     approved.refresh_from_db()
     assert approved.status == "launching"
     assert AuditEvent.objects.filter(action="campaign.launch_requested", campaign=approved).exists()
@@ -99,18 +101,45 @@ def test_preflight_refresh_enqueues_one_pool_refresh(approved, manager):
     assert first == second and first.kind == "refresh_pools"
 
 
-def test_a_failed_launch_is_retried_with_a_new_launch_operation(sdr, manager, manager2):
+@pytest.fixture
+def failed_launch(sdr, manager2, plan):
+    fresh_pools()
     campaign = campaign_in("launch_failed", owner=sdr, approver=manager2)
-    failed = Operation.objects.create(kind="launch", campaign=campaign, status="failed", last_error="boom")
+    op = Operation.objects.create(kind="launch", campaign=campaign, status="failed", last_error="boom")
+    return campaign, op
+
+
+def test_a_failed_launch_is_retried_with_a_new_launch_operation(failed_launch, manager):
+    campaign, failed = failed_launch
     op = launch.campaign_launch_retry(campaign=campaign, actor=manager)
     assert op.kind == "launch" and op.payload["retry_of"] == failed.pk
+    assert op.payload["hash"] == campaign.approved_hash and op.payload["preflight"]["passed"] is True
     campaign.refresh_from_db()
     assert campaign.status == "launching" and campaign.status_reason == ""
     retried = AuditEvent.objects.get(action="campaign.launch_retried")
     assert retried.details["failure"] == "Leadterra said: no_sequence_steps"
 
 
-def test_a_retry_click_while_a_launch_runs_reuses_it(sdr, manager, manager2):
-    campaign = campaign_in("launch_failed", owner=sdr, approver=manager2)
-    running = Operation.objects.create(kind="launch", campaign=campaign, status="retrying")
-    assert launch.campaign_launch_retry(campaign=campaign, actor=manager) == running
+def test_a_second_retry_click_while_the_first_runs_reuses_it(failed_launch, manager, manager2):
+    campaign, _failed = failed_launch
+    first = launch.campaign_launch_retry(campaign=campaign, actor=manager)
+    assert launch.campaign_launch_retry(campaign=campaign, actor=manager2) == first
+    assert Operation.objects.filter(kind="launch", status="queued").count() == 1
+
+
+def test_a_retry_reruns_the_preflight_and_refuses_stale_pool_numbers(failed_launch, manager):
+    campaign, _failed = failed_launch
+    sync_record_success(now=timezone.now() - timedelta(minutes=11))
+    with pytest.raises(LifecycleError, match="out of date: refresh them"):
+        launch.campaign_launch_retry(campaign=campaign, actor=manager)
+    campaign.refresh_from_db()
+    assert campaign.status == "launch_failed"
+    assert Operation.objects.filter(kind="launch").count() == 1
+
+
+def test_a_retry_refuses_content_changed_since_the_approval(failed_launch, manager):
+    campaign, _failed = failed_launch
+    SequenceStep.objects.filter(campaign=campaign, position=2).update(body_html="<p>Changed behind the review</p>")
+    with pytest.raises(LifecycleError, match="not the version that was approved"):
+        launch.campaign_launch_retry(campaign=campaign, actor=manager)
+    assert Operation.objects.filter(kind="launch").count() == 1

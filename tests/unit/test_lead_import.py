@@ -269,7 +269,7 @@ def test_leads_stored_before_cleaning_are_cleaned_by_the_migration(campaign):
 
     from django.apps import apps
 
-    migration = importlib.import_module("campaigns.migrations.0005_imports_single_line_lead_fields")
+    migration = importlib.import_module("campaigns.migrations.0007_imports_single_line_lead_fields")
     dirty = LeadFactory(campaign=campaign, company="Multi\nLine Co", custom_fields={"industry": "Fin\r\ntech", "n": 3})
     clean = LeadFactory(campaign=campaign, first_name="Ada", company="Plain Co", custom_fields={"industry": "Retail"})
     migration.clean_leads(apps, None)

@@ -57,12 +57,20 @@ def test_approval_stores_the_version_and_hash_of_the_content(sdr, manager):
     assert event.actor == manager and event.details["hash"] == campaign.approved_hash
 
 
-def test_an_author_never_approves_their_own_campaign(manager):
+def test_an_author_never_approves_their_own_campaign_and_the_refusal_is_audited(manager):
     campaign = campaign_in("in_review", owner=manager)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(LifecycleError, match="You edited this version, so another manager must approve it"):
         lifecycle.campaign_approve(campaign=campaign, actor=manager)
     campaign.refresh_from_db()
-    assert campaign.status == "in_review"
+    assert (campaign.status, campaign.approved_hash, campaign.approved_by) == ("in_review", "", None)
+    refused = AuditEvent.objects.get(action="approval.refused")
+    assert (refused.actor, refused.details["version"]) == (manager, campaign.version)
+    assert refused.details["reason"] == "You edited this version, so another manager must approve it."
+
+
+def test_an_sdr_may_not_approve_at_all(sdr, sdr2):
+    with pytest.raises(PermissionDenied):
+        lifecycle.campaign_approve(campaign=campaign_in("in_review", owner=sdr2), actor=sdr)
 
 
 def test_it_refuses_an_approval_of_a_version_the_manager_did_not_see(sdr, manager):
@@ -87,14 +95,23 @@ def test_a_rejection_needs_a_comment(sdr, manager):
 
 
 @pytest.mark.parametrize("status", ["in_review", "approved", "launch_failed"])
-def test_an_edit_voids_the_approval_and_says_why(sdr, status):
-    campaign = campaign_in(status, owner=sdr)
+def test_an_edit_voids_the_approval_and_says_why(sdr, manager2, status):
+    campaign = campaign_in(status, owner=sdr, approver=manager2)
+    approved_version = campaign.last_approved_version
     StepFactory(campaign=campaign, position=9, subject="Late addition")
     version_save(campaign=campaign, actor=sdr)
     assert lifecycle.approval_void(campaign=campaign, actor=sdr) is True
     assert campaign.status == "draft"  # the caller's instance is updated in place
     campaign.refresh_from_db()
     assert campaign.status == "draft"
+    # nothing may treat it as approved any more; the diff still knows what was approved last
+    assert (campaign.approved_version, campaign.approved_hash, campaign.approved_by, campaign.approved_at) == (
+        None,
+        "",
+        None,
+        None,
+    )
+    assert campaign.last_approved_version == approved_version
     assert "Edited by sdr" in campaign.status_reason and "new review" in campaign.status_reason
     assert "approval.voided" in actions(campaign)
 
@@ -199,7 +216,8 @@ def test_a_manager_tunes_the_bounce_guard(sdr, manager):
 def test_allowed_actions_follow_role_and_state(sdr, sdr2, manager, manager2):
     in_review = campaign_in("in_review", owner=manager)
     assert lifecycle.allowed_actions(in_review, manager2) == {"approve", "reject"}
-    assert lifecycle.allowed_actions(in_review, manager) == set()
+    # the author may still open the review and reject; the approval itself is refused, saying why
+    assert lifecycle.allowed_actions(in_review, manager) == {"approve", "reject"}
     assert lifecycle.allowed_actions(in_review, sdr) == set()
     running = campaign_in("running", owner=sdr)
     assert lifecycle.allowed_actions(running, manager) == {"pause"}

@@ -1,4 +1,4 @@
-"""The data migration that puts stored bodies under the email policy (0005_content_sanitise_bodies)."""
+"""The data migration that puts stored bodies under the email policy (0006_content_sanitise_bodies)."""
 
 import importlib
 
@@ -10,7 +10,7 @@ from campaigns.services.versions import campaign_snapshot, content_hash, version
 from tests.factories import CampaignFactory, StepFactory
 
 pytestmark = pytest.mark.django_db
-migration = importlib.import_module("campaigns.migrations.0005_content_sanitise_bodies")
+migration = importlib.import_module("campaigns.migrations.0006_content_sanitise_bodies")
 DIRTY = '<p onclick="x()">Hi {{firstName}}</p><script>alert(1)</script>'
 
 

@@ -4,6 +4,7 @@ Messages to the broker are recorded instead of sent (`sent`): what is tested her
 row's life; tests/integration/test_outbox_*.py send them through a real Redis."""
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -285,12 +286,36 @@ def test_a_running_operation_cannot_be_cancelled(manager):
         operation_cancel(operation=make_op(status=S.RUNNING), actor=manager)
 
 
-def test_retrying_a_failed_launch_puts_the_campaign_back_to_launching(manager):
-    campaign = CampaignFactory(status=Campaign.Status.LAUNCH_FAILED, status_reason="boom")
-    op = Operation.objects.create(kind="launch", campaign=campaign, status=S.FAILED)
+def test_a_before_retry_hook_can_refuse_a_retry_which_then_changes_nothing(manager, monkeypatch, sent):
+    seen = []
+
+    def refuse(op, actor):
+        seen.append((op.pk, actor))
+        Operation.objects.filter(pk=op.pk).update(payload={"touched": True})  # rolled back with the refusal
+        raise OperationStateError("The campaign was edited since: it needs a new review.")
+
+    monkeypatch.setitem(engine.RETRY_HOOKS, "test", refuse)
+    op = make_op(status=S.FAILED, last_error="boom")
+    with pytest.raises(OperationStateError, match="needs a new review"):
+        operation_retry(operation=op, actor=manager)
+    op.refresh_from_db()
+    assert seen == [(op.pk, manager)]
+    assert (op.status, op.payload, sent) == (S.FAILED, {}, [])
+    assert not AuditEvent.objects.filter(action="operation.retried").exists()
+
+
+def test_a_before_retry_hook_that_accepts_lets_the_retry_through(manager, monkeypatch, sent):
+    monkeypatch.setitem(engine.RETRY_HOOKS, "test", lambda op, actor: None)
+    op = make_op(status=S.FAILED)
     operation_retry(operation=op, actor=manager)
-    campaign.refresh_from_db()
-    assert (campaign.status, campaign.status_reason) == (Campaign.Status.LAUNCHING, "")
+    op.refresh_from_db()
+    assert op.status == S.QUEUED
+
+
+def test_the_engine_knows_no_kind_of_campaign_operation():
+    """Launch-specific rules live in the launch handler's hooks, never in the engine."""
+    source = Path(engine.__file__).read_text()
+    assert "Campaign" not in source and "LAUNCH" not in source and "import campaigns.services.handlers" not in source
 
 
 def test_cancelling_a_queued_launch_marks_the_campaign_launch_failed(manager):
@@ -302,3 +327,12 @@ def test_cancelling_a_queued_launch_marks_the_campaign_launch_failed(manager):
     assert op.status == S.CANCELLED and op.last_error == "Cancelled by manager."
     assert (campaign.status, campaign.status_reason) == (Campaign.Status.LAUNCH_FAILED, "Cancelled by manager.")
     assert operation_run(operation_id=op.pk) == "not claimable"
+
+
+def test_the_failure_hook_runs_once_whether_an_operation_fails_or_is_cancelled(handler, manager):
+    hooked = []
+    handler(lambda op: None, on_failure=lambda op: hooked.append((op.pk, op.status)))
+    queued, failed = make_op(), make_op(status=S.FAILED, last_error="boom")
+    operation_cancel(operation=queued, actor=manager)
+    operation_cancel(operation=failed, actor=manager)  # its hook ran when it failed
+    assert hooked == [(queued.pk, S.CANCELLED)]

@@ -11,6 +11,7 @@ from campaigns.services.handlers.campaign import create_key
 from campaigns.services.operations import operation_run
 from campaigns.services.versions import version_save
 from tests.factories import CampaignFactory, LeadFactory, StepFactory
+from tests.lifecycle_support import launch_payload
 
 BASE = "https://lt.example.test"
 S = Operation.Status
@@ -60,9 +61,12 @@ def bulk_body(call):
 @responses.activate
 def test_create_sends_the_approved_version_with_fallbacks_compiled_and_stores_the_remote_id(manager):
     campaign = approved_campaign(manager)
-    StepFactory(campaign=campaign, position=3, subject="edited after approval")  # not in the approved version
     created()
-    op = run(Operation.objects.create(kind="create_campaign", campaign=campaign, created_by=manager))
+    op = run(
+        Operation.objects.create(
+            kind="create_campaign", campaign=campaign, created_by=manager, payload=launch_payload(campaign)
+        )
+    )
     campaign.refresh_from_db()
     assert (op.status, campaign.remote_id, op.result) == (S.SUCCEEDED, "camp_R1", {"remote_id": "camp_R1"})
     sent = json.loads(responses.calls[0].request.body)
@@ -73,9 +77,29 @@ def test_create_sends_the_approved_version_with_fallbacks_compiled_and_stores_th
 
 
 @responses.activate
+def test_content_changed_behind_the_approval_is_never_sent(manager):
+    campaign = approved_campaign(manager)
+    StepFactory(campaign=campaign, position=3, subject="edited after approval")  # no version, no review
+    op = run(Operation.objects.create(kind="create_campaign", campaign=campaign, payload=launch_payload(campaign)))
+    assert op.status == S.FAILED and "differs from the version that was approved" in op.last_error
+    assert len(responses.calls) == 0
+
+
+@responses.activate
+def test_a_resume_of_an_archived_campaign_never_calls_start(manager):
+    campaign = approved_campaign(manager, leads=1, remote_id="camp_R1", status=Campaign.Status.ARCHIVED)
+    Lead.objects.update(status=Lead.Status.ENROLLED)
+    op = run(Operation.objects.create(kind="start", campaign=campaign, payload={"resume": True}))
+    assert op.status == S.FAILED and "the campaign is archived" in op.last_error
+    assert len(responses.calls) == 0
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.ARCHIVED
+
+
+@responses.activate
 def test_create_never_runs_twice_once_the_remote_id_is_known(manager):
     campaign = approved_campaign(manager, remote_id="camp_R0")
-    op = run(Operation.objects.create(kind="create_campaign", campaign=campaign))
+    op = run(Operation.objects.create(kind="create_campaign", campaign=campaign, payload=launch_payload(campaign)))
     assert op.status == S.SUCCEEDED and len(responses.calls) == 0
 
 
@@ -203,7 +227,7 @@ def test_start_and_pause_set_the_local_status(manager):
 
 
 def test_start_without_enrolled_leads_is_refused_before_calling(manager):
-    campaign = approved_campaign(manager, leads=1, remote_id="camp_R1")
+    campaign = approved_campaign(manager, leads=1, remote_id="camp_R1", status=Campaign.Status.PAUSED)
     op = run(Operation.objects.create(kind="start", campaign=campaign))
     assert op.status == S.FAILED and "No lead is enrolled" in op.last_error
 
@@ -219,7 +243,9 @@ def test_launch_creates_enrolls_and_starts_and_resumes_without_duplicates(manage
     start = f"{BASE}/v1/campaigns/camp_R1/start"
     responses.post(start, status=429, headers={"Retry-After": "2"}, json={"error": {"code": "rate_limited"}})
     responses.post(start, json={"id": "camp_R1", "status": "running"})
-    op = Operation.objects.create(kind="launch", campaign=campaign, created_by=manager)
+    op = Operation.objects.create(
+        kind="launch", campaign=campaign, created_by=manager, payload=launch_payload(campaign)
+    )
     run(op)
     assert (op.status, op.progress["stage"]) == (S.RETRYING, "enroll")
     again(op)
@@ -239,7 +265,7 @@ def test_launch_creates_enrolls_and_starts_and_resumes_without_duplicates(manage
 def test_a_launch_that_fails_for_good_says_why_on_the_campaign(manager):
     campaign = approved_campaign(manager, leads=1)
     responses.post(f"{BASE}/v1/campaigns", status=401, json={"error": {"code": "authentication_failed"}})
-    op = run(Operation.objects.create(kind="launch", campaign=campaign))
+    op = run(Operation.objects.create(kind="launch", campaign=campaign, payload=launch_payload(campaign)))
     campaign.refresh_from_db()
     assert op.status == S.FAILED
     assert campaign.status == Campaign.Status.LAUNCH_FAILED

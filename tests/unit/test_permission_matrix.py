@@ -10,7 +10,9 @@ from django.db.models import Q
 from django.urls import reverse
 
 from campaigns.models import AuditEvent, Campaign, Operation, WallToken
-from campaigns.services import launch
+from campaigns.services import launch, lifecycle
+from campaigns.services.campaigns import campaign_content_save
+from campaigns.services.versions import campaign_snapshot
 from tests.lifecycle_support import a_plan, campaign_in, fresh_pools
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
@@ -37,9 +39,7 @@ ACTIONS = {
 def role_allows(action: str, role: str, state: str) -> bool:
     if action == "submit":
         return role in AUTHORS or role in MANAGERS
-    if action in {"approve", "reject"}:
-        return role == "other_manager"  # a manager, never the author
-    return role in MANAGERS  # launch, refresh, retry, pause, resume, guard
+    return role in MANAGERS  # approve, reject, launch, refresh, retry, pause, resume, guard
 
 
 def expected(action: str, role: str, state: str) -> str:
@@ -47,7 +47,11 @@ def expected(action: str, role: str, state: str) -> str:
         return "login"
     if not role_allows(action, role, state):
         return "forbidden"
-    return "allowed" if state in ACTIONS[action][2] else "refused"
+    if state not in ACTIONS[action][2]:
+        return "refused"
+    if action == "approve" and role == "manager_author":
+        return "four-eyes"  # they wrote (and submitted) it; a rejection stays open to them
+    return "allowed"
 
 
 @pytest.fixture
@@ -82,19 +86,77 @@ def test_action_answers_by_role_and_state(client, world, action, role, state):
         assert response.status_code == 302 and response["Location"].startswith("/login/")
     elif outcome == "forbidden":
         assert response.status_code == 403
-    elif outcome == "refused":
+    elif outcome in {"refused", "four-eyes"}:
         assert response.status_code == 302
         errors = [m.message for m in get_messages(response.wsgi_request) if m.level_tag == "error"]
         assert errors, "a refusal says why"
-        assert "cannot" in errors[0] or "Only an approved" in errors[0], errors
+        assert "cannot" in errors[0] or "Only an approved" in errors[0] or "another manager" in errors[0], errors
     else:
         assert response.status_code == 302, response.content[:500]
         if target:
             assert campaign.status == target
         assert effects(campaign) != before, "an allowed action leaves a trace"
+    if outcome == "four-eyes":  # refused, and the refusal itself is on the record
+        assert AuditEvent.objects.filter(campaign=campaign, action="approval.refused", actor=world[role]).count() == 1
+        before = (before[0] + 1, before[1])
     if outcome != "allowed":
         assert campaign.status == state
         assert effects(campaign) == before, "a refused action changes nothing"
+
+
+# Four-eyes through the views: who wrote a version since the last approval, who submitted it,
+# and who tries to approve. Three managers and an SDR, so the editor, the submitter and the
+# approver can each be someone else.
+HISTORIES = {
+    # name: (editors since the last approval, submitter, approver, expected refusal or None)
+    "an editor approves what they changed": (["sdr", "manager"], "sdr", "manager", "You edited this version"),
+    "the submitter approves": (["sdr"], "manager2", "manager2", "You sent it for review"),
+    "an editor who also submitted approves": (["manager"], "manager", "manager", "You edited this version"),
+    "a third manager approves what two others wrote and sent": (["manager"], "manager2", "manager3", None),
+    "an untouched reviewer approves an sdr's work": (["sdr"], "sdr", "manager2", None),
+}
+
+
+@pytest.fixture
+def people(sdr, manager, manager2):
+    from tests.factories import UserFactory
+
+    return {
+        "sdr": sdr,
+        "manager": manager,
+        "manager2": manager2,
+        "manager3": UserFactory(username="manager3", role="Manager"),
+    }
+
+
+@pytest.mark.parametrize("history", list(HISTORIES))
+def test_approval_answers_by_who_edited_and_who_submitted(client, people, history):
+    editors, submitter, approver, refusal = HISTORIES[history]
+    campaign = campaign_in("draft", owner=people["sdr"])
+    for n, editor in enumerate(editors):
+        save(campaign, people[editor], f"Step 1 rewritten by {editor} ({n})")
+    lifecycle.campaign_submit(campaign=campaign, actor=people[submitter])
+    client.force_login(people[approver])
+    campaign.refresh_from_db()
+    response = client.post(
+        reverse("campaign_approve", args=[campaign.pk]), {"comment": "", "reviewed_version": campaign.version}
+    )
+    campaign.refresh_from_db()
+    errors = [m.message for m in get_messages(response.wsgi_request) if m.level_tag == "error"]
+    if refusal:
+        assert response.status_code == 302 and errors and errors[0].startswith(refusal), errors
+        assert (campaign.status, campaign.approved_hash) == ("in_review", "")
+        refused = AuditEvent.objects.get(campaign=campaign, action="approval.refused")
+        assert refused.actor == people[approver] and refused.details["reason"].startswith(refusal)
+    else:
+        assert errors == [] and campaign.status == "approved"
+        assert campaign.approved_by == people[approver]
+
+
+def save(campaign, actor, subject):
+    content = campaign_snapshot(campaign)
+    content["steps"][0]["subject"] = subject
+    campaign_content_save(campaign=campaign, actor=actor, content=content, base_version=campaign.version)
 
 
 PAGES = ["campaign_review", "campaign_launch", "campaign_pause", "campaign_resume", "campaign_lifecycle"]

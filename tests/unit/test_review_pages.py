@@ -23,6 +23,7 @@ def test_the_review_page_shows_a_new_sequence_as_new(manager_client, sdr):
 
 def test_the_review_page_shows_word_changes_since_the_approved_version(manager_client, sdr, manager2):
     campaign = campaign_in("approved", owner=sdr, approver=manager2)
+    approved = campaign.approved_version
     step = campaign.steps.get(position=1)
     step.body_html = "<p>Hello {{firstName}} at {{company}}, we cut costs</p>"
     step.save()
@@ -32,18 +33,31 @@ def test_the_review_page_shows_word_changes_since_the_approved_version(manager_c
 
     response = manager_client.get(reverse("campaign_review", args=[campaign.pk]))
     html = response.content.decode()
-    assert f"Changes since approved v{campaign.approved_version}" in html
+    assert f"Changes since approved v{approved}" in html
+    assert f"v{approved} (voided by an edit since)" in html  # the void emptied the approval itself
     assert "<ins>, we cut costs</ins>" in html
     assert "&lt;p&gt;Hello" in html  # the body is shown as escaped source, never as live HTML
     assert [s.change for s in response.context["diff"].steps] == ["changed", "unchanged"]
 
 
-def test_the_author_manager_sees_why_they_cannot_decide(client, manager):
+def test_the_author_manager_sees_why_they_cannot_approve_and_may_still_reject(client, manager):
     campaign = campaign_in("in_review", owner=manager)
     client.force_login(manager)
     response = client.get(reverse("campaign_review", args=[campaign.pk]))
-    assert b"another manager approves it" in response.content
+    assert b"You edited this version, so another manager must approve it." in response.content
     assert b"Approve v" not in response.content
+    assert b">Reject</button>" in response.content
+
+
+def test_a_refused_approval_says_why_on_the_review_page(client, sdr, manager, manager2):
+    """The submitter tries anyway (a crafted POST): the reason is on the page they return to."""
+    campaign = campaign_in("in_review", owner=sdr, submitted_by=manager)
+    client.force_login(manager)
+    url = reverse("campaign_approve", args=[campaign.pk])
+    response = client.post(url, {"comment": "", "reviewed_version": campaign.version}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("campaign_review", args=[campaign.pk])
+    assert "You sent it for review, so another manager must approve it." in response.content.decode()
+    assert Campaign.objects.get(pk=campaign.pk).status == "in_review"
 
 
 def test_approving_from_the_page_binds_the_reviewed_version(manager_client, sdr):

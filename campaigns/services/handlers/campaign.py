@@ -1,4 +1,8 @@
-"""Campaign handlers: create, start, pause and launch (create → enroll → start)."""
+"""Campaign handlers: create, start, pause and launch (create → enroll → start).
+
+They never set a campaign's status themselves: what Leadterra confirms goes through
+`transitions.confirm`, which applies it only where the lifecycle table allows.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,9 @@ from campaigns.merge_tags import compile_steps
 from campaigns.models import Campaign, Lead, Operation
 from campaigns.services.handlers.common import launch_content, require_remote
 from campaigns.services.handlers.leads import enroll_pending
-from campaigns.services.operations import checkpoint, handles
+from campaigns.services.launch import launch_refusal, launch_requeue
+from campaigns.services.operations import OperationStateError, checkpoint, handles
+from campaigns.services.transitions import LifecycleError, confirm, may_confirm
 
 
 def create_key(campaign: Campaign) -> str:
@@ -20,12 +26,25 @@ def create_key(campaign: Campaign) -> str:
     return f"ltops-campaign-{campaign.pk}-v{campaign.approved_version or campaign.version}"
 
 
-def ensure_remote(op: Operation, client) -> str:
-    """The campaign's remote id, creating the remote draft first when there is none."""
+def guarded_content(op: Operation) -> dict:
+    """The content a launch may send now, or a permanent failure saying why it may not.
+
+    Run at the top of every run of the handler, just before Leadterra is called (the campaign
+    cannot leave `launching` while this operation is running: only its own outcome moves it).
+    """
+    campaign = Campaign.objects.get(pk=op.campaign_id)
+    content = launch_content(campaign)
+    refusal = launch_refusal(campaign, op.payload, content)
+    if refusal:
+        raise LeadterraError(refusal, code="launch_refused")
+    return content
+
+
+def ensure_remote(op: Operation, client, content: dict) -> str:
+    """The campaign's remote id, creating the remote draft from `content` first when there is none."""
     campaign = Campaign.objects.get(pk=op.campaign_id)
     if campaign.remote_id:
         return campaign.remote_id
-    content = launch_content(campaign)
     compiled, _ = compile_steps(content["steps"])
     steps = [StepData(subject=s["subject"], body_html=s["body_html"], delay_days=s["delay_days"]) for s in compiled]
     if not steps:
@@ -49,35 +68,44 @@ def ensure_remote(op: Operation, client) -> str:
     return created.id
 
 
-def _started(op: Operation, client, remote_id: str, **extra) -> dict:
+def _started(op: Operation, client, remote_id: str, *, confirmation: str, audit: str) -> dict:
     if not Lead.objects.filter(campaign_id=op.campaign_id, status=Lead.Status.ENROLLED).exists():
         raise LeadterraError(
             "No lead is enrolled, so Leadterra would refuse to start; add leads first.", code="no_leads_enrolled"
         )
     state = client.start_campaign(remote_id)
     now = timezone.now()
+
+    def stamps(campaign: Campaign) -> dict:
+        values = {"started_at": campaign.started_at or state.at or now, "paused_at": None}
+        if confirmation == "confirm_launched":
+            values["launched_at"] = campaign.launched_at or now
+        return values
+
     with transaction.atomic():
-        campaign = Campaign.objects.select_for_update().get(pk=op.campaign_id)
-        resumed = campaign.status == Campaign.Status.PAUSED
-        campaign.status, campaign.status_reason = Campaign.Status.RUNNING, ""
-        campaign.started_at = campaign.started_at or state.at or now
-        campaign.paused_at = None
-        for field, value in extra.items():
-            setattr(campaign, field, getattr(campaign, field) or value)
-        campaign.save()
-        action = "campaign.launched" if extra else ("campaign.resumed" if resumed else "campaign.started")
-        audit_record(actor=op.created_by, action=action, campaign=campaign, remote_id=remote_id, operation=op.pk)
+        campaign = confirm(op.campaign_id, confirmation, operation=op, reason="", stamps=stamps)
+        if campaign is not None:
+            audit_record(actor=op.created_by, action=audit, campaign=campaign, remote_id=remote_id, operation=op.pk)
     return {"remote_id": remote_id, "status": state.status}
 
 
 @handles(Operation.Kind.CREATE_CAMPAIGN)
 def create_campaign(op: Operation, client) -> dict:
-    return {"remote_id": ensure_remote(op, client)}
+    """Creating the remote campaign sends the content: it is guarded exactly like a launch."""
+    return {"remote_id": ensure_remote(op, client, guarded_content(op))}
 
 
 @handles(Operation.Kind.START)
 def start(op: Operation, client) -> dict:
-    return _started(op, client, require_remote(op))
+    """A resume: only a paused campaign (or one already running again) is started."""
+    campaign = Campaign.objects.get(pk=op.campaign_id)
+    if not may_confirm(campaign, "confirm_resumed"):
+        raise LeadterraError(
+            f"Stopped before calling Leadterra: the campaign is {campaign.get_status_display().lower()}; "
+            "only a paused campaign is resumed.",
+            code="not_resumable",
+        )
+    return _started(op, client, require_remote(op), confirmation="confirm_resumed", audit="campaign.resumed")
 
 
 @handles(Operation.Kind.PAUSE)
@@ -85,44 +113,58 @@ def pause(op: Operation, client) -> dict:
     remote_id = require_remote(op)
     state = client.pause_campaign(remote_id)
     with transaction.atomic():
-        campaign = Campaign.objects.select_for_update().get(pk=op.campaign_id)
-        campaign.status = Campaign.Status.PAUSED
-        campaign.paused_at = state.at or timezone.now()
-        campaign.save(update_fields=["status", "paused_at", "updated_at"])
-        audit_record(
-            actor=op.created_by,
-            action="campaign.paused",
-            campaign=campaign,
-            reason=op.payload.get("reason", ""),
-            operation=op.pk,
-        )
+        stamps = {"paused_at": state.at or timezone.now()}
+        campaign = confirm(op.campaign_id, "confirm_paused", operation=op, stamps=lambda campaign: stamps)
+        if campaign is not None:
+            audit_record(
+                actor=op.created_by,
+                action="campaign.paused",
+                campaign=campaign,
+                reason=op.payload.get("reason", ""),
+                operation=op.pk,
+            )
     return {"remote_id": remote_id, "status": state.status}
 
 
 def launch_failed(op: Operation) -> None:
-    """A launch that failed for good (or was cancelled) says why on the campaign."""
+    """A launch that failed for good (or was cancelled) says why on the campaign.
+
+    Not when another launch of the campaign is under way: that one decides the outcome.
+    """
+    others = Operation.objects.filter(
+        campaign_id=op.campaign_id, kind=Operation.Kind.LAUNCH, status__in=Operation.ACTIVE_STATES
+    ).exclude(pk=op.pk)
+    if others.exists():
+        return
     with transaction.atomic():
-        updated = Campaign.objects.filter(
-            pk=op.campaign_id, status__in=[Campaign.Status.LAUNCHING, Campaign.Status.APPROVED]
-        ).update(status=Campaign.Status.LAUNCH_FAILED, status_reason=op.last_error, updated_at=timezone.now())
-        if updated:
+        campaign = confirm(op.campaign_id, "confirm_launch_failed", operation=op, reason=op.last_error)
+        if campaign is not None:
             audit_record(
                 actor=op.created_by,
                 action="campaign.launch_failed",
-                campaign=op.campaign,
+                campaign=campaign,
                 reason=op.last_error,
                 operation=op.pk,
             )
 
 
-@handles(Operation.Kind.LAUNCH, on_failure=launch_failed)
+def before_launch_retry(op: Operation, actor) -> None:
+    """A manager's retry of a failed launch goes through the lifecycle's retry and its checks."""
+    try:
+        launch_requeue(operation=op, actor=actor)
+    except LifecycleError as error:
+        raise OperationStateError(str(error)) from error
+
+
+@handles(Operation.Kind.LAUNCH, on_failure=launch_failed, before_retry=before_launch_retry)
 def launch(op: Operation, client) -> dict:
     """Each stage is checkpointed: a failure resumes where it stopped, sending nothing twice."""
+    content = guarded_content(op)
     checkpoint(op, stage="create")
-    remote_id = ensure_remote(op, client)
+    remote_id = ensure_remote(op, client, content)
     checkpoint(op, stage="enroll")
-    enrolled = enroll_pending(op, client, remote_id=remote_id, content=launch_content(op.campaign))
+    enrolled = enroll_pending(op, client, remote_id=remote_id, content=content)
     checkpoint(op, stage="start")
-    result = _started(op, client, remote_id, launched_at=timezone.now())
+    result = _started(op, client, remote_id, confirmation="confirm_launched", audit="campaign.launched")
     checkpoint(op, stage="done")
     return {**result, "enroll": enrolled}

@@ -36,5 +36,5 @@ def clean_leads(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("campaigns", "0004_monitoring_lease")]
+    dependencies = [("campaigns", "0006_content_sanitise_bodies")]
     operations = [migrations.RunPython(clean_leads, migrations.RunPython.noop, elidable=True)]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('campaigns', '0004_monitoring_lease'),
+        ('campaigns', '0007_imports_single_line_lead_fields'),
     ]
 
     operations = [

@@ -60,6 +60,6 @@ def sanitise_bodies(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("campaigns", "0004_monitoring_lease")]
+    dependencies = [("campaigns", "0005_lifecycle_submitted_by_last_approved")]
 
     operations = [migrations.RunPython(sanitise_bodies, migrations.RunPython.noop)]
