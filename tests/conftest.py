@@ -100,15 +100,23 @@ def manager_client(client, manager):
 
 
 class RedisServer:
-    """A throwaway redis-server on a free port; stop() and start() simulate an outage."""
+    """A throwaway redis-server on a free port; stop() and start() simulate an outage.
+
+    A port found free can be taken before redis-server binds it (two xdist workers may be
+    handed the same one), so start() only trusts a server that reports its own pid, and
+    picks another port when its process could not bind.
+    """
 
     def __init__(self, binary: str, folder: Path):
         self.binary, self.folder, self.port = binary, folder, free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
         self.proc = None
 
-    def start(self):
-        self.proc = subprocess.Popen(
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def _spawn(self):
+        return subprocess.Popen(
             [
                 self.binary,
                 "--port",
@@ -125,7 +133,33 @@ class RedisServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        wait_for_port(self.port)
+
+    def _serves(self, proc) -> bool:
+        """True once the server on self.port is `proc` itself; False if `proc` died (port taken)."""
+        import redis
+
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                return False
+            try:
+                info = redis.Redis(port=self.port, socket_timeout=1).info("server")
+                if info.get("process_id") == proc.pid:
+                    return True
+            except redis.RedisError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"redis-server did not answer on port {self.port}")
+
+    def start(self, attempts: int = 5):
+        """Start on self.port (a restart keeps it, so clients reconnect); on a clash, move."""
+        for _ in range(attempts):
+            proc = self._spawn()
+            if self._serves(proc):
+                self.proc = proc
+                return
+            self.port = free_port()
+        raise RuntimeError(f"could not start redis-server after {attempts} port clashes")
 
     def stop(self):
         if self.proc:
@@ -136,20 +170,28 @@ class RedisServer:
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory):
-    """A session-wide throwaway Redis; also becomes the Celery broker of this test process."""
+    """A session-wide throwaway Redis; also the Celery broker of this test process until the
+    session ends, when the broker settings it replaced are put back."""
     server = RedisServer(need("redis-server", "redis-server"), tmp_path_factory.mktemp("redis"))
     server.start()
     from leadterra_ui.celery import app
 
+    saved = app.conf.broker_url, app.conf.broker_transport_options
     app.conf.broker_url = server.url
     app.conf.broker_transport_options = {"visibility_timeout": 600}
     # A test that published earlier in this process (seed_demo queues `demo_launch` and gets
     # "connection refused" from the unreachable default broker) left a broker pool bound to
     # the old URL; drop it so every publish from now on goes to this server.
-    app._pool = None
-    app.amqp._producer_pool = None
+    _drop_broker_pools(app)
     yield server
     server.stop()
+    app.conf.broker_url, app.conf.broker_transport_options = saved
+    _drop_broker_pools(app)
+
+
+def _drop_broker_pools(app):
+    app._pool = None
+    app.amqp._producer_pool = None
 
 
 @pytest.fixture

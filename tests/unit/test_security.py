@@ -53,7 +53,7 @@ def test_the_login_page_is_public(client):
 
 
 def test_check_deploy_is_clean_with_production_settings(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SANDBOX_", "DEBUG", "LEADTERRA_", "DJANGO_ALLOW"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SANDBOX_", "DEBUG", "LEADTERRA_", "DJANGO_"))}
     env.update(
         DEBUG="0",
         SECRET_KEY=secrets.token_urlsafe(50),
@@ -74,7 +74,7 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
 
 
 def test_production_refuses_to_start_without_a_secret_key():
-    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}}
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE"}}
     result = subprocess.run(
         [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
