@@ -14,6 +14,7 @@ from campaigns.models import Campaign, Operation
 from campaigns.services.campaigns import campaign_content_save, campaign_create
 from campaigns.services.preview import preview_choice, preview_steps
 from tests.factories import LeadFactory
+from tests.lifecycle_support import launch_payload
 from tests.unit.test_outbox_handlers import BASE, quiet, run  # noqa: F401 - quiet is an autouse fixture
 
 pytestmark = pytest.mark.django_db
@@ -36,14 +37,19 @@ VALUES = [
 def test_what_the_handlers_send_renders_to_exactly_the_preview(sdr, manager):
     campaign = campaign_create(owner=sdr, name="Parity")
     campaign_content_save(campaign=campaign, actor=sdr, content={"name": "Parity", "steps": STEPS}, base_version=1)
+    version = campaign.versions.get(number=campaign.version)  # approved as saved: the hash the handler checks
     Campaign.objects.filter(pk=campaign.pk).update(
-        status=Campaign.Status.LAUNCHING, approved_version=campaign.version, approved_hash="x"
+        status=Campaign.Status.LAUNCHING, approved_version=version.number, approved_hash=version.content_hash
     )
+    campaign.refresh_from_db()
     leads = [LeadFactory(campaign=campaign, email=f"p{i}@example.com", **v) for i, v in enumerate(VALUES)]
     responses.post(f"{BASE}/v1/campaigns", json={"id": "camp_P", "name": "Parity", "status": "draft"}, status=201)
     responses.post(f"{BASE}/v1/campaigns/camp_P/leads/bulk", json={"enrolled": 2, "updated": 0, "total": 2})
     for kind in ("create_campaign", "enroll_leads"):
-        assert run(Operation.objects.create(kind=kind, campaign=campaign, created_by=manager)).status == "succeeded"
+        op = Operation.objects.create(
+            kind=kind, campaign=campaign, created_by=manager, payload=launch_payload(campaign)
+        )
+        assert run(op).status == "succeeded", op.last_error
     sent_steps = json.loads(responses.calls[0].request.body)["sequenceSteps"]
     sent_leads = {x["email"]: x for x in json.loads(responses.calls[1].request.body)["leads"]}
 
