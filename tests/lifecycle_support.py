@@ -2,6 +2,8 @@
 
 from dataclasses import asdict
 
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.models import Campaign, SenderPool
@@ -128,3 +130,18 @@ class FakeLeadterra:
         from campaigns.leadterra import CampaignStateData
 
         return self._answer("pause", campaign_id, lambda: CampaignStateData(id=campaign_id, status="paused"))
+
+
+# --- driving the pages as a person would (integration tests) ---
+
+
+def as_user(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def post(client, name, campaign, data=None):
+    response = client.post(reverse(name, args=[campaign.pk]), data or {})
+    assert response.status_code == 302, response.content[:300]
+    return response

@@ -5,13 +5,12 @@ takes the operations from the real Redis, and the sandbox is reached over HTTP.
 """
 
 import pytest
-from django.test import Client
-from django.urls import reverse
 
 from campaigns.models import AuditEvent, Campaign, Lead, Operation
 from campaigns.services.campaigns import campaign_content_save, campaign_create
 from tests.conftest import wait_until
 from tests.factories import LeadFactory
+from tests.lifecycle_support import as_user, post
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases=["default", "sandbox"])]
 
@@ -23,18 +22,6 @@ CONTENT = {
         {"subject": "Following up", "body_html": "<p>Any thoughts, {{firstName|there}}?</p>", "delay_days": 2},
     ],
 }
-
-
-def as_user(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def post(client, name, campaign, data=None):
-    response = client.post(reverse(name, args=[campaign.pk]), data or {})
-    assert response.status_code == 302, response.content[:300]
-    return response
 
 
 def status_becomes(campaign, status, timeout=60):

@@ -7,14 +7,13 @@ step for each lead as it sends it; every subject and body must equal our preview
 """
 
 import pytest
-from django.test import Client
-from django.urls import reverse
 
 from campaigns.models import Campaign, Lead, Operation
 from campaigns.services.campaigns import campaign_content_save, campaign_create
 from campaigns.services.preview import preview_steps
 from tests.conftest import wait_until
 from tests.factories import LeadFactory
+from tests.lifecycle_support import as_user, post
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases=["default", "sandbox"])]
 
@@ -73,18 +72,6 @@ LEADS = [  # every referenced field without a fallback is filled, so no coverage
         "custom_fields": {"note": "&amp; already \u202eevil"},
     },
 ]
-
-
-def as_user(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def post(client, name, campaign, data=None):
-    response = client.post(reverse(name, args=[campaign.pk]), data or {})
-    assert response.status_code == 302, response.content[:300]
-    return response
 
 
 def launch(campaign, sdr, reviewer, launcher):
