@@ -23,7 +23,7 @@ from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
-from campaigns import lead_fields
+from campaigns import dispatch, lead_fields
 from campaigns.audit import audit_record
 from campaigns.models import Campaign, Lead, LeadImport, LeadImportRow, SuppressedEmail
 from campaigns.permissions import is_manager
@@ -118,10 +118,8 @@ def lead_import_start(*, lead_import, mapping: dict[str, str], actor) -> LeadImp
 
 
 def _send(import_id: int) -> None:
-    from campaigns.tasks import run_import
-
     try:
-        run_import.delay(import_id)
+        dispatch.send(dispatch.RUN_IMPORT, import_id)
     except Exception as exc:  # broker down: say so on the page rather than spin forever
         logger.warning("import %s not queued: %s", import_id, exc.__class__.__name__)
         LeadImport.objects.filter(pk=import_id, status=Status.QUEUED).update(

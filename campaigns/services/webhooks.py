@@ -37,7 +37,12 @@ from campaigns.services.emails import InvalidEmail, email_normalise
 from campaigns.services.replies import replies_suppress, reply_store
 from campaigns.services.suppression import suppression_add
 
-EVENTS = ["campaign.started", "message.sent", "message.bounced", "reply.received"]
+# The events Leadterra delivers (we subscribe to all of them), each applied by one function below.
+CAMPAIGN_STARTED = "campaign.started"
+MESSAGE_SENT = "message.sent"
+MESSAGE_BOUNCED = "message.bounced"
+REPLY_RECEIVED = "reply.received"
+EVENTS = (CAMPAIGN_STARTED, MESSAGE_SENT, MESSAGE_BOUNCED, REPLY_RECEIVED)
 # The envelope's `timestamp` is when Leadterra sent this attempt. Its retries end about 11 h
 # after the first try, so a day-old delivery is a replay, not a retry; a small allowance
 # covers clocks that disagree.
@@ -148,10 +153,10 @@ def webhook_apply(*, event: WebhookEvent) -> None:
     if not isinstance(data, dict):
         raise PayloadInvalid("`data` is not a JSON object.")
     handler = {
-        "reply.received": _reply_received,
-        "message.sent": _message_sent,
-        "message.bounced": _message_bounced,
-        "campaign.started": _campaign_started,
+        REPLY_RECEIVED: _reply_received,
+        MESSAGE_SENT: _message_sent,
+        MESSAGE_BOUNCED: _message_bounced,
+        CAMPAIGN_STARTED: _campaign_started,
     }.get(event.event)
     if handler:
         handler(data)

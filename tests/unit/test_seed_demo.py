@@ -5,9 +5,9 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from campaigns.management import demo
 from campaigns.management.commands import seed_demo
 from campaigns.models import Campaign, Operation, SenderAccount, SenderPool, WallToken
-from campaigns.services import demo
 from campaigns.services.pools import sync_record_success
 
 pytestmark = [pytest.mark.django_db]

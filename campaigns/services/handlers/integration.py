@@ -7,9 +7,9 @@ from django.utils import timezone
 from campaigns.audit import audit_record
 from campaigns.models import Operation, SuppressedEmail, SyncState
 from campaigns.services.operations import checkpoint, handles
+from campaigns.services.webhooks import EVENTS
 
 SUPPRESS_CHUNK = 1000  # Leadterra's limit per request
-WEBHOOK_EVENTS = ["campaign.started", "message.sent", "message.bounced", "reply.received"]
 
 
 @handles(Operation.Kind.SUPPRESS)
@@ -48,7 +48,7 @@ def suppress(op: Operation, client) -> dict:
 def register_webhook(op: Operation, client) -> dict:
     """Leadterra has no list or delete endpoint, so a retry after a lost answer may register
     a second webhook: deliveries are deduplicated by event id on our side."""
-    hook = client.register_webhook(url=op.payload["url"], events=op.payload.get("events") or WEBHOOK_EVENTS)
+    hook = client.register_webhook(url=op.payload["url"], events=op.payload.get("events") or list(EVENTS))
     audit_record(
         actor=op.created_by,
         action="webhook.registered",
