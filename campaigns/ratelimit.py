@@ -37,6 +37,7 @@ class BudgetExhausted(Exception):  # noqa: N818 (named for the state, like the c
         super().__init__(f"The shared Leadterra rate budget is exhausted for {retry_after:.1f} s.")
         self.retry_after = retry_after
 
+
 TAKE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000

@@ -32,10 +32,12 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from campaigns.leadterra import ReplyData
-from campaigns.models import Campaign, SuppressedEmail, SyncState, WebhookEvent
+from campaigns.models import Campaign, SuppressedEmail, WebhookEvent
+from campaigns.services import sync_jobs
 from campaigns.services.emails import InvalidEmail, email_normalise
 from campaigns.services.replies import replies_suppress, reply_store
 from campaigns.services.suppression import suppression_add
+from campaigns.services.sync_jobs import sync_last_success, sync_success
 
 # The events Leadterra delivers (we subscribe to all of them), each applied by one function below.
 CAMPAIGN_STARTED = "campaign.started"
@@ -230,10 +232,9 @@ KEEP = timedelta(days=3)
 def webhook_prune(*, now: datetime | None = None) -> int:
     """Delete old deliveries, at most once an hour (it is called from a frequent beat task)."""
     now = now or timezone.now()
-    state, _ = SyncState.objects.get_or_create(name="webhook_prune")
-    if state.last_success_at and now - state.last_success_at < timedelta(hours=1):
+    last = sync_last_success(sync_jobs.WEBHOOK_PRUNE)
+    if last and now - last < timedelta(hours=1):
         return 0
     deleted, _ = WebhookEvent.objects.filter(received_at__lt=now - KEEP).delete()
-    state.last_success_at = now
-    state.save(update_fields=["last_success_at"])
+    sync_success(name=sync_jobs.WEBHOOK_PRUNE, now=now)
     return deleted

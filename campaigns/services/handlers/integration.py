@@ -5,8 +5,10 @@ from __future__ import annotations
 from django.utils import timezone
 
 from campaigns.audit import audit_record
-from campaigns.models import Operation, SuppressedEmail, SyncState
+from campaigns.models import Operation, SuppressedEmail
+from campaigns.services import sync_jobs
 from campaigns.services.operations import checkpoint, handles
+from campaigns.services.sync_jobs import sync_failure
 from campaigns.services.webhooks import EVENTS
 
 SUPPRESS_CHUNK = 1000  # Leadterra's limit per request
@@ -61,9 +63,7 @@ def register_webhook(op: Operation, client) -> dict:
 
 
 def pools_failed(op: Operation) -> None:
-    SyncState.objects.update_or_create(
-        name="pools", defaults={"last_failure_at": timezone.now(), "last_error": op.last_error[:1000]}
-    )
+    sync_failure(name=sync_jobs.POOLS, error=op.last_error)
 
 
 @handles(Operation.Kind.REFRESH_POOLS, on_failure=pools_failed)
