@@ -31,15 +31,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from campaigns.lead_fields import STANDARD_FIELDS, TEXT_FIELDS
+
 TOKEN_RE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\|([^{}]*))?\}\}")
-STANDARD_FIELDS = {
-    "firstName": "first_name",
-    "lastName": "last_name",
-    "company": "company",
-    "jobTitle": "job_title",
-    "email": "email",
-}
-IDENTIFIER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Leadterra's own token syntax (what it fills at send time; it knows no fallbacks).
 SENT_TOKEN_RE = re.compile(r"\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}")
 # A run of whitespace holding at least one control character or line/paragraph separator.
@@ -210,13 +204,7 @@ def lead_payload(lead, derived: dict[str, tuple] | None = None) -> dict:
             custom[key] = html.escape(value) if value else fallback
         else:
             custom[key] = value or fallback
-    payload = {
-        "email": lead.email,
-        "firstName": values["firstName"],
-        "lastName": values["lastName"],
-        "company": values["company"],
-        "jobTitle": values["jobTitle"],
-    }
+    payload = {"email": lead.email, **{token: values[token] for token in TEXT_FIELDS}}
     if custom:
         payload["customFields"] = custom
     return payload

@@ -8,7 +8,8 @@ keeps its own bucket: the product keeps working, less precisely.
 
 The bucket holds one token, so requests are spaced evenly and no burst can pass the
 limit within any second. A wait longer than MAX_WAIT is not slept in the worker: it
-raises RateLimited so the outbox reschedules the operation.
+raises BudgetExhausted, which the client turns into its RateLimited error so the outbox
+reschedules the operation.
 """
 
 from __future__ import annotations
@@ -27,6 +28,15 @@ PENALTY_SECONDS = 10
 MIN_FACTOR = 0.25
 MAX_WAIT = 10.0
 REDIS_RETRY_SECONDS = 5.0
+
+
+class BudgetExhausted(Exception):  # noqa: N818 (named for the state, like the client's RateLimited)
+    """The next token is further away than MAX_WAIT; try again in `retry_after` seconds."""
+
+    def __init__(self, *, retry_after: float):
+        super().__init__(f"The shared Leadterra rate budget is exhausted for {retry_after:.1f} s.")
+        self.retry_after = retry_after
+
 
 TAKE = """
 local t = redis.call('TIME')
@@ -129,14 +139,7 @@ def acquire() -> None:
         if wait <= 0:
             return
         if waited + wait > MAX_WAIT:
-            from campaigns.leadterra.types import RateLimited
-
-            raise RateLimited(
-                "The shared Leadterra rate budget is exhausted; the call will be retried shortly.",
-                retry_after=wait,
-                code="local_rate_budget",
-                status=None,
-            )
+            raise BudgetExhausted(retry_after=wait)
         time.sleep(wait)
         waited += wait
 

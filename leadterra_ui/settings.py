@@ -208,6 +208,8 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = "UTC"
+# Tasks outside campaigns/tasks/ (found by autodiscovery): the demo launch of `make run`.
+CELERY_IMPORTS = ["campaigns.management.demo"]
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "campaigns.tasks.heartbeat", "schedule": timedelta(seconds=30)},
     "sweep-operations": {

@@ -1,6 +1,6 @@
 """Shared fixtures: users by role, a throwaway Redis, Celery workers, a browser.
 
-Tiers (see ../shared/testing.md): unit tests need nothing; `integration` tests get a
+Tiers (see docs/architecture.md, "Tests"): unit tests need nothing; `integration` tests get a
 real Redis and a real worker; `browser` tests drive Debian's Chromium with Playwright.
 A missing system package skips with its name, or fails when REQUIRE_ALL=1 (CI).
 """

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, SenderPool
 from campaigns.planner import FITS, Plan
-from campaigns.services.pools import sync_record_success
+from campaigns.services import sync_jobs
 from campaigns.services.versions import version_save
 from tests.factories import CampaignFactory, LeadFactory, StepFactory
 
@@ -44,7 +44,7 @@ def campaign_in(status: str, *, owner, approver=None, steps: int = 2, leads: int
 def fresh_pools(remaining: int = 1000, *, at=None) -> SenderPool:
     """A pool as a successful refresh leaves it (the sync state says when)."""
     at = at or timezone.now()
-    sync_record_success(now=at)
+    sync_jobs.sync_success(name=sync_jobs.POOLS, now=at)
     return SenderPool.objects.create(
         remote_id="pool_1", name="Main", daily_capacity=1000, remaining=remaining, refreshed_at=at
     )

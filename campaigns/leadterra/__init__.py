@@ -119,11 +119,6 @@ def _session() -> requests.Session:
     return session
 
 
-def redact(text: str) -> str:
-    key = settings.LEADTERRA_API_KEY
-    return text.replace(key, "[redacted]") if key and text else text
-
-
 def _record(endpoint: str, status: int | None, started: float, error_code: str = "") -> None:
     """One cheap INSERT per call; the call log must never break the call itself."""
     from campaigns.models import ApiCall
@@ -143,7 +138,15 @@ class LeadterraClient:
     """One per thread. Base URL, key and timeouts come from settings at call time."""
 
     def _call(self, method: str, template: str, path: str, *, json=None, params=None, headers=None):
-        ratelimit.acquire()
+        try:
+            ratelimit.acquire()
+        except ratelimit.BudgetExhausted as exc:
+            raise RateLimited(
+                "The shared Leadterra rate budget is exhausted; the call will be retried shortly.",
+                retry_after=exc.retry_after,
+                code="local_rate_budget",
+                status=None,
+            ) from None
         url = settings.LEADTERRA_API_BASE.rstrip("/") + path
         all_headers = {"Authorization": f"Bearer {settings.LEADTERRA_API_KEY}", **(headers or {})}
         timeout = (settings.LEADTERRA_CONNECT_TIMEOUT, settings.LEADTERRA_READ_TIMEOUT)

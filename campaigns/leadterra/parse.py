@@ -13,6 +13,8 @@ import email.utils
 import time
 from datetime import UTC, datetime
 
+from django.conf import settings
+
 from campaigns.leadterra.types import (
     AuthFailed,
     CampaignData,
@@ -261,10 +263,14 @@ def _error_body(response) -> tuple[str, str, list, bool]:
     return code, message, [e for e in errors or [] if isinstance(e, dict)], True
 
 
+def redact(text: str) -> str:
+    """`text` without the API key (Leadterra may echo it in an error message)."""
+    key = settings.LEADTERRA_API_KEY
+    return text.replace(key, "[redacted]") if key and text else text
+
+
 def error_for(response, endpoint: str) -> LeadterraError:
     """The typed error for a 4xx/5xx answer, worded so a person knows what to do."""
-    from campaigns.leadterra import redact
-
     status = response.status_code
     code, said, errors, is_json = _error_body(response)
     said = redact(said)

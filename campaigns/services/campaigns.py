@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
@@ -41,6 +43,13 @@ class VersionConflict(Exception):
 def _count(model, **filters):
     rows = model.objects.filter(campaign=OuterRef("pk"), **filters).order_by().values("campaign")
     return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n")[:1]), Value(0), output_field=IntegerField())
+
+
+def campaign_list_filters(params: Mapping[str, str]) -> dict[str, str]:
+    """The list's filters from a query string: the list page and its live rows read them alike."""
+    filters = {key: params.get(key, "").strip() for key in ("status", "owner", "q", "sort")}
+    filters["sort"] = filters["sort"] if filters["sort"] in SORTS else "-updated"
+    return filters
 
 
 def campaign_list_query(*, status: str = "", owner: str = "", q: str = "", sort: str = "-updated"):

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from campaigns import merge_tags
+from campaigns import lead_fields, merge_tags
 from campaigns.services.preview import known_tokens, saved_steps, token_coverage
 
-STANDARD = ", ".join(merge_tags.STANDARD_FIELDS)
+STANDARD = ", ".join(lead_fields.STANDARD_FIELDS)
 
 
 def _leads(n: int) -> str:
@@ -105,7 +105,7 @@ def parse_confirmations(values) -> dict[str, int]:
     confirmed = {}
     for value in values or ():
         token, _, count = str(value).partition(":")
-        if merge_tags.IDENTIFIER_RE.match(token) and count.isdigit():
+        if lead_fields.TOKEN_NAME_RE.match(token) and count.isdigit():
             confirmed[token] = int(count)
     return confirmed
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q
 
-from campaigns import merge_tags
+from campaigns import lead_fields
 from campaigns.models import Lead, SenderPool
 from campaigns.services import preview
 
@@ -31,7 +31,7 @@ def lead_missing_q(token: str) -> Q:
     The editor's coverage counts with the same condition, so its "show these leads"
     links land on exactly the leads it counted.
     """
-    if not merge_tags.IDENTIFIER_RE.match(token):
+    if not lead_fields.TOKEN_NAME_RE.match(token):
         return Q(pk__in=[])  # not a token at all: no lead can be missing it
     return preview.missing_q(token)
 

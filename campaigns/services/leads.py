@@ -23,7 +23,7 @@ from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
-from campaigns import lead_fields
+from campaigns import dispatch, lead_fields
 from campaigns.audit import audit_record
 from campaigns.models import Campaign, Lead, LeadImport, LeadImportRow, SuppressedEmail
 from campaigns.permissions import is_manager
@@ -118,10 +118,8 @@ def lead_import_start(*, lead_import, mapping: dict[str, str], actor) -> LeadImp
 
 
 def _send(import_id: int) -> None:
-    from campaigns.tasks import run_import
-
     try:
-        run_import.delay(import_id)
+        dispatch.send(dispatch.RUN_IMPORT, import_id)
     except Exception as exc:  # broker down: say so on the page rather than spin forever
         logger.warning("import %s not queued: %s", import_id, exc.__class__.__name__)
         LeadImport.objects.filter(pk=import_id, status=Status.QUEUED).update(
@@ -282,9 +280,13 @@ def _stage_batch(imp, plan: Plan, batch, report: csv_import.Report, counts: dict
         LeadImport.objects.filter(pk=imp.pk).update(processed_rows=counts["rows"], counts=counts)
 
 
+def _fields_of(lead: Lead) -> tuple:
+    return (*(getattr(lead, attr) for attr in FIELD_ATTRS.values()), lead.custom_fields)
+
+
 def _merge(lead: Lead, row: Staged, now) -> bool:
     """Upsert semantics: the fields the row gave replace the lead's; the others stay."""
-    before = (lead.first_name, lead.last_name, lead.company, lead.job_title, lead.custom_fields)
+    before = _fields_of(lead)
     for attr, value in row.fields.items():
         setattr(lead, attr, value)
     lead.custom_fields = {**(lead.custom_fields or {}), **row.custom_fields}
@@ -292,7 +294,7 @@ def _merge(lead: Lead, row: Staged, now) -> bool:
         lead.status, lead.error = Lead.Status.PENDING, ""
     lead.is_role_address = row.is_role_address
     lead.updated_at = now
-    return before != (lead.first_name, lead.last_name, lead.company, lead.job_title, lead.custom_fields)
+    return before != _fields_of(lead)
 
 
 def _apply(imp, counts: dict, report: csv_import.Report) -> None:

@@ -16,8 +16,10 @@ from django.db.models import Count, IntegerField, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from campaigns.models import Campaign, Reply, StatsSnapshot, SyncState
+from campaigns.models import Campaign, Reply, StatsSnapshot
+from campaigns.services import sync_jobs
 from campaigns.services.planning import pools_for_wall
+from campaigns.services.sync_jobs import sync_last_success
 
 WALL_STATUSES = [Campaign.Status.RUNNING, Campaign.Status.PAUSED, Campaign.Status.LAUNCHING]
 WALL_PER_PAGE = 6  # rows that fit a 1080p screen under the totals and above the pool gauges
@@ -211,7 +213,7 @@ def _wall_totals(rows: list[WallRow], today: datetime) -> dict:
 
 def _data_age(now: datetime) -> dict:
     """How old the numbers are: the stats job's last success (or the newest poll)."""
-    state = SyncState.objects.filter(name="stats").values_list("last_success_at", flat=True).first()
+    state = sync_last_success(sync_jobs.STATS)
     newest = Campaign.objects.filter(status__in=WALL_STATUSES).aggregate(at=Max("stats_polled_at"))["at"]
     data_at = max([t for t in (state, newest) if t], default=None)
     stalled = data_at is not None and now - data_at > stale_after()

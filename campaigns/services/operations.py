@@ -37,6 +37,7 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from campaigns import dispatch
 from campaigns.audit import audit_record
 from campaigns.leadterra import LeadterraError, Transient, get_client
 from campaigns.models import ApiCall, Operation
@@ -87,14 +88,10 @@ def operation_enqueue(*, kind: str, campaign=None, payload: dict | None = None, 
 
 
 def _send(operation_id: int, countdown: float | None = None) -> None:
-    """Hand the operation to the broker; if the broker is down the sweeper sends it later."""
-    from campaigns.tasks import run_operation
-
+    """Hand the operation to the broker; if the broker is down the sweeper sends it later
+    (the row, not the message, is the truth)."""
     try:
-        # No publish retries (kombu would retry the connection for seconds): a web request must
-        # not hang on a dead broker, and the row, not the message, is the truth.
-        with run_operation.app.connection_for_write(transport_options={"max_retries": 0}) as connection:
-            run_operation.apply_async((operation_id,), countdown=countdown, retry=False, connection=connection)
+        dispatch.send(dispatch.RUN_OPERATION, operation_id, countdown=countdown)
     except Exception as exc:  # broker down: the row stays queued and the sweeper sends it
         logger.warning("operation %s stays queued: broker unavailable (%s)", operation_id, exc.__class__.__name__)
 

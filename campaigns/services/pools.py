@@ -13,9 +13,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from campaigns.models import Operation, PoolSnapshot, SenderAccount, SenderPool, SyncState
+from campaigns.models import Operation, PoolSnapshot, SenderAccount, SenderPool
+from campaigns.services import sync_jobs
+from campaigns.services.sync_jobs import sync_state, sync_success
 
-SYNC_NAME = "pools"
 # One point every few minutes is plenty for a day-scale chart; beat refreshes every minute.
 SNAPSHOT_EVERY = timedelta(minutes=5)
 HISTORY_KEEP = timedelta(days=14)
@@ -34,7 +35,7 @@ def pools_apply(*, pools, accounts, now: datetime | None = None) -> dict:
     _upsert_accounts(accounts, now)
     _link_accounts(pools, by_remote)
     _snapshot(by_remote.values(), now)
-    sync_record_success(now=now)
+    sync_success(name=sync_jobs.POOLS, now=now)
     return {"pools": len(by_remote), "accounts": len(accounts)}
 
 
@@ -93,17 +94,6 @@ def _snapshot(pools, now) -> None:
     PoolSnapshot.objects.filter(taken_at__lt=now - HISTORY_KEEP).delete()
 
 
-def sync_record_success(*, now: datetime | None = None) -> None:
-    now = now or timezone.now()
-    SyncState.objects.update_or_create(name=SYNC_NAME, defaults={"last_success_at": now, "last_error": ""})
-
-
-def sync_record_failure(*, error: str, now: datetime | None = None) -> None:
-    """For the refresh_pools handler's on_failure hook: the page shows the error."""
-    now = now or timezone.now()
-    SyncState.objects.update_or_create(name=SYNC_NAME, defaults={"last_failure_at": now, "last_error": error[:2000]})
-
-
 def pools_refresh_enqueue(*, actor=None) -> Operation:
     """One refresh at a time: reuse the active one rather than stacking API calls."""
     from campaigns.services.operations import operation_enqueue
@@ -129,7 +119,7 @@ class Freshness:
 def pools_freshness(*, now: datetime | None = None) -> Freshness:
     """Stale when no success for three refresh intervals, or the last attempt failed."""
     now = now or timezone.now()
-    state = SyncState.objects.filter(name=SYNC_NAME).first()
+    state = sync_state(sync_jobs.POOLS)
     ok_at = state.last_success_at if state else None
     error = ""
     if state and state.last_failure_at and (ok_at is None or state.last_failure_at > ok_at):

@@ -21,7 +21,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.lookups import Exact, IsNull
 from django.urls import NoReverseMatch, reverse
 
-from campaigns import merge_tags
+from campaigns import lead_fields, merge_tags
 from campaigns.content_checks import html_to_text, sanitize
 from campaigns.models import Lead
 
@@ -133,11 +133,11 @@ def _custom_field_names(campaign) -> list[str]:
     with connection.cursor() as cursor:
         cursor.execute(sql, [campaign.pk, MAX_CUSTOM_FIELDS])
         keys = [row[0] for row in cursor.fetchall()]
-    return [k for k in keys if merge_tags.IDENTIFIER_RE.match(k) and k not in merge_tags.STANDARD_FIELDS]
+    return [k for k in keys if lead_fields.TOKEN_NAME_RE.match(k) and k not in lead_fields.STANDARD_FIELDS]
 
 
 def known_tokens(campaign, fresh: bool = False) -> set[str]:
-    return set(merge_tags.STANDARD_FIELDS) | set(custom_field_names(campaign, fresh))
+    return set(lead_fields.STANDARD_FIELDS) | set(custom_field_names(campaign, fresh))
 
 
 def referenced_tokens(steps: list[dict]) -> dict[str, list[merge_tags.Token]]:
@@ -152,8 +152,8 @@ def referenced_tokens(steps: list[dict]) -> dict[str, list[merge_tags.Token]]:
 
 def missing_q(token: str):
     """A condition true for leads that would render `token` as an empty string."""
-    if token in merge_tags.STANDARD_FIELDS:
-        return Q(**{merge_tags.STANDARD_FIELDS[token]: ""})
+    if token in lead_fields.STANDARD_FIELDS:
+        return Q(**{lead_fields.STANDARD_FIELDS[token]: ""})
     # Not a `custom_fields__<token>` lookup: a key named like a lookup ("contains") would misparse.
     value = KeyTextTransform(token, "custom_fields")
     missing = Q(IsNull(value, True)) | Q(Exact(value, ""))

@@ -14,8 +14,10 @@ from django.utils import timezone
 
 from campaigns.leadterra import LeadterraError, ReplyData, get_client
 from campaigns.models import Campaign, Reply, SuppressedEmail
+from campaigns.services import sync_jobs
 from campaigns.services.emails import InvalidEmail, email_normalise
 from campaigns.services.suppression import suppression_add
+from campaigns.services.sync_jobs import lease_acquire, lease_release, sync_failure, sync_success
 
 SUPPRESSING = {"unsubscribe": SuppressedEmail.Source.REPLY, "bounce": SuppressedEmail.Source.BOUNCE}
 # Pages are newest first: once a whole page is known, everything older is known too.
@@ -99,16 +101,14 @@ def replies_inbox(*, classification: str = "", campaign_id: int | None = None, h
 
 def replies_poll_cycle(*, client=None) -> int | None:
     """One beat cycle of replies_poll, leased and recorded for the health page. None = skipped."""
-    from campaigns.services.stats import lease_acquire, lease_release, sync_record
-
-    if not lease_acquire(name="replies", seconds=max(60, 2 * settings.REPLIES_POLL_SECONDS)):
+    if not lease_acquire(name=sync_jobs.REPLIES, seconds=max(60, 2 * settings.REPLIES_POLL_SECONDS)):
         return None
     try:
         new = replies_poll(client=client)
     except LeadterraError as exc:
-        sync_record(name="replies", error=str(exc))
+        sync_failure(name=sync_jobs.REPLIES, error=str(exc))
         return 0
     finally:
-        lease_release(name="replies")
-    sync_record(name="replies")
+        lease_release(name=sync_jobs.REPLIES)
+    sync_success(name=sync_jobs.REPLIES)
     return new

@@ -20,7 +20,9 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from campaigns.leadterra import AuthFailed, LeadterraError, NotFound, RateLimited, StatsData, Transient, get_client
-from campaigns.models import Campaign, StatsSnapshot, SyncState
+from campaigns.models import Campaign, StatsSnapshot
+from campaigns.services import sync_jobs
+from campaigns.services.sync_jobs import lease_acquire, lease_release, sync_failure, sync_success
 
 logger = logging.getLogger(__name__)
 
@@ -65,29 +67,6 @@ def stats_due(*, now: datetime, limit: int) -> list[Campaign]:
     )
 
 
-def lease_acquire(*, name: str, seconds: float) -> bool:
-    """Claim job `name` for `seconds` with a conditional UPDATE; False if someone holds it."""
-    now = timezone.now()
-    SyncState.objects.get_or_create(name=name)
-    claimed = (
-        SyncState.objects.filter(name=name)
-        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-        .update(lease_until=now + timedelta(seconds=seconds))
-    )
-    return claimed == 1
-
-
-def lease_release(*, name: str) -> None:
-    SyncState.objects.filter(name=name).update(lease_until=None)
-
-
-def sync_record(*, name: str, error: str = "") -> None:
-    """Remember when job `name` last worked (or failed and why) for banners and staleness."""
-    now = timezone.now()
-    fields = {"last_failure_at": now, "last_error": error[:2000]} if error else {"last_success_at": now}
-    SyncState.objects.update_or_create(name=name, defaults=fields)
-
-
 def stats_apply(*, campaign: Campaign, data: StatsData, now: datetime | None = None) -> bool:
     """Store a good /stats answer; a snapshot only when a counter moved. True when changed."""
     now = now or timezone.now()
@@ -126,13 +105,13 @@ def bounce_guard(campaign: Campaign) -> None:
 def stats_poll_cycle(*, client=None) -> CycleSummary:
     """One beat cycle: poll the campaigns that are due, within the budget."""
     summary = CycleSummary()
-    if not lease_acquire(name="stats", seconds=settings.STATS_POLL_SECONDS * 2):
+    if not lease_acquire(name=sync_jobs.STATS, seconds=settings.STATS_POLL_SECONDS * 2):
         summary.skipped = True
         return summary
     try:
         _poll(client or get_client(), summary)
     finally:
-        lease_release(name="stats")
+        lease_release(name=sync_jobs.STATS)
     return summary
 
 
@@ -156,6 +135,6 @@ def _poll(client, summary: CycleSummary) -> None:
         summary.changed += stats_apply(campaign=campaign, data=data)
         bounce_guard(campaign)
     if summary.failed and not summary.polled:
-        sync_record(name="stats", error=last_error)
+        sync_failure(name=sync_jobs.STATS, error=last_error)
     else:
-        sync_record(name="stats")
+        sync_success(name=sync_jobs.STATS)

@@ -32,12 +32,19 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from campaigns.leadterra import ReplyData
-from campaigns.models import Campaign, SuppressedEmail, SyncState, WebhookEvent
+from campaigns.models import Campaign, SuppressedEmail, WebhookEvent
+from campaigns.services import sync_jobs
 from campaigns.services.emails import InvalidEmail, email_normalise
 from campaigns.services.replies import replies_suppress, reply_store
 from campaigns.services.suppression import suppression_add
+from campaigns.services.sync_jobs import sync_last_success, sync_success
 
-EVENTS = ["campaign.started", "message.sent", "message.bounced", "reply.received"]
+# The events Leadterra delivers (we subscribe to all of them), each applied by one function below.
+CAMPAIGN_STARTED = "campaign.started"
+MESSAGE_SENT = "message.sent"
+MESSAGE_BOUNCED = "message.bounced"
+REPLY_RECEIVED = "reply.received"
+EVENTS = (CAMPAIGN_STARTED, MESSAGE_SENT, MESSAGE_BOUNCED, REPLY_RECEIVED)
 # The envelope's `timestamp` is when Leadterra sent this attempt. Its retries end about 11 h
 # after the first try, so a day-old delivery is a replay, not a retry; a small allowance
 # covers clocks that disagree.
@@ -148,10 +155,10 @@ def webhook_apply(*, event: WebhookEvent) -> None:
     if not isinstance(data, dict):
         raise PayloadInvalid("`data` is not a JSON object.")
     handler = {
-        "reply.received": _reply_received,
-        "message.sent": _message_sent,
-        "message.bounced": _message_bounced,
-        "campaign.started": _campaign_started,
+        REPLY_RECEIVED: _reply_received,
+        MESSAGE_SENT: _message_sent,
+        MESSAGE_BOUNCED: _message_bounced,
+        CAMPAIGN_STARTED: _campaign_started,
     }.get(event.event)
     if handler:
         handler(data)
@@ -225,10 +232,9 @@ KEEP = timedelta(days=3)
 def webhook_prune(*, now: datetime | None = None) -> int:
     """Delete old deliveries, at most once an hour (it is called from a frequent beat task)."""
     now = now or timezone.now()
-    state, _ = SyncState.objects.get_or_create(name="webhook_prune")
-    if state.last_success_at and now - state.last_success_at < timedelta(hours=1):
+    last = sync_last_success(sync_jobs.WEBHOOK_PRUNE)
+    if last and now - last < timedelta(hours=1):
         return 0
     deleted, _ = WebhookEvent.objects.filter(received_at__lt=now - KEEP).delete()
-    state.last_success_at = now
-    state.save(update_fields=["last_success_at"])
+    sync_success(name=sync_jobs.WEBHOOK_PRUNE, now=now)
     return deleted

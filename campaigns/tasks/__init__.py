@@ -5,13 +5,12 @@ and queued messages do not depend on which module a task lives in.
 """
 
 from .leads import run_import
-from .monitoring import demo_launch, poll_replies, poll_stats
+from .monitoring import poll_replies, poll_stats
 from .operations import prune_call_log, run_operation, sweep_operations
 from .pools import refresh_pools
 from .system import heartbeat
 
 __all__ = [
-    "demo_launch",
     "heartbeat",
     "poll_replies",
     "poll_stats",

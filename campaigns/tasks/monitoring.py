@@ -3,7 +3,6 @@
 from celery import shared_task
 from django.conf import settings
 
-from campaigns.services import demo
 from campaigns.services.replies import replies_poll_cycle
 from campaigns.services.stats import stats_poll_cycle
 from campaigns.services.webhooks import webhook_prune
@@ -22,10 +21,3 @@ def poll_replies():
     """Page through /replies until a page brings nothing new; drop old webhook deliveries."""
     webhook_prune()
     return replies_poll_cycle()
-
-
-@shared_task(name="campaigns.tasks.demo_launch", bind=True, max_retries=100)
-def demo_launch(self):
-    """Launch the seeded demo campaigns once the worker has fresh pool numbers (make run)."""
-    if not demo.demo_launch():
-        raise self.retry(countdown=3)

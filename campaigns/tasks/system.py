@@ -1,10 +1,9 @@
 from celery import shared_task
-from django.utils import timezone
 
-from campaigns.models import SyncState
+from campaigns.services import sync_jobs
 
 
 @shared_task(name="campaigns.tasks.heartbeat")
 def heartbeat():
     """Prove a worker is consuming: /healthz and the UI read its time."""
-    SyncState.objects.update_or_create(name="worker", defaults={"last_success_at": timezone.now()})
+    sync_jobs.sync_success(name=sync_jobs.WORKER)

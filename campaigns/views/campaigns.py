@@ -21,8 +21,7 @@ class CampaignCreateForm(forms.Form):
 
 
 def campaign_list(request):
-    filters = {key: request.GET.get(key, "").strip() for key in ("status", "owner", "q", "sort")}
-    filters["sort"] = filters["sort"] if filters["sort"] in service.SORTS else "-updated"
+    filters = service.campaign_list_filters(request.GET)
     page = Paginator(service.campaign_list_query(**filters), PER_PAGE).get_page(request.GET.get("page"))
     context = {
         "page_obj": page,

@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from campaigns import merge_tags
+from campaigns import lead_fields, merge_tags
 from campaigns.content_checks import step_warnings
 from campaigns.editor_state import apply_op, state_from_campaign, state_from_post, timeline
 from campaigns.email_safe import removed_parts
@@ -72,7 +72,7 @@ def _step_rows(state, known: set[str]) -> list[dict]:
 
 def _context(request, campaign, state, **extra) -> dict:
     custom = custom_field_names(campaign)
-    known = set(merge_tags.STANDARD_FIELDS) | set(custom)
+    known = set(lead_fields.STANDARD_FIELDS) | set(custom)
     steps = state.step_dicts()
     choice = request.POST.get("preview_lead") or request.GET.get("lead") or "worst"
     days = timeline(state.steps)
@@ -84,7 +84,7 @@ def _context(request, campaign, state, **extra) -> dict:
         "rows": _step_rows(state, known),
         "days": days,
         "total_days": days[-1] if days else 0,
-        "standard_tokens": list(merge_tags.STANDARD_FIELDS),
+        "standard_tokens": list(lead_fields.STANDARD_FIELDS),
         "custom_tokens": custom,
         "lead_choices": Lead.objects.filter(campaign=campaign).order_by("pk").values("pk", "email")[:LEAD_CHOICES],
         "preview_lead": choice,

@@ -46,9 +46,7 @@ def campaign_rows(request):
     The version check reads four small columns of the page's rows (plus the paginator's
     count); only a changed page is rendered, with the list's own query.
     """
-    filters = {key: request.GET.get(key, "").strip() for key in ("status", "owner", "q", "sort")}
-    filters["sort"] = filters["sort"] if filters["sort"] in campaign_service.SORTS else "-updated"
-    query = campaign_service.campaign_list_query(**filters)
+    query = campaign_service.campaign_list_query(**campaign_service.campaign_list_filters(request.GET))
     number = request.GET.get("page")
     versions = Paginator(query.values_list(*ROW_VERSION_FIELDS), PER_PAGE).get_page(number)
     etag = rows_etag(versions.object_list, request.GET.urlencode())

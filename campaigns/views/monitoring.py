@@ -69,7 +69,7 @@ class WebhookForm(forms.Form):
 
 def integration_health(request):
     default_url = request.build_absolute_uri(reverse("webhook_leadterra"))
-    form = WebhookForm(initial={"url": default_url, "events": EVENTS})
+    form = WebhookForm(initial={"url": default_url, "events": list(EVENTS)})
     return _health_page(request, form)
 
 

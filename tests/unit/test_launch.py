@@ -8,9 +8,8 @@ from django.utils import timezone
 
 from campaigns.models import AuditEvent, Operation, SequenceStep
 from campaigns.planner import CANNOT_START, SPILLS
-from campaigns.services import launch
+from campaigns.services import launch, sync_jobs
 from campaigns.services.lifecycle import LifecycleError
-from campaigns.services.pools import sync_record_failure, sync_record_success
 from tests.lifecycle_support import a_plan, campaign_in, fresh_pools
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
@@ -63,13 +62,13 @@ def test_it_refuses_a_campaign_without_leads(sdr, manager, manager2, plan):
 
 
 def test_it_refuses_stale_pool_numbers(approved, manager):
-    sync_record_success(now=timezone.now() - timedelta(minutes=11))
+    sync_jobs.sync_success(name=sync_jobs.POOLS, now=timezone.now() - timedelta(minutes=11))
     with pytest.raises(LifecycleError, match="out of date: refresh them"):
         launch.campaign_launch(campaign=approved, actor=manager)
 
 
 def test_it_refuses_when_the_last_pool_refresh_failed(approved, manager):
-    sync_record_failure(error="401 authentication_failed")
+    sync_jobs.sync_failure(name=sync_jobs.POOLS, error="401 authentication_failed")
     with pytest.raises(LifecycleError, match="401 authentication_failed"):
         launch.campaign_launch(campaign=approved, actor=manager)
 
@@ -129,7 +128,7 @@ def test_a_second_retry_click_while_the_first_runs_reuses_it(failed_launch, mana
 
 def test_a_retry_reruns_the_preflight_and_refuses_stale_pool_numbers(failed_launch, manager):
     campaign, _failed = failed_launch
-    sync_record_success(now=timezone.now() - timedelta(minutes=11))
+    sync_jobs.sync_success(name=sync_jobs.POOLS, now=timezone.now() - timedelta(minutes=11))
     with pytest.raises(LifecycleError, match="out of date: refresh them"):
         launch.campaign_launch_retry(campaign=campaign, actor=manager)
     campaign.refresh_from_db()

@@ -4,7 +4,7 @@ import itertools
 
 import pytest
 
-from campaigns import lead_fields, merge_tags
+from campaigns import lead_fields
 from campaigns.lead_fields import custom_token, single_line, standard_token, unique_token
 
 # (header as exported, standard token): English, French, German, Spanish, Italian, Portuguese, Dutch.
@@ -82,10 +82,6 @@ def test_every_alias_is_written_as_its_own_key():
     """An alias with an accent or a capital could never match: keys are folded before lookup."""
     for words in lead_fields.HEADER_ALIASES.values():
         assert [w for w in words if lead_fields.header_key(w) != w] == []
-
-
-def test_the_merge_tag_checker_knows_the_same_standard_fields():
-    assert lead_fields.STANDARD_FIELDS == merge_tags.STANDARD_FIELDS
 
 
 @pytest.mark.parametrize(

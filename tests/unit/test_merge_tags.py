@@ -6,10 +6,10 @@ from types import SimpleNamespace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from campaigns import merge_tags
+from campaigns import lead_fields, merge_tags
 from campaigns.merge_tags import check_text, compile_steps, lead_payload, render, render_sent, tokens
 
-KNOWN = set(merge_tags.STANDARD_FIELDS) | {"city"}
+KNOWN = set(lead_fields.STANDARD_FIELDS) | {"city"}
 
 
 def lead(**fields):

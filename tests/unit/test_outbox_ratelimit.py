@@ -4,9 +4,10 @@ import threading
 import time
 
 import pytest
+import responses
 
 from campaigns import ratelimit
-from campaigns.leadterra import RateLimited
+from campaigns.leadterra import RateLimited, get_client
 
 
 @pytest.fixture
@@ -55,9 +56,20 @@ def test_a_long_wait_is_not_slept_in_the_worker(budget, settings, monkeypatch):
     monkeypatch.setattr(ratelimit, "_broker_url", lambda: "filesystem://")
     settings.LEADTERRA_MAX_RPS = 0.05  # one call every 20 s
     ratelimit.acquire()
-    with pytest.raises(RateLimited) as raised:
+    with pytest.raises(ratelimit.BudgetExhausted) as raised:
         ratelimit.acquire()
+    assert 15 < raised.value.retry_after <= 20
+
+
+@responses.activate  # any request would fail as a connection error (Transient), not RateLimited
+def test_the_client_turns_an_exhausted_budget_into_a_retry_after_the_wait(budget, settings, monkeypatch):
+    monkeypatch.setattr(ratelimit, "_broker_url", lambda: "filesystem://")
+    settings.LEADTERRA_MAX_RPS = 0.05
+    ratelimit.acquire()
+    with pytest.raises(RateLimited) as raised:
+        get_client().get_stats("c_1")
     assert raised.value.code == "local_rate_budget" and 15 < raised.value.retry_after <= 20
+    assert len(responses.calls) == 0
 
 
 def test_zero_turns_the_budget_off(settings):

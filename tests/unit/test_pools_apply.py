@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from campaigns.leadterra import SenderAccountData, SenderPoolData
 from campaigns.models import Operation, PoolSnapshot, SenderAccount, SenderPool, SyncState
-from campaigns.services.pools import pools_apply, pools_freshness, sync_record_failure
+from campaigns.services import sync_jobs
+from campaigns.services.pools import pools_apply, pools_freshness
 
 pytestmark = pytest.mark.django_db
 
@@ -96,7 +97,7 @@ def test_data_is_stale_when_old_or_when_the_last_refresh_failed():
     pools_apply(pools=[pool()], accounts=[])
     with time_machine.travel(timezone.now() + timedelta(minutes=10)):
         assert pools_freshness().stale
-    sync_record_failure(error="Leadterra answered 503")
+    sync_jobs.sync_failure(name=sync_jobs.POOLS, error="Leadterra answered 503")
     fresh = pools_freshness()
     assert fresh.stale and "503" in fresh.error
 

@@ -7,7 +7,8 @@ from django.utils import timezone
 
 from campaigns.leadterra import SenderAccountData, SenderPoolData
 from campaigns.models import Campaign, Operation, SenderPool
-from campaigns.services.pools import pools_apply, sync_record_failure
+from campaigns.services import sync_jobs
+from campaigns.services.pools import pools_apply
 from tests.factories import CampaignFactory, LeadFactory, StepFactory
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +42,7 @@ def test_the_pools_page_shows_capacity_senders_and_badges(sdr_client):
 
 def test_the_page_warns_when_the_last_refresh_failed(manager_client):
     seed()
-    sync_record_failure(error="Leadterra answered 503")
+    sync_jobs.sync_failure(name=sync_jobs.POOLS, error="Leadterra answered 503")
     html = manager_client.get("/pools/").content.decode()
     assert "may be out of date" in html and "503" in html and "Refresh now" in html
 

@@ -5,10 +5,10 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from campaigns.management import demo
 from campaigns.management.commands import seed_demo
 from campaigns.models import Campaign, Operation, SenderAccount, SenderPool, WallToken
-from campaigns.services import demo
-from campaigns.services.pools import sync_record_success
+from campaigns.services import sync_jobs
 
 pytestmark = [pytest.mark.django_db]
 
@@ -53,7 +53,7 @@ def test_the_worker_waits_for_fresh_pools_then_launches_like_a_manager(queued):
     assert Operation.objects.filter(kind=Operation.Kind.REFRESH_POOLS).exists()
     pool = SenderPool.objects.create(remote_id="pool_1", name="Primary", daily_capacity=100_000, remaining=100_000)
     SenderAccount.objects.create(remote_id="sa_1", pool=pool, email="sender@ops.example.com", status="active")
-    sync_record_success()
+    sync_jobs.sync_success(name=sync_jobs.POOLS)
     assert demo.demo_launch() is True
     launched = Campaign.objects.filter(name__startswith=demo.PREFIX, status=Campaign.Status.LAUNCHING)
     assert launched.count() == len(demo.CAMPAIGNS)

@@ -9,7 +9,8 @@ from django.utils import timezone
 from campaigns.leadterra import AuthFailed, NotFound, RateLimited, StatsData, Transient
 from campaigns.models import Campaign, StatsSnapshot, SyncState
 from campaigns.services import stats
-from campaigns.services.stats import lease_acquire, stats_budget, stats_poll_cycle
+from campaigns.services.stats import stats_budget, stats_poll_cycle
+from campaigns.services.sync_jobs import lease_acquire
 from tests.factories import CampaignFactory
 
 pytestmark = pytest.mark.django_db

@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 
+from campaigns.management import demo
 from campaigns.permissions import MANAGER, SDR, ensure_roles
 
 DEMO_USERS = [
@@ -46,8 +47,6 @@ class Command(BaseCommand):
             self.demo_world(User.objects.get(username="sdr"), User.objects.get(username="manager"))
 
     def demo_world(self, sdr, manager):
-        from campaigns.services import demo
-
         made = demo.demo_prepare(sdr=sdr, manager=manager)
         waiting = demo.demo_waiting()
         base = f"http://127.0.0.1:{os.environ.get('WEB_PORT', '8000')}"
@@ -64,9 +63,7 @@ class Command(BaseCommand):
 
 def _queue_launch():
     """Queued now, run by the worker when it starts; a broker that is away only costs the demo."""
-    from campaigns.tasks import demo_launch
-
     try:
-        demo_launch.delay()
+        demo.demo_launch_task.delay()
     except Exception as exc:
         print(f"  (demo launch not queued: {exc.__class__.__name__}; run `manage.py seed_demo` again later)")

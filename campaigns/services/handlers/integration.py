@@ -5,11 +5,13 @@ from __future__ import annotations
 from django.utils import timezone
 
 from campaigns.audit import audit_record
-from campaigns.models import Operation, SuppressedEmail, SyncState
+from campaigns.models import Operation, SuppressedEmail
+from campaigns.services import sync_jobs
 from campaigns.services.operations import checkpoint, handles
+from campaigns.services.sync_jobs import sync_failure
+from campaigns.services.webhooks import EVENTS
 
 SUPPRESS_CHUNK = 1000  # Leadterra's limit per request
-WEBHOOK_EVENTS = ["campaign.started", "message.sent", "message.bounced", "reply.received"]
 
 
 @handles(Operation.Kind.SUPPRESS)
@@ -48,7 +50,7 @@ def suppress(op: Operation, client) -> dict:
 def register_webhook(op: Operation, client) -> dict:
     """Leadterra has no list or delete endpoint, so a retry after a lost answer may register
     a second webhook: deliveries are deduplicated by event id on our side."""
-    hook = client.register_webhook(url=op.payload["url"], events=op.payload.get("events") or WEBHOOK_EVENTS)
+    hook = client.register_webhook(url=op.payload["url"], events=op.payload.get("events") or list(EVENTS))
     audit_record(
         actor=op.created_by,
         action="webhook.registered",
@@ -61,9 +63,7 @@ def register_webhook(op: Operation, client) -> dict:
 
 
 def pools_failed(op: Operation) -> None:
-    SyncState.objects.update_or_create(
-        name="pools", defaults={"last_failure_at": timezone.now(), "last_error": op.last_error[:1000]}
-    )
+    sync_failure(name=sync_jobs.POOLS, error=op.last_error)
 
 
 @handles(Operation.Kind.REFRESH_POOLS, on_failure=pools_failed)

@@ -1,9 +1,11 @@
 """The live demo of `make run`: a few campaigns launched through the normal path.
 
 `seed_demo` (run before the processes start) drafts, submits and approves the demo
-campaigns and queues `demo_launch`. The worker runs it once it is up: it waits for fresh
-pool numbers (the launch pre-flight needs them, and only the worker can fetch them), then
-launches each campaign exactly as a manager would. Everything is idempotent: running the
+campaigns and queues the `demo_launch` task below. The worker runs it once it is up: it
+waits for fresh pool numbers (the launch pre-flight needs them, and only the worker can
+fetch them), then launches each campaign exactly as a manager would. The task lives here,
+with the seeding, not among the product's tasks: the worker loads this module because
+settings.CELERY_IMPORTS names it, so no production module imports the demo. Everything is idempotent: running the
 seed again finds the campaigns, launches only those still waiting, and reuses the wall link.
 """
 
@@ -11,10 +13,17 @@ from __future__ import annotations
 
 import logging
 
+from celery import shared_task
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from campaigns.models import Campaign, Lead, Operation, WallToken
+from campaigns.services.campaigns import campaign_content_save, campaign_create
+from campaigns.services.launch import campaign_launch
+from campaigns.services.lifecycle import campaign_approve, campaign_submit
+from campaigns.services.operations import operation_enqueue
+from campaigns.services.pools import pools_freshness, pools_refresh_enqueue
+from campaigns.services.webhooks import EVENTS
 
 logger = logging.getLogger(__name__)
 PREFIX = "Demo · "
@@ -39,9 +48,6 @@ def _steps(subject: str) -> list[dict]:
 
 def demo_prepare(*, sdr, manager) -> list[Campaign]:
     """Draft, fill, submit and approve the demo campaigns that do not exist yet."""
-    from campaigns.services.campaigns import campaign_content_save, campaign_create
-    from campaigns.services.lifecycle import campaign_approve, campaign_submit
-
     made = []
     for name, subject, leads in CAMPAIGNS:
         if Campaign.objects.filter(name=PREFIX + name).exists():
@@ -76,11 +82,15 @@ def demo_waiting() -> list[Campaign]:
     return list(Campaign.objects.filter(name__startswith=PREFIX, status=Campaign.Status.APPROVED))
 
 
+@shared_task(name="campaigns.tasks.demo_launch", bind=True, max_retries=100)
+def demo_launch_task(self):
+    """Launch the seeded demo campaigns once the worker has fresh pool numbers (make run)."""
+    if not demo_launch():
+        raise self.retry(countdown=3)
+
+
 def demo_launch(*, manager=None) -> bool:
     """Launch the approved demo campaigns; False while pool numbers are not fresh yet."""
-    from campaigns.services.launch import campaign_launch
-    from campaigns.services.pools import pools_freshness, pools_refresh_enqueue
-
     waiting = demo_waiting()
     if not waiting:
         return True
@@ -98,15 +108,14 @@ def demo_launch(*, manager=None) -> bool:
 
 def demo_webhook(*, url: str, actor) -> Operation | None:
     """Register the local receiver with the sandbox once (the sandbox delivers to loopback http)."""
-    from campaigns.services.operations import operation_enqueue
-    from campaigns.services.webhooks import EVENTS
-
     done = Operation.objects.filter(kind=Operation.Kind.REGISTER_WEBHOOK, payload__url=url).exclude(
         status__in=[Operation.Status.FAILED, Operation.Status.CANCELLED]
     )
     if done.exists():
         return None
-    return operation_enqueue(kind=Operation.Kind.REGISTER_WEBHOOK, payload={"url": url, "events": EVENTS}, actor=actor)
+    return operation_enqueue(
+        kind=Operation.Kind.REGISTER_WEBHOOK, payload={"url": url, "events": list(EVENTS)}, actor=actor
+    )
 
 
 def demo_wall_token(*, actor) -> WallToken:
