@@ -22,6 +22,7 @@ from campaigns.services.health import endpoint_health, leadterra_outage
 from campaigns.services.operations import operation_enqueue
 from campaigns.services.replies import replies_inbox, reply_mark_handled
 from campaigns.services.webhooks import EVENTS, REFUSED, DeliveryRefused, signature_valid, webhook_receive
+from campaigns.views.redirects import redirect_back
 
 CLASSIFICATIONS = ["interested", "not_interested", "out_of_office", "referral", "unsubscribe", "bounce"]
 
@@ -51,7 +52,7 @@ def reply_handled(request, pk):
     reply_mark_handled(reply=reply)
     if request.htmx:
         return render(request, "replies/inbox.html#reply_row", {"reply": reply, "now": timezone.now()})
-    return redirect(request.POST.get("next") or "replies")
+    return redirect_back(request, "replies")
 
 
 class WebhookForm(forms.Form):

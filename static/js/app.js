@@ -29,5 +29,20 @@
     document.querySelectorAll("#toasts .toast").forEach(dismissLater);
   });
 
-  window.LeadterraOps = { showToast: showToast };
+  // Logging out forgets the editor's unsaved-draft backups (editor.js keys them
+  // "leadterra-editor:<form action>"): on a shared machine the next person must not find them.
+  var EDITOR_BACKUP_PREFIX = "leadterra-editor:";
+  function forgetEditorBackups() {
+    try {
+      for (var i = localStorage.length - 1; i >= 0; i--) {
+        var key = localStorage.key(i);
+        if (key && key.indexOf(EDITOR_BACKUP_PREFIX) === 0) localStorage.removeItem(key);
+      }
+    } catch (e) { /* storage unavailable: nothing was kept */ }
+  }
+  document.addEventListener("submit", function (event) {
+    if (event.target.matches && event.target.matches("form[data-logout]")) forgetEditorBackups();
+  });
+
+  window.LeadterraOps = { showToast: showToast, forgetEditorBackups: forgetEditorBackups };
 })();
