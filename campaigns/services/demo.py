@@ -99,12 +99,9 @@ def demo_launch(*, manager=None) -> bool:
 def demo_webhook(*, url: str, actor) -> Operation | None:
     """Register the local receiver with the sandbox once (the sandbox delivers to loopback http)."""
     from campaigns.services.operations import operation_enqueue
-    from campaigns.services.webhooks import EVENTS
+    from campaigns.services.webhooks import EVENTS, webhook_registration_of
 
-    done = Operation.objects.filter(kind=Operation.Kind.REGISTER_WEBHOOK, payload__url=url).exclude(
-        status__in=[Operation.Status.FAILED, Operation.Status.CANCELLED]
-    )
-    if done.exists():
+    if webhook_registration_of(url) is not None:
         return None
     return operation_enqueue(kind=Operation.Kind.REGISTER_WEBHOOK, payload={"url": url, "events": EVENTS}, actor=actor)
 
