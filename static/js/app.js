@@ -41,7 +41,14 @@
     } catch (e) { /* storage unavailable: nothing was kept */ }
   }
   document.addEventListener("submit", function (event) {
-    if (event.target.matches && event.target.matches("form[data-logout]")) forgetEditorBackups();
+    var form = event.target;
+    if (!form.matches) return;
+    // data-confirm="question": asked before a plain form posts (no inline onsubmit under the CSP).
+    if (form.matches("form[data-confirm]") && !window.confirm(form.getAttribute("data-confirm"))) {
+      event.preventDefault();
+      return;
+    }
+    if (form.matches("form[data-logout]")) forgetEditorBackups();
   });
 
   window.LeadterraOps = { showToast: showToast, forgetEditorBackups: forgetEditorBackups };

@@ -13,6 +13,15 @@
     }
   });
 
+  // A hidden tab does not poll. (An hx-trigger filter would say this in the template, but
+  // htmx evaluates filters with Function(), which the Content-Security-Policy forbids.)
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail && event.detail.elt;
+    if (document.visibilityState !== "visible" && elt && elt.matches && elt.matches("[data-poll-when-visible]")) {
+      event.preventDefault();
+    }
+  });
+
   function ageText(seconds) {
     if (seconds < 60) return seconds + " s";
     if (seconds < 3600) return Math.floor(seconds / 60) + " min";
