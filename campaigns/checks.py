@@ -19,7 +19,7 @@ def sandbox_outside_debug(app_configs, **kwargs):
 
 
 @register(Tags.security, deploy=True)
-def test_api_key_in_production(app_configs, **kwargs):
+def api_key_is_a_test_key(app_configs, **kwargs):
     if not settings.DEBUG and settings.LEADTERRA_API_KEY.startswith("sk_test_"):
         return [
             Warning(
