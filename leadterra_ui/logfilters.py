@@ -21,20 +21,25 @@ def redact(text: str) -> str:
 
 
 class OneLineRefusals(logging.Filter):
-    """`403 GET /campaigns/3/review/ user=sdr: You may not approve it.` instead of a traceback."""
+    """`403 GET /campaigns/3/review/ user=sdr: You may not approve it.` instead of a traceback,
+    and 404s in the same shape. Anything else (a 500 above all) keeps its traceback."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        exc = record.exc_info[1] if record.exc_info else None
         request = getattr(record, "request", None)
-        if isinstance(exc, (PermissionDenied, Http404)) and request is not None:
-            user = getattr(request, "user", None)
-            who = user.get_username() if user is not None and user.is_authenticated else "anonymous"
-            status = getattr(record, "status_code", 403 if isinstance(exc, PermissionDenied) else 404)
-            reason = str(exc) or ("Permission denied." if isinstance(exc, PermissionDenied) else "Not found.")
-            record.msg = "%s %s %s user=%s: %s"
-            record.args = (status, request.method, request.path, who, reason)
-            record.exc_info = None
-            record.exc_text = None
+        status = getattr(record, "status_code", None)
+        exc = record.exc_info[1] if record.exc_info else None
+        if request is None or status not in (403, 404):
+            return True
+        if exc is not None and not isinstance(exc, (PermissionDenied, Http404)):
+            return True
+        user = getattr(request, "user", None)
+        who = user.get_username() if user is not None and user.is_authenticated else "anonymous"
+        # Without an exception, Django's own wording: "Not Found: /x", "Forbidden (CSRF token missing.): /x".
+        reason = str(exc) if exc is not None else record.getMessage().removesuffix(f": {request.path}")
+        record.msg = "%s %s %s user=%s: %s"
+        record.args = (status, request.method, request.path, who, reason or "refused")
+        record.exc_info = None
+        record.exc_text = None
         return True
 
 
