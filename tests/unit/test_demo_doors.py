@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from campaigns.checks import sandbox_outside_debug, api_key_is_a_test_key
+from campaigns.checks import api_key_is_a_test_key, sandbox_outside_debug
 from tests.conftest import ROOT
 
 
