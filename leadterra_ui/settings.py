@@ -28,6 +28,9 @@ APP_VERSION = "0.1.0"
 
 # --- Sandbox: the embedded Leadterra simulator (on by default only in DEBUG) ---
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
+# The simulator is a demo door: outside DEBUG it never becomes the default API (the deploy
+# check in campaigns/checks.py refuses SANDBOX_ENABLED without DEBUG as an error).
+SANDBOX_IS_DEFAULT_API = SANDBOX_ENABLED and DEBUG
 SANDBOX_API_KEY = env("SANDBOX_API_KEY", default="sk_test_sandbox")
 SANDBOX_CONTROL_TOKEN = env("SANDBOX_CONTROL_TOKEN", default="sandbox-control" if DEBUG else "")
 SANDBOX_SECONDS_PER_DAY = env.float("SANDBOX_SECONDS_PER_DAY", default=60.0)
@@ -45,6 +48,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "template_partials",
+    "axes",
     "campaigns",
     "sandbox",
 ]
@@ -62,6 +66,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "leadterra_ui.csp.ContentSecurityPolicyMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into our lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "leadterra_ui.urls"
@@ -115,6 +122,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# django-axes checks every login for a lockout before the password is tried.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "campaign_list"
 LOGOUT_REDIRECT_URL = "login"
@@ -154,15 +163,29 @@ if env.bool("BEHIND_TLS_PROXY", default=False):
 # /healthz is probed over plain HTTP by load balancers.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
+# --- Login throttling (django-axes, attempts kept in the database) ---
+# Locked when one username, or one client address, has this many failures within the cool-off.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "leadterra_ui.throttle.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "leadterra_ui.throttle.client_ip"
+AXES_VERBOSE = False  # our audit trail records failures (campaigns/login_audit.py)
+AXES_ENABLE_ADMIN = True
+
 # --- Leadterra ---
 LEADTERRA_API_BASE = env(
-    "LEADTERRA_API_BASE", default="http://127.0.0.1:8001/sandbox" if SANDBOX_ENABLED else "https://app.leadterra.co"
+    "LEADTERRA_API_BASE",
+    default="http://127.0.0.1:8001/sandbox" if SANDBOX_IS_DEFAULT_API else "https://app.leadterra.co",
 ).rstrip("/")
-LEADTERRA_API_KEY = env("LEADTERRA_API_KEY", default=SANDBOX_API_KEY if SANDBOX_ENABLED else "")
+LEADTERRA_API_KEY = env("LEADTERRA_API_KEY", default=SANDBOX_API_KEY if SANDBOX_IS_DEFAULT_API else "")
 LEADTERRA_CONNECT_TIMEOUT = env.float("LEADTERRA_CONNECT_TIMEOUT", default=3.05)
 LEADTERRA_READ_TIMEOUT = env.float("LEADTERRA_READ_TIMEOUT", default=10.0)
 LEADTERRA_MAX_RPS = env.float("LEADTERRA_MAX_RPS", default=10.0)
-LEADTERRA_WEBHOOK_SECRET = env("LEADTERRA_WEBHOOK_SECRET", default=SANDBOX_WEBHOOK_SECRET if SANDBOX_ENABLED else "")
+LEADTERRA_WEBHOOK_SECRET = env(
+    "LEADTERRA_WEBHOOK_SECRET", default=SANDBOX_WEBHOOK_SECRET if SANDBOX_IS_DEFAULT_API else ""
+)
 CALL_LOG_RETENTION_HOURS = env.int("CALL_LOG_RETENTION_HOURS", default=48)
 # The outbox (campaigns/services/operations.py): backoff, give-up point, dead-worker detection.
 OPERATION_RETRY_BASE_SECONDS = env.float("OPERATION_RETRY_BASE_SECONDS", default=2.0)
@@ -223,11 +246,23 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- Logging: plain text to stderr; never the API key (the client never logs it). ---
+# Expected refusals (403, 404) are one line, not a traceback; wall tokens never reach a log.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        "refusals": {"()": "leadterra_ui.logfilters.OneLineRefusals"},
+        "wall_tokens": {"()": "leadterra_ui.logfilters.RedactWallTokens"},
+    },
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["wall_tokens"]},
+        "requests": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["refusals", "wall_tokens"]},
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.request": {"handlers": ["requests"], "propagate": False},
+        "django.server": {"handlers": ["console"], "propagate": False},
+    },
 }

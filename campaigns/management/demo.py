@@ -23,7 +23,7 @@ from campaigns.services.launch import campaign_launch
 from campaigns.services.lifecycle import campaign_approve, campaign_submit
 from campaigns.services.operations import operation_enqueue
 from campaigns.services.pools import pools_freshness, pools_refresh_enqueue
-from campaigns.services.webhooks import EVENTS
+from campaigns.services.webhooks import EVENTS, webhook_registration_of
 
 logger = logging.getLogger(__name__)
 PREFIX = "Demo · "
@@ -108,10 +108,7 @@ def demo_launch(*, manager=None) -> bool:
 
 def demo_webhook(*, url: str, actor) -> Operation | None:
     """Register the local receiver with the sandbox once (the sandbox delivers to loopback http)."""
-    done = Operation.objects.filter(kind=Operation.Kind.REGISTER_WEBHOOK, payload__url=url).exclude(
-        status__in=[Operation.Status.FAILED, Operation.Status.CANCELLED]
-    )
-    if done.exists():
+    if webhook_registration_of(url) is not None:
         return None
     return operation_enqueue(
         kind=Operation.Kind.REGISTER_WEBHOOK, payload={"url": url, "events": list(EVENTS)}, actor=actor

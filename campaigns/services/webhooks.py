@@ -32,7 +32,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from campaigns.leadterra import ReplyData
-from campaigns.models import Campaign, SuppressedEmail, WebhookEvent
+from campaigns.models import Campaign, Operation, SuppressedEmail, WebhookEvent
 from campaigns.services import sync_jobs
 from campaigns.services.emails import InvalidEmail, email_normalise
 from campaigns.services.replies import replies_suppress, reply_store
@@ -45,6 +45,20 @@ MESSAGE_SENT = "message.sent"
 MESSAGE_BOUNCED = "message.bounced"
 REPLY_RECEIVED = "reply.received"
 EVENTS = (CAMPAIGN_STARTED, MESSAGE_SENT, MESSAGE_BOUNCED, REPLY_RECEIVED)
+
+
+def webhook_registration_of(url: str) -> Operation | None:
+    """Our registration of `url` that succeeded or is under way, if any. Leadterra has no list
+    endpoint, so what we registered is the only record; a second registration of the same URL
+    would deliver every event twice."""
+    return (
+        Operation.objects.filter(kind=Operation.Kind.REGISTER_WEBHOOK, payload__url=url)
+        .exclude(status__in=[Operation.Status.FAILED, Operation.Status.CANCELLED])
+        .order_by("created_at")
+        .first()
+    )
+
+
 # The envelope's `timestamp` is when Leadterra sent this attempt. Its retries end about 11 h
 # after the first try, so a day-old delivery is a replay, not a retry; a small allowance
 # covers clocks that disagree.

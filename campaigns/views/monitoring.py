@@ -21,7 +21,15 @@ from campaigns.permissions import can
 from campaigns.services.health import endpoint_health, leadterra_outage
 from campaigns.services.operations import operation_enqueue
 from campaigns.services.replies import replies_inbox, reply_mark_handled
-from campaigns.services.webhooks import EVENTS, REFUSED, DeliveryRefused, signature_valid, webhook_receive
+from campaigns.services.webhooks import (
+    EVENTS,
+    REFUSED,
+    DeliveryRefused,
+    signature_valid,
+    webhook_receive,
+    webhook_registration_of,
+)
+from campaigns.views.redirects import redirect_back
 
 CLASSIFICATIONS = ["interested", "not_interested", "out_of_office", "referral", "unsubscribe", "bounce"]
 
@@ -51,7 +59,7 @@ def reply_handled(request, pk):
     reply_mark_handled(reply=reply)
     if request.htmx:
         return render(request, "replies/inbox.html#reply_row", {"reply": reply, "now": timezone.now()})
-    return redirect(request.POST.get("next") or "replies")
+    return redirect_back(request, "replies")
 
 
 class WebhookForm(forms.Form):
@@ -64,6 +72,12 @@ class WebhookForm(forms.Form):
         loopback = parts.hostname in {"127.0.0.1", "localhost", "::1"}
         if parts.scheme != "https" and not (settings.SANDBOX_ENABLED and loopback):
             raise forms.ValidationError("Leadterra delivers only to https:// URLs.")
+        earlier = webhook_registration_of(url)
+        if earlier is not None:
+            raise forms.ValidationError(
+                f"This URL is already registered (operation #{earlier.pk}, {earlier.get_status_display().lower()}); "
+                "registering it again would deliver every event twice."
+            )
         return url
 
 

@@ -5,14 +5,14 @@ import json
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from campaigns.models import Campaign, Operation
 from campaigns.permissions import can
 from campaigns.services.operations import OperationStateError, operation_cancel, operation_retry
+from campaigns.views.redirects import redirect_back
 
 PAGE_SIZE = 50
 
@@ -74,7 +74,4 @@ def _act(request, pk, action, done: str):
         response["HX-Trigger"] = json.dumps({"toast": {"level": level, "message": message}})
         return response
     getattr(messages, level)(request, message)
-    back = request.POST.get("next", "")
-    if back and url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
-        return redirect(back)
-    return redirect("operations")
+    return redirect_back(request, "operations")

@@ -29,5 +29,27 @@
     document.querySelectorAll("#toasts .toast").forEach(dismissLater);
   });
 
-  window.LeadterraOps = { showToast: showToast };
+  // Logging out forgets the editor's unsaved-draft backups (editor.js keys them
+  // "leadterra-editor:<form action>"): on a shared machine the next person must not find them.
+  var EDITOR_BACKUP_PREFIX = "leadterra-editor:";
+  function forgetEditorBackups() {
+    try {
+      for (var i = localStorage.length - 1; i >= 0; i--) {
+        var key = localStorage.key(i);
+        if (key && key.indexOf(EDITOR_BACKUP_PREFIX) === 0) localStorage.removeItem(key);
+      }
+    } catch (e) { /* storage unavailable: nothing was kept */ }
+  }
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches) return;
+    // data-confirm="question": asked before a plain form posts (no inline onsubmit under the CSP).
+    if (form.matches("form[data-confirm]") && !window.confirm(form.getAttribute("data-confirm"))) {
+      event.preventDefault();
+      return;
+    }
+    if (form.matches("form[data-logout]")) forgetEditorBackups();
+  });
+
+  window.LeadterraOps = { showToast: showToast, forgetEditorBackups: forgetEditorBackups };
 })();

@@ -13,6 +13,15 @@
     }
   });
 
+  // A hidden tab does not poll. (An hx-trigger filter would say this in the template, but
+  // htmx evaluates filters with Function(), which the Content-Security-Policy forbids.)
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail && event.detail.elt;
+    if (document.visibilityState !== "visible" && elt && elt.matches && elt.matches("[data-poll-when-visible]")) {
+      event.preventDefault();
+    }
+  });
+
   function ageText(seconds) {
     if (seconds < 60) return seconds + " s";
     if (seconds < 3600) return Math.floor(seconds / 60) + " min";
@@ -67,6 +76,16 @@
   document.addEventListener("htmx:afterRequest", function (event) {
     if (fromWall(event) && event.detail.successful) setConnection("live", "Live");
   });
+  // Bars carry their width as data-width: the Content-Security-Policy forbids inline style
+  // attributes, not styles set from our own script. Runs for the page and every swap.
+  function applyWidths(root) {
+    if (!root || !root.querySelectorAll) return;
+    if (root.matches("[data-width]")) root.style.width = root.getAttribute("data-width");
+    root.querySelectorAll("[data-width]").forEach(function (el) { el.style.width = el.getAttribute("data-width"); });
+  }
+  document.addEventListener("htmx:load", function (event) { applyWidths(event.detail && event.detail.elt); });
+  document.addEventListener("DOMContentLoaded", function () { applyWidths(document.body); });
+
   // The swapped-in screen is proof enough, whichever element the request event reached.
   document.addEventListener("htmx:load", function (event) {
     var elt = event.detail && event.detail.elt;

@@ -15,11 +15,13 @@ def test_roles_exist_with_manager_permissions():
 
 
 @pytest.mark.django_db
-def test_seed_demo_is_idempotent_and_demo_users_can_log_in(client):
+def test_seed_demo_is_idempotent_and_demo_users_can_log_in(client, settings, rf):
+    settings.DEBUG = True  # a demo setup: seed_demo refuses to run without it
     call_command("seed_demo")
     call_command("seed_demo")
-    assert client.login(username="sdr", password="sdr-demo")
-    assert client.login(username="manager", password="manager-demo")
+    # The login throttle (django-axes) needs the request that carries the attempt.
+    assert client.login(request=rf.post("/login/"), username="sdr", password="sdr-demo")
+    assert client.login(request=rf.post("/login/"), username="manager", password="manager-demo")
 
 
 @pytest.mark.django_db

@@ -52,16 +52,19 @@ def test_the_login_page_is_public(client):
     assert b'name="password"' in response.content
 
 
-def test_check_deploy_is_clean_with_production_settings(tmp_path):
+def check_deploy(tmp_path, **overrides):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SANDBOX_", "DEBUG", "LEADTERRA_", "DJANGO_"))}
     env.update(
-        DEBUG="0",
-        SECRET_KEY=secrets.token_urlsafe(50),
-        ALLOWED_HOSTS="ops.example.com",
-        DATABASE_URL=f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
-        LEADTERRA_API_KEY="sk_live_example",
+        {
+            "DEBUG": "0",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "ALLOWED_HOSTS": "ops.example.com",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
+            "LEADTERRA_API_KEY": "sk_live_example",
+            **overrides,
+        }
     )
-    result = subprocess.run(
+    return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
         env=env,
@@ -69,8 +72,25 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
         text=True,
         timeout=120,
     )
+
+
+def test_check_deploy_is_clean_with_production_settings(tmp_path):
+    result = check_deploy(tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_fails_when_the_sandbox_is_enabled_in_production(tmp_path):
+    result = check_deploy(tmp_path, SANDBOX_ENABLED="1")
+    assert result.returncode != 0
+    assert "leadterra.E001" in result.stderr and "SANDBOX_ENABLED is on while DEBUG is off" in result.stderr
+
+
+def test_check_deploy_warns_about_a_test_key_in_production(tmp_path):
+    result = check_deploy(tmp_path, LEADTERRA_API_KEY="sk_test_abc123")
+    assert result.returncode != 0
+    assert "leadterra.W001" in result.stderr
+    assert "sk_test_abc123" not in result.stdout + result.stderr  # the key itself is never printed
 
 
 def test_production_refuses_to_start_without_a_secret_key():

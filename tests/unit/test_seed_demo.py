@@ -13,6 +13,11 @@ from campaigns.services import sync_jobs
 pytestmark = [pytest.mark.django_db]
 
 
+@pytest.fixture(autouse=True)
+def demo_setup(settings):
+    settings.DEBUG = True  # seed_demo refuses to run without it (tests/unit/test_hardening_checks.py)
+
+
 @pytest.fixture
 def queued(monkeypatch):
     calls = []

@@ -11,7 +11,7 @@ import os
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from campaigns.management import demo
 from campaigns.permissions import MANAGER, SDR, ensure_roles
@@ -30,8 +30,19 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--no-campaigns", action="store_true", help="Only the demo users.")
+        parser.add_argument(
+            "--i-know-this-is-not-production",
+            action="store_true",
+            help="Seed although DEBUG is off (a shared demo or staging server).",
+        )
 
     def handle(self, *args, **options):
+        # The demo users have published passwords and `manager` is staff: a door into production.
+        if not settings.DEBUG and not options["i_know_this_is_not_production"]:
+            raise CommandError(
+                "seed_demo creates users with published passwords, so it runs only with DEBUG=1. "
+                "On a demo or staging server that is not production, add --i-know-this-is-not-production."
+            )
         ensure_roles()
         User = get_user_model()
         for username, password, group, staff in DEMO_USERS:
