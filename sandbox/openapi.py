@@ -313,4 +313,3 @@ def document() -> dict:
             },
         },
     }
-

@@ -5,25 +5,13 @@ personal key (`sdrKey`); the workspace key lists SDRs and assigns replies.
 """
 
 from .openapi import ERR, INT, INVALID, LIMITED, SCHEMAS, STR, answer, array, error_codes, obj, ref
+from .sdr import HEALTH_STATES, THREAD_STATUSES
 
 BOOL = {"type": "boolean"}
 TIME_MS = {"type": "string", "format": "date-time"}  # always with milliseconds in this area
 SCORE = {"type": "integer", "minimum": 0, "maximum": 100}
 ERROR = obj({"code": STR, "message": STR})
-THREAD_STATUS = {
-    "enum": [
-        "new",
-        "awaiting_reply",
-        "needs_followup",
-        "replied",
-        "meeting_booked",
-        "won",
-        "lost_not_interested",
-        "lost_timing",
-        "lost_competitor",
-        "archived",
-    ]
-}
+THREAD_STATUS = {"enum": list(THREAD_STATUSES)}
 
 
 def data(schema: dict) -> dict:
@@ -96,7 +84,7 @@ SDR_SCHEMAS = {
             {
                 "connected": BOOL,
                 "email": STR,
-                "healthState": {"enum": ["active", "needs_reauth", "rate_limited", "disconnected"]},
+                "healthState": {"enum": list(HEALTH_STATES)},
                 "lastSyncedAt": {"type": ["string", "null"], "format": "date-time"},
             },
             {"lastSyncError": STR},

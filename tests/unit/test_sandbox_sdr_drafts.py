@@ -59,7 +59,15 @@ def test_generate_defaults_to_one_variant_and_records_the_instructions(desk, jan
 
 
 @pytest.mark.parametrize(
-    "body", [{"threadId": ""}, {"threadId": 5}, {"variantCount": 4}, {"variantCount": 0}, {"variantCount": True}, {"instructions": 3}]
+    "body",
+    [
+        {"threadId": ""},
+        {"threadId": 5},
+        {"variantCount": 4},
+        {"variantCount": 0},
+        {"variantCount": True},
+        {"instructions": 3},
+    ],
 )
 def test_generate_with_a_bad_body_is_400(desk, jane, body):
     status, answer = desk.as_sdr(SDR_KEY, "POST", "/sdr/drafts/generate", {"threadId": jane, **body})
