@@ -43,7 +43,7 @@ class Desk:
         return self.as_sdr(key, "POST", f"/sdr/drafts/{draft_id}/send", body or {}, **headers)
 
     def sends(self, key: str = SDR_KEY) -> int:
-        return next(s["sends"] for s in self.sb.control("GET", "sdrs")["sdrs"] if s["apiKey"] == key)
+        return next(s["sends"] for s in self.sb.sdrs() if s["apiKey"] == key)
 
 
 def make_desk(sb: ClientSandbox, leads: list[dict] = LEADS) -> Desk:
@@ -58,5 +58,5 @@ def make_desk(sb: ClientSandbox, leads: list[dict] = LEADS) -> Desk:
     desk = Desk(sb=sb, campaign=campaign["id"])
     desk.replies = {r["email"]: r["id"] for r in replies["replies"]}
     assert len(desk.replies) == len(leads)
-    desk.sdrs = {s["apiKey"]: s["id"] for s in sb.control("GET", "sdrs")["sdrs"]}
+    desk.sdrs = {s["apiKey"]: s["id"] for s in sb.sdrs()}
     return desk

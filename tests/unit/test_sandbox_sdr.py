@@ -4,7 +4,9 @@ drafts, guardrails, non-idempotent sends, the follow-up rule on the accelerated 
 from datetime import UTC, datetime
 
 import pytest
+from django.core.management import call_command
 
+from sandbox.models import Sdr
 from sandbox.testing import ClientSandbox
 from tests.sdr_helpers import FORMER_KEY, LEADS, SDR2_KEY, SDR_KEY, make_desk
 
@@ -158,8 +160,8 @@ def test_the_inbox_filters_by_status_category_and_search(desk):
     jane = desk.thread("jane@acme.com", category="A")
     omar = desk.thread("omar@globex.io", category="C")
     li = desk.thread("li@initech.com", category="B")
-    desk.sb.control("POST", f"threads/{omar}", {"status": "meeting_booked"})
-    desk.sb.control("POST", f"threads/{li}", {"status": "won"})
+    desk.sb.thread(omar, status="meeting_booked")
+    desk.sb.thread(li, status="won")
 
     def ids(query):
         return sorted(t["id"] for t in inbox(desk, query=query)["threads"])
@@ -214,3 +216,14 @@ def test_snoozed_threads_are_found_with_snoozed_true_until_the_time_passes(desk)
 def test_bad_inbox_parameters_are_400(desk, query):
     status, body = desk.as_sdr(SDR_KEY, "GET", "/sdr/inbox" + query)
     assert (status, body["error"]["code"]) == (400, "invalid_request"), body
+
+
+def test_a_workspace_made_before_the_sdr_area_gets_its_sdrs_on_first_use_or_seed(sb, capsys):
+    sb.state()  # the default workspace exists
+    Sdr.objects.using("sandbox").all().delete()
+    status, body = sb._call("GET", "/v1/sdr/gmail/status", headers={"Authorization": f"Bearer {SDR2_KEY}"})
+    assert (status, body["data"]["healthState"]) == (200, "active")
+    Sdr.objects.using("sandbox").all().delete()
+    call_command("sandbox_seed")
+    assert "personal key sk_test_sdr_sdr\n" in capsys.readouterr().out
+    assert sorted(s["apiKey"] for s in sb.sdrs()) == sorted([SDR_KEY, SDR2_KEY, FORMER_KEY])

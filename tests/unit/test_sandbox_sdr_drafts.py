@@ -168,7 +168,7 @@ def test_gmail_health_is_switched_per_sdr_from_the_control_surface(desk):
     assert (mine["data"]["healthState"], "lastSyncError" in mine["data"]) == ("active", False)
     assert (theirs["data"]["healthState"], theirs["data"]["lastSyncError"]) == ("rate_limited", "429")
     assert theirs["data"]["connected"] is True
-    desk.sb.control("POST", "sdrs/sdr2/gmail", {"healthState": "disconnected"})
+    desk.sb.gmail("sdr2", "disconnected")
     _, sdrs = desk.sb.api("GET", "/sdrs")
     assert {s["id"]: s["gmailConnected"] for s in sdrs["data"]}[desk.sdrs[SDR2_KEY]] is False
 
