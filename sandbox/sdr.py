@@ -228,9 +228,9 @@ def inbox(request, call: Call):
     order = params.get("orderBy", "priority")
     if order not in ORDERS:
         raise invalid(f"orderBy must be one of {', '.join(ORDERS)}.")
-    from .sdr_followups import mark_overdue
+    from .sdr_followups import mark_overdue  # sdr_followups builds on this module: imported at call time
 
-    mark_overdue(call)
+    mark_overdue(call)  # threads whose follow-up fell due show as needs_followup
     rows = _filtered(Thread.objects.using(DB).filter(sdr=call.sdr), request, params, call.now)
     total = rows.count()
     window = list(rows.order_by(*ORDERS[order])[offset : offset + limit])
