@@ -18,22 +18,25 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from . import clock, faults, seeding, world
-from .models import IdempotentResponse, Workspace
+from .models import IdempotentResponse, Sdr, Workspace
 from .router import SANDBOX_DB as DB
 
 REPLAY_SECONDS = 24 * 3600
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, errors: list | None = None):
+    """`extra`: top-level fields beside `error` (the SDR area's icpFailed, assignedTo, guardrails)."""
+
+    def __init__(self, status: int, code: str, message: str, errors: list | None = None, extra: dict | None = None):
         super().__init__(message)
         self.status, self.code, self.message, self.errors = status, code, message, errors
+        self.extra = extra or {}
 
     def body(self) -> dict:
         body = {"error": {"code": self.code, "message": self.message}}
         if self.errors is not None:
             body["errors"] = self.errors
-        return body
+        return {**body, **self.extra}
 
 
 def invalid(message: str) -> ApiError:
@@ -48,6 +51,7 @@ class Call:
     now: float
     shapes: dict
     millis: bool  # timestamps with milliseconds (a documented variant)
+    sdr: Sdr | None = None  # the SDR whose personal key made the call (SDR-scoped endpoints only)
 
     def shape(self, endpoint: str, default: str) -> str:
         return self.shapes.get(endpoint, default)
@@ -60,8 +64,13 @@ def error_response(status: int, code: str, message: str, errors: list | None = N
     return JsonResponse(ApiError(status, code, message, errors).body(), status=status)
 
 
-def endpoint(*methods: str):
-    """Wrap `handler(request, call, **kwargs) -> (status, body)` in the pipeline."""
+def endpoint(*methods: str, sdr: bool = False, replay: bool = True):
+    """Wrap `handler(request, call, **kwargs) -> (status, body)` in the pipeline.
+
+    `sdr`: the call acts for the SDR linked to the key (a personal key; a workspace key → 401),
+    and a personal key is refused everywhere else. `replay=False`: no Idempotency-Key replay
+    (sending a message is not idempotent, leadterra-api.md §5).
+    """
 
     def decorate(handler):
         @csrf_exempt
@@ -72,7 +81,7 @@ def endpoint(*methods: str):
                 response = error_response(405, "method_not_allowed", f"Use {' or '.join(methods)}.")
                 response["Allow"] = ", ".join(methods)
                 return response
-            return _pipeline(request, handler, kwargs)
+            return _pipeline(request, handler, kwargs, sdr, replay)
 
         view.methods = methods  # the OpenAPI sync test compares these with the document
         return view
@@ -80,7 +89,7 @@ def endpoint(*methods: str):
     return decorate
 
 
-def _pipeline(request, handler, kwargs) -> HttpResponse:
+def _pipeline(request, handler, kwargs, sdr_scoped: bool = False, replay: bool = True) -> HttpResponse:
     row = clock.control()
     settings_faults = faults.configure(row.faults)
     fault = "ok"
@@ -90,43 +99,53 @@ def _pipeline(request, handler, kwargs) -> HttpResponse:
         if early is not None:
             return early
     try:
-        ws = authenticate(request)
-        limited = _rate_limited(ws.api_key, row)
+        ws, sdr = authenticate(request, sdr_scoped)
+        limited = _rate_limited(sdr.api_key if sdr else ws.api_key, row)
         if limited is not None:
             return limited
-        response = _handle(request, handler, kwargs, ws, row)
+        response = _handle(request, handler, kwargs, ws, row, sdr, replay)
     except ApiError as exc:
         response = JsonResponse(exc.body(), status=exc.status)
     return faults.after(fault, settings_faults, response, request)
 
 
-def authenticate(request) -> Workspace:
+def authenticate(request, sdr_scoped: bool = False) -> tuple[Workspace, Sdr | None]:
+    """The key's workspace, and its SDR when the key is an SDR's personal key."""
     header = request.headers.get("Authorization", "")
     scheme, _, key = header.partition(" ")
     key = key.strip()
     if scheme.lower() != "bearer" or not key:
         raise ApiError(401, "authentication_failed", "Send Authorization: Bearer <API key>.")
     ws = seeding.workspace_for_key(key)
+    sdr = None
     if ws is None:
-        raise ApiError(401, "authentication_failed", "The API key is invalid or revoked.")
+        sdr = seeding.sdr_for_key(key)
+        if sdr is None:
+            raise ApiError(401, "authentication_failed", "The API key is invalid or revoked.")
+        ws = sdr.workspace
     if ws.deleted:
         raise ApiError(404, "workspace_not_found", "This key maps to no workspace.")
-    return ws
+    if sdr_scoped and sdr is None:
+        raise ApiError(401, "authentication_failed", "This call acts for an SDR: use the SDR's personal key.")
+    if not sdr_scoped and sdr is not None:
+        raise ApiError(401, "authentication_failed", "An SDR's personal key only works on the /v1/sdr/ calls.")
+    return ws, sdr
 
 
-def _handle(request, handler, kwargs, ws: Workspace, row) -> HttpResponse:
+def _handle(request, handler, kwargs, ws: Workspace, row, sdr: Sdr | None = None, replay=True) -> HttpResponse:
     if len(request.body) < int(request.META.get("CONTENT_LENGTH") or 0):
         # The client vanished mid-body (a killed worker): a real server never hands such a
         # request to the application, so nothing is handled and nothing is stored for replay.
         return HttpResponse("incomplete request body", status=400, content_type="text/plain")
-    key = request.headers.get("Idempotency-Key", "") if request.method == "POST" else ""
+    key = request.headers.get("Idempotency-Key", "") if request.method == "POST" and replay else ""
     if key:
         replay = _replay(ws, key, request.path)
         if replay is not None:
             return replay
     world.advance(ws.pk)
     now = clock.sim_now()
-    call = Call(ws=ws, now=now, shapes=row.shapes or {}, millis=(row.shapes or {}).get("timestamps") == "millis")
+    millis = (row.shapes or {}).get("timestamps") == "millis"
+    call = Call(ws=ws, now=now, shapes=row.shapes or {}, millis=millis, sdr=sdr)
     if request.method == "GET":  # reads need no transaction of their own
         status, text = _answer(handler, request, call, kwargs)
         return HttpResponse(text, status=status, content_type="application/json")

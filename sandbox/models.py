@@ -181,3 +181,76 @@ class IdempotentResponse(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["workspace", "key"], name="sandbox_idempotency_unique")]
+
+
+# --- the SDR area (leadterra-api.md §5): SDRs with personal keys, threads, drafts, follow-ups ---
+
+
+class Sdr(models.Model):
+    """A human SDR of the workspace. Their personal key acts for them on the /v1/sdr/ calls."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="sdrs")
+    public_id = models.CharField(max_length=40, unique=True)
+    api_key = models.CharField(max_length=200, unique=True)
+    name = models.CharField(max_length=200)
+    email = models.CharField(max_length=254)
+    active = models.BooleanField(default=True)  # an inactive SDR's key answers 401; assigning to it 400
+    gmail_email = models.CharField(max_length=254, blank=True)
+    health_state = models.CharField(max_length=20, default="active")  # active|needs_reauth|rate_limited|disconnected
+    last_synced_at = models.FloatField(null=True)
+    last_sync_error = models.TextField(blank=True)
+    sends = models.PositiveIntegerField(default=0)  # messages sent through drafts/:id/send: tests count them
+
+    class Meta:
+        ordering = ["id"]
+
+
+class Thread(models.Model):
+    """A conversation in one SDR's inbox, opened by assigning a reply to them (a hand-off)."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE)
+    sdr = models.ForeignKey(Sdr, on_delete=models.CASCADE, related_name="threads")
+    reply = models.ForeignKey(Reply, on_delete=models.CASCADE, related_name="threads")
+    public_id = models.CharField(max_length=40, unique=True)
+    handoff_id = models.CharField(max_length=40, unique=True)
+    gmail_thread_id = models.CharField(max_length=40)
+    contact_email = models.CharField(max_length=254)
+    contact_name = models.CharField(max_length=200, blank=True)
+    company = models.CharField(max_length=200, blank=True)
+    subject = models.CharField(max_length=500)
+    status = models.CharField(max_length=20, default="new")
+    category = models.CharField(max_length=1, blank=True)  # A | B | C | ""
+    priority_score = models.PositiveSmallIntegerField(default=0)
+    note = models.TextField(blank=True)
+    snapshot = models.JSONField(default=dict)  # the hand-off's copy of the thread at assignment
+    snoozed_until = models.FloatField(null=True)
+    superseded = models.BooleanField(default=False)  # a forceForward moved the reply to another SDR
+    created_at = models.FloatField()
+    last_message_at = models.FloatField()
+
+    class Meta:
+        ordering = ["id"]
+
+
+class Draft(models.Model):
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="drafts")
+    public_id = models.CharField(max_length=40, unique=True)
+    subject = models.CharField(max_length=500)
+    body_text = models.TextField()
+    body_html = models.TextField()
+    approach = models.CharField(max_length=40)
+    confidence = models.FloatField()
+    rationale = models.TextField()
+    created_at = models.FloatField()
+
+
+class FollowUp(models.Model):
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="followups")
+    public_id = models.CharField(max_length=40, unique=True)
+    status = models.CharField(max_length=12, default="pending")  # pending | completed | skipped
+    due_at = models.FloatField()
+    reason = models.TextField(blank=True)
+    created_at = models.FloatField()
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "due_at"], name="sandbox_followup_due")]

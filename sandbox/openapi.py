@@ -1,4 +1,4 @@
-"""The sandbox's OpenAPI document, written by hand from leadterra-api.md §2.
+"""The sandbox's OpenAPI document, written by hand from leadterra-api.md §2 (and §5: openapi_sdr.py).
 
 Each response lists its documented shape variants under `oneOf`; `x-sandbox-variants`
 maps the variant name (as set through /_control/shapes) to the schema. A test keeps this
@@ -293,6 +293,8 @@ PATHS = {
 
 
 def document() -> dict:
+    from .openapi_sdr import SDR_PATHS  # built on the helpers above; it adds its schemas to SCHEMAS
+
     return {
         "openapi": "3.1.0",
         "info": {
@@ -302,6 +304,12 @@ def document() -> dict:
             "the `timestamps` shape switch adds milliseconds.",
         },
         "servers": [{"url": "/sandbox"}],
-        "paths": PATHS,
-        "components": {"schemas": SCHEMAS, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "paths": {**PATHS, **SDR_PATHS},
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "the workspace key"},
+                "sdrKey": {"type": "http", "scheme": "bearer", "description": "an SDR's personal key"},
+            },
+        },
     }

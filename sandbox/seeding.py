@@ -14,6 +14,7 @@ from .models import (
     Lead,
     Pool,
     Reply,
+    Sdr,
     Sender,
     Suppression,
     Workspace,
@@ -38,6 +39,57 @@ DEFAULT_STEPS = [
 ]
 
 
+# The SDRs of every seeded workspace, named after the dashboard's demo SDR users, plus one who
+# left (inactive: their key answers 401 and assigning to them is refused).
+# (name, display name, active, Gmail health)
+DEFAULT_SDRS = [
+    ("sdr", "Sam Rivera", True, "active"),
+    ("sdr2", "Dana Okafor", True, "active"),
+    ("former", "Alex Former", False, "disconnected"),
+]
+
+
+def sdr_key(ws_key: str, name: str) -> str:
+    """Deterministic personal keys: sk_test_sdr_<name> in the default workspace,
+    <workspace key>_sdr_<name> in any other."""
+    return f"sk_test_sdr_{name}" if ws_key == settings.SANDBOX_API_KEY else f"{ws_key}_sdr_{name}"
+
+
+def sdr_for_key(api_key: str) -> Sdr | None:
+    """The active SDR whose personal key this is. A seeded key of the default workspace works on
+    first use, even in a sandbox database made before SDRs existed."""
+    found = Sdr.objects.using(DB).select_related("workspace").filter(api_key=api_key, active=True).first()
+    if found is None and api_key and any(api_key == sdr_key(settings.SANDBOX_API_KEY, n) for n, *_ in DEFAULT_SDRS):
+        ensure_sdrs(ensure_default())
+        found = Sdr.objects.using(DB).select_related("workspace").filter(api_key=api_key, active=True).first()
+    return found
+
+
+def ensure_sdrs(ws: Workspace) -> int:
+    """Add the seeded SDRs a workspace lacks (created before the SDR area); returns how many."""
+    if Sdr.objects.using(DB).filter(workspace=ws).exists():
+        return 0
+    _sdrs(ws, clock.sim_now())
+    return len(DEFAULT_SDRS)
+
+
+def _sdrs(ws: Workspace, now: float) -> None:
+    Sdr.objects.using(DB).bulk_create(
+        Sdr(
+            workspace=ws,
+            public_id=new_id("sdr_"),
+            api_key=sdr_key(ws.api_key, name),
+            name=display,
+            email=f"{name}@leadterra-ops.example.com",
+            active=active,
+            gmail_email=f"{name}@leadterra-ops.example.com",
+            health_state=health,
+            last_synced_at=now,
+        )
+        for name, display, active, health in DEFAULT_SDRS
+    )
+
+
 def workspace_for_key(api_key: str) -> Workspace | None:
     """The key's workspace; the configured sandbox key gets the default one on first use."""
     ws = Workspace.objects.using(DB).filter(api_key=api_key).first()
@@ -56,6 +108,7 @@ def ensure_default(api_key: str | None = None) -> Workspace:
         with transaction.atomic(using=DB):
             ws = _workspace(api_key, seed=7)
             _pools(ws, [(name, cap, statuses) for name, cap, statuses in DEFAULT_POOLS], ws.created_at)
+            _sdrs(ws, ws.created_at)
             return ws
     except IntegrityError:  # created by a concurrent request
         return Workspace.objects.using(DB).get(api_key=api_key)
@@ -125,6 +178,7 @@ def reset(
                 statuses[0] = "active"  # every pool can send something from day one
             spec.append((f"Pool {p + 1}", pool_capacity, statuses))
         _pools(ws, spec, ws.created_at)
+        _sdrs(ws, ws.created_at)
         for c in range(campaigns):
             _running_campaign(ws, c, leads, steps)
     return ws

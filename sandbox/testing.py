@@ -3,6 +3,7 @@
 sb = LiveSandbox(live_server.url + "/sandbox")   # or the `sandbox` fixture in tests/conftest.py
 sb.freeze(); sb.faults(errorRate=0.5); sb.script(["503", "ok"]); sb.shapes(replies="array")
 sb.advance(days=2); sb.state()["campaigns"]; sb.leads(campaign_id, email="a@x.com")
+sb.sdrs(); sb.gmail("sdr", "needs_reauth"); sb.thread(thread_id, status="won")
 """
 
 import json
@@ -65,6 +66,23 @@ class _Control:
 
     def deliveries(self):
         return self.control("GET", "deliveries")["deliveries"]
+
+    # --- the SDR area ---
+
+    def sdrs(self):
+        """Every SDR with its personal key (`apiKey`), Gmail health and accepted `sends`."""
+        return self.control("GET", "sdrs")["sdrs"]
+
+    def gmail(self, sdr: str, health_state: str, last_sync_error: str | None = None):
+        """`sdr`: a public id or a seeded name (`sdr`, `sdr2`)."""
+        body = {"healthState": health_state}
+        if last_sync_error is not None:
+            body["lastSyncError"] = last_sync_error
+        return self.control("POST", f"sdrs/{quote(sdr)}/gmail", body)
+
+    def thread(self, thread_id: str, **fields):
+        """Set a thread's `status` or `snoozedUntil` (ISO time or None)."""
+        return self.control("POST", f"threads/{quote(thread_id)}", fields)
 
 
 class LiveSandbox(_Control):

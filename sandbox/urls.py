@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from . import control, views
+from . import control, sdr, sdr_control, sdr_drafts, sdr_followups, views
 
 urlpatterns = [
     path("v1/sender-pools", views.sender_pools, name="sandbox_sender_pools"),
@@ -15,6 +15,25 @@ urlpatterns = [
     path("v1/replies", views.replies, name="sandbox_replies"),
     path("v1/suppression-list", views.suppression_list, name="sandbox_suppression_list"),
     path("v1/webhooks", views.webhooks, name="sandbox_webhooks"),
+    path("v1/sdrs", sdr.sdrs, name="sandbox_sdrs"),
+    path("v1/replies/<str:reply_id>/assign", sdr.assign, name="sandbox_assign"),
+    path("v1/sdr/inbox", sdr.inbox, name="sandbox_sdr_inbox"),
+    path("v1/sdr/gmail/status", sdr.gmail_status, name="sandbox_sdr_gmail_status"),
+    path("v1/sdr/drafts/generate", sdr_drafts.generate, name="sandbox_sdr_drafts_generate"),
+    path("v1/sdr/drafts/<str:draft_id>/send", sdr_drafts.send, name="sandbox_sdr_draft_send"),
+    path("v1/sdr/followups/due", sdr_followups.due, name="sandbox_sdr_followups_due"),
+    path("v1/sdr/followups/<str:followup_id>/complete", sdr_followups.complete, name="sandbox_sdr_followup_complete"),
+    path("v1/sdr/followups/<str:followup_id>/skip", sdr_followups.skip, name="sandbox_sdr_followup_skip"),
+    path(
+        "v1/sdr/followups/<str:followup_id>/reschedule",
+        sdr_followups.reschedule,
+        name="sandbox_sdr_followup_reschedule",
+    ),
+    path(
+        "v1/sdr/threads/<str:thread_id>/followup/schedule",
+        sdr_followups.schedule,
+        name="sandbox_sdr_followup_schedule",
+    ),
     re_path(r"^v1/(?P<rest>.*)$", views.not_found, name="sandbox_not_found"),
     path("openapi.json", views.openapi, name="sandbox_openapi"),
     path("_control/state", control.state_view, name="sandbox_control_state"),
@@ -27,4 +46,7 @@ urlpatterns = [
     path("_control/workspace", control.workspace_view, name="sandbox_control_workspace"),
     path("_control/leads", control.leads_view, name="sandbox_control_leads"),
     path("_control/deliveries", control.deliveries_view, name="sandbox_control_deliveries"),
+    path("_control/sdrs", sdr_control.sdrs_view, name="sandbox_control_sdrs"),
+    path("_control/sdrs/<str:sdr_id>/gmail", sdr_control.gmail_view, name="sandbox_control_sdr_gmail"),
+    path("_control/threads/<str:thread_id>", sdr_control.thread_view, name="sandbox_control_thread"),
 ]

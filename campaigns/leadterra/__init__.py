@@ -22,26 +22,45 @@ from urllib.parse import quote
 import requests
 from django.conf import settings
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import NewConnectionError
 from urllib3.util import Retry
 
 from campaigns import ratelimit
 from campaigns.leadterra import parse as p
+from campaigns.leadterra import parse_sdr
+from campaigns.leadterra.sdr import SdrCalls
 from campaigns.leadterra.types import (
+    AlreadyAssigned,
     AuthFailed,
     CampaignData,
     CampaignStateData,
+    Conflict,
+    DraftData,
+    DraftsResult,
     EnrollResult,
+    FollowUpData,
+    GmailStatusData,
+    GuardrailIssue,
+    GuardrailsBlocked,
+    GuardrailsData,
+    HandoffData,
+    IcpFailed,
+    InboxPage,
     Invalid,
     LeadterraError,
     NotFound,
+    OutcomeUnknown,
     RateLimited,
     RepliesPage,
     ReplyData,
+    SdrData,
     SenderAccountData,
     SenderPoolData,
+    SentData,
     StatsData,
     StepData,
     SuppressResult,
+    ThreadData,
     Transient,
     WebhookData,
 )
@@ -49,22 +68,38 @@ from campaigns.leadterra.types import (
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "AlreadyAssigned",
     "AuthFailed",
     "CampaignData",
     "CampaignStateData",
+    "Conflict",
+    "DraftData",
+    "DraftsResult",
     "EnrollResult",
+    "FollowUpData",
+    "GmailStatusData",
+    "GuardrailIssue",
+    "GuardrailsBlocked",
+    "GuardrailsData",
+    "HandoffData",
+    "IcpFailed",
+    "InboxPage",
     "Invalid",
     "LeadterraClient",
     "LeadterraError",
     "NotFound",
+    "OutcomeUnknown",
     "RateLimited",
     "RepliesPage",
     "ReplyData",
+    "SdrData",
     "SenderAccountData",
     "SenderPoolData",
+    "SentData",
     "StatsData",
     "StepData",
     "SuppressResult",
+    "ThreadData",
     "Transient",
     "WebhookData",
     "get_client",
@@ -134,10 +169,17 @@ def _record(endpoint: str, status: int | None, started: float, error_code: str =
         logger.warning("call log not written for %s: %s", endpoint, exc.__class__.__name__)
 
 
-class LeadterraClient:
-    """One per thread. Base URL, key and timeouts come from settings at call time."""
+class LeadterraClient(SdrCalls):
+    """One per thread. Base URL, key and timeouts come from settings at call time.
 
-    def _call(self, method: str, template: str, path: str, *, json=None, params=None, headers=None):
+    SDR-scoped calls (campaigns/leadterra/sdr.py) take the SDR's personal key as `api_key`
+    on each call, so no client ever holds a key and every call says whom it acts for."""
+
+    def _call(
+        self, method: str, template: str, path: str, *, json=None, params=None, headers=None, api_key=None, send=False
+    ):
+        """`api_key`: an SDR's personal key instead of LEADTERRA_API_KEY. `send`: the call is not
+        idempotent, so a lost answer raises OutcomeUnknown instead of Transient (never retried)."""
         try:
             ratelimit.acquire()
         except ratelimit.BudgetExhausted as exc:
@@ -148,7 +190,8 @@ class LeadterraClient:
                 status=None,
             ) from None
         url = settings.LEADTERRA_API_BASE.rstrip("/") + path
-        all_headers = {"Authorization": f"Bearer {settings.LEADTERRA_API_KEY}", **(headers or {})}
+        key = api_key or settings.LEADTERRA_API_KEY
+        all_headers = {"Authorization": f"Bearer {key}", **(headers or {})}
         timeout = (settings.LEADTERRA_CONNECT_TIMEOUT, settings.LEADTERRA_READ_TIMEOUT)
         endpoint = f"{method} {template}"
         started = time.monotonic()
@@ -156,24 +199,35 @@ class LeadterraClient:
             response = _session().request(method, url, json=json, params=params, headers=all_headers, timeout=timeout)
         except requests.Timeout as exc:
             _record(endpoint, None, started, "timeout")
+            if send and not isinstance(exc, requests.ConnectTimeout):
+                raise _unknown(endpoint, "no answer in time") from None
             raise Transient(
                 f"Leadterra did not answer {endpoint} in time ({exc.__class__.__name__}); it will be retried.",
                 code="timeout",
             ) from None
         except requests.RequestException as exc:
             _record(endpoint, None, started, "connection_error")
+            if send and not _never_sent(exc):
+                raise _unknown(endpoint, f"the connection broke ({exc.__class__.__name__})") from None
             raise Transient(
                 f"Could not reach Leadterra for {endpoint} ({exc.__class__.__name__}); it will be retried.",
                 code="connection_error",
             ) from None
         if response.status_code >= 400:
-            error = p.error_for(response, endpoint)
+            error = _error(response, endpoint, api_key)
             _record(endpoint, response.status_code, started, error.code)
             if isinstance(error, RateLimited):
                 ratelimit.penalize(error.retry_after)
+            if send and response.status_code == 504:  # a gateway gave up waiting: it may have gone out
+                raise _unknown(endpoint, "a gateway timed out (504)")
             raise error
         _record(endpoint, response.status_code, started)
-        return p.body(response, endpoint)
+        try:
+            return p.body(response, endpoint)
+        except Transient:
+            if send:  # a success we cannot read: it went out, but we do not know as what
+                raise _unknown(endpoint, "the success answer was unreadable") from None
+            raise
 
     def list_sender_pools(self) -> list[SenderPoolData]:
         body = self._call("GET", "/v1/sender-pools", "/v1/sender-pools")
@@ -233,6 +287,33 @@ class LeadterraClient:
     def register_webhook(self, *, url: str, events: list[str]) -> WebhookData:
         body = self._call("POST", "/v1/webhooks", "/v1/webhooks", json={"url": url, "events": list(events)})
         return p.webhook(p.unwrap(body, "webhook"))
+
+
+def _error(response, endpoint: str, api_key: str | None) -> LeadterraError:
+    if "/v1/sdr" in endpoint or "/assign" in endpoint:
+        error = parse_sdr.error_for(response, endpoint, sdr_key=bool(api_key))
+    else:
+        error = p.error_for(response, endpoint)
+    if api_key and api_key in error.message:  # an SDR's key never reaches a log or a page
+        error.message = error.message.replace(api_key, "[redacted]")
+        error.args = (error.message,)
+    return error
+
+
+def _never_sent(exc: requests.RequestException) -> bool:
+    """A connection that was never made (refused, no such host) sent nothing: safe to retry."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, NewConnectionError)
+
+
+def _unknown(endpoint: str, what: str) -> OutcomeUnknown:
+    return OutcomeUnknown(
+        f"Leadterra may or may not have sent it: {what} on {endpoint}. "
+        "Outcome unknown — check the thread before sending again.",
+        code="outcome_unknown",
+    )
 
 
 def get_client() -> LeadterraClient:

@@ -145,3 +145,140 @@ class WebhookData:
     events: tuple[str, ...]
     status: str
     created_at: datetime | None = None
+
+
+# --- the SDR area (leadterra-api.md §5) ---------------------------------------
+
+
+class OutcomeUnknown(LeadterraError):
+    """A send whose outcome cannot be known: the request may have gone out (a timeout, a dropped
+    connection, a gateway timeout, an unreadable success). Sending is not idempotent, so this is
+    deliberately not Transient: nobody may resend without checking the thread first."""
+
+
+class Conflict(LeadterraError):
+    """409: the call clashes with the remote state (e.g. the SDR's Gmail is unavailable, a follow-up is closed)."""
+
+
+class AlreadyAssigned(Conflict):
+    """409 on assign: the reply was already forwarded. Says to whom, so a person can see it."""
+
+    def __init__(self, message: str, *, sdr_id: str = "", sdr_name: str = "", sdr_email: str = "", thread_id: str = ""):
+        super().__init__(message, code="already_forwarded", status=409)
+        self.sdr_id, self.sdr_name, self.sdr_email, self.thread_id = sdr_id, sdr_name, sdr_email, thread_id
+
+
+class IcpFailed(Invalid):
+    """400 with icpFailed: the lead is outside the ideal customer profile. `reasons` when Leadterra gives them."""
+
+    def __init__(self, message: str, *, reasons: list[str] | None = None, code: str = "icp_failed"):
+        super().__init__(message, code=code, status=400)
+        self.reasons = reasons or []
+
+
+@dataclass(frozen=True)
+class SdrData:
+    id: str
+    name: str
+    email: str
+    gmail_connected: bool
+    gmail_email: str
+
+
+@dataclass(frozen=True)
+class HandoffData:
+    handoff_id: str
+    thread_id: str
+    message_id: str
+    gmail_thread_id: str
+
+
+@dataclass(frozen=True)
+class ThreadData:
+    id: str
+    contact_email: str
+    contact_name: str
+    subject: str
+    status: str  # any string, kept as is
+    category: str  # "A" | "B" | "C" | ""
+    priority_score: float
+    last_message_at: datetime | None
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    threads: list[ThreadData]
+    total: int
+    has_more: bool
+
+
+@dataclass(frozen=True)
+class DraftData:
+    """A drafted answer with its insight (matched by draftId); the insight fields may be empty."""
+
+    id: str
+    subject: str
+    body_text: str
+    body_html: str
+    approach: str = ""
+    confidence: float | None = None
+    rationale: str = ""
+
+
+@dataclass(frozen=True)
+class DraftsResult:
+    drafts: list[DraftData]
+    applied_rules: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class GuardrailIssue:
+    code: str
+    severity: str  # "block" | "warn" | any other string, or "" when Leadterra sends bare strings
+    message: str
+
+
+@dataclass(frozen=True)
+class GuardrailsData:
+    blocked: bool
+    issues: tuple[GuardrailIssue, ...] = ()
+    overall: float | None = None
+    readability: float | None = None
+    personalization: float | None = None
+    link_quality: float | None = None
+
+
+class GuardrailsBlocked(Invalid):
+    """422 on send: the pre-send checks blocked it. Nothing was sent; fix and send again."""
+
+    def __init__(self, message: str, *, guardrails: GuardrailsData, code: str = "guardrails_blocked"):
+        super().__init__(message, code=code, status=422)
+        self.guardrails = guardrails
+
+
+@dataclass(frozen=True)
+class SentData:
+    message_id: str
+    guardrails: GuardrailsData | None
+
+
+@dataclass(frozen=True)
+class GmailStatusData:
+    connected: bool
+    email: str
+    health_state: str  # active | needs_reauth | rate_limited | disconnected | any other string
+    last_synced_at: datetime | None = None
+    last_sync_error: str = ""
+
+    @property
+    def needs_attention(self) -> bool:
+        return self.health_state != "active" or not self.connected
+
+
+@dataclass(frozen=True)
+class FollowUpData:
+    id: str
+    status: str
+    due_at: datetime | None
+    thread_id: str = ""
+    sdr_id: str = ""
