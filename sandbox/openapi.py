@@ -290,26 +290,3 @@ PATHS = {
         )
     },
 }
-
-
-def document() -> dict:
-    from .openapi_sdr import SDR_PATHS  # built on the helpers above; it adds its schemas to SCHEMAS
-
-    return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": "Leadterra API (sandbox)",
-            "version": "1",
-            "description": "The documented Leadterra API as the sandbox serves it. Times are ISO 8601 UTC; "
-            "the `timestamps` shape switch adds milliseconds.",
-        },
-        "servers": [{"url": "/sandbox"}],
-        "paths": {**PATHS, **SDR_PATHS},
-        "components": {
-            "schemas": SCHEMAS,
-            "securitySchemes": {
-                "bearer": {"type": "http", "scheme": "bearer", "description": "the workspace key"},
-                "sdrKey": {"type": "http", "scheme": "bearer", "description": "an SDR's personal key"},
-            },
-        },
-    }

@@ -1,4 +1,4 @@
-"""The SDR area of the OpenAPI document (leadterra-api.md §5), merged into openapi.document().
+"""The SDR area of the OpenAPI document (leadterra-api.md §5), merged into the document by openapi_document.py.
 
 Every answer is `{"data": ...}` with millisecond timestamps; calls under /v1/sdr/ take an SDR's
 personal key (`sdrKey`); the workspace key lists SDRs and assigns replies.

@@ -11,7 +11,7 @@ from django.db.models import Q
 from . import clock
 from .api import ApiError, Call, endpoint, int_param, invalid, json_object, query
 from .control import render
-from .models import Lead, Reply, Sdr, Thread, new_id
+from .models import FollowUp, Lead, Reply, Sdr, Thread, new_id
 from .router import SANDBOX_DB as DB
 from .world import reply_json
 
@@ -59,6 +59,14 @@ def ms(t: float | None) -> str | None:
 
 def data(value) -> dict:
     return {"data": value}
+
+
+def mark_overdue(call: Call) -> None:
+    """Threads still awaiting an answer whose follow-up fell due now need one."""
+    due = FollowUp.objects.using(DB).filter(thread__sdr=call.sdr, status="pending", due_at__lte=call.now)
+    Thread.objects.using(DB).filter(status="awaiting_reply", pk__in=due.values("thread_id")).update(
+        status="needs_followup"
+    )
 
 
 def own_thread(call: Call, thread_id: str) -> Thread:
@@ -228,8 +236,6 @@ def inbox(request, call: Call):
     order = params.get("orderBy", "priority")
     if order not in ORDERS:
         raise invalid(f"orderBy must be one of {', '.join(ORDERS)}.")
-    from .sdr_followups import mark_overdue  # sdr_followups builds on this module: imported at call time
-
     mark_overdue(call)  # threads whose follow-up fell due show as needs_followup
     rows = _filtered(Thread.objects.using(DB).filter(sdr=call.sdr), request, params, call.now)
     total = rows.count()

@@ -11,7 +11,7 @@ from . import clock
 from .api import ApiError, Call, endpoint, int_param, invalid, json_object, query
 from .models import FollowUp, Thread, new_id
 from .router import SANDBOX_DB as DB
-from .sdr import data, ms, own_thread
+from .sdr import data, mark_overdue, ms, own_thread
 
 BUSINESS_DAYS = 2
 
@@ -34,14 +34,6 @@ def after_send(thread: Thread, now: float) -> FollowUp:
         pending.save(using=DB, update_fields=["due_at"])
         return pending
     return FollowUp.objects.using(DB).create(thread=thread, public_id=new_id("fu_"), due_at=due, created_at=now)
-
-
-def mark_overdue(call: Call) -> None:
-    """Threads still awaiting an answer whose follow-up fell due now need one."""
-    due = FollowUp.objects.using(DB).filter(thread__sdr=call.sdr, status="pending", due_at__lte=call.now)
-    Thread.objects.using(DB).filter(status="awaiting_reply", pk__in=due.values("thread_id")).update(
-        status="needs_followup"
-    )
 
 
 def followup_json(f: FollowUp, *extra: str, sdr_id: str = "") -> dict:

@@ -154,6 +154,6 @@ def not_found(request, rest: str = ""):
 
 @login_not_required
 def openapi(request):
-    from .openapi import document
+    from .openapi_document import document
 
     return JsonResponse(document())

@@ -6,7 +6,8 @@ import re
 import pytest
 from django.urls import get_resolver
 
-from sandbox.openapi import PATHS, SCHEMAS, document
+from sandbox.openapi import PATHS, SCHEMAS
+from sandbox.openapi_document import document
 from sandbox.shapes import VARIANTS
 from sandbox.testing import ClientSandbox
 
