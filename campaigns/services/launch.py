@@ -49,7 +49,7 @@ class Check:
 @dataclass
 class Preflight:
     checks: list[Check] = field(default_factory=list)
-    plan: planner.Plan | None = None
+    plan: planner.CapacityPlan | None = None
     pools_refreshed_at: object = None
     uncovered: list[Risk] = field(default_factory=list)  # tokens a launch must confirm, with counts
 
@@ -67,8 +67,22 @@ class Preflight:
         return [check for check in self.checks if not (check.ok or check.overridable)]
 
 
-def _campaign_plan(campaign):
+def launch_plan(campaign: Campaign) -> planner.CapacityPlan:
+    """The capacity plan a launch would follow (one seam, so tests can give any plan)."""
     return campaign_plan(campaign)
+
+
+def launch_page(*, campaign: Campaign, actor, refresh_id: str | None) -> dict:
+    """What the launch page shows a manager: the pool refresh it follows (the one named, else
+    the latest) and, once that has ended, the pre-flight. PermissionDenied for anyone else."""
+    check_role("launch", user=actor, campaign=campaign)
+    refreshes = Operation.objects.filter(kind=Operation.Kind.REFRESH_POOLS)
+    if refresh_id and refresh_id.isdigit():
+        refresh = refreshes.filter(pk=refresh_id).first()
+    else:
+        refresh = refreshes.order_by("-id").first()
+    waiting = refresh is not None and refresh.is_active
+    return {"refresh_op": refresh, "waiting": waiting, "preflight": None if waiting else campaign_preflight(campaign)}
 
 
 def campaign_preflight(campaign: Campaign) -> Preflight:
@@ -104,7 +118,7 @@ def campaign_preflight(campaign: Campaign) -> Preflight:
         pools_message = "Pool numbers are missing or out of date: refresh them."
     result.checks.append(Check("pools", fresh, pools_message))
     if fresh and steps and leads:
-        result.plan = _campaign_plan(campaign)
+        result.plan = launch_plan(campaign)
     if result.plan is not None:
         fits = result.plan.verdict != planner.CANNOT_START
         result.checks.append(Check("plan", fits, result.plan.message or f"The plan {result.plan.verdict}."))

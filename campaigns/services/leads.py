@@ -26,7 +26,7 @@ from django.utils import timezone
 from campaigns import lead_fields
 from campaigns.audit import audit_record
 from campaigns.models import Campaign, Lead, LeadImport, LeadImportRow, SuppressedEmail
-from campaigns.permissions import is_manager
+from campaigns.permissions import can_import_leads
 from campaigns.services import csv_import
 from campaigns.services.emails import InvalidEmail, email_normalise, is_role_address
 from campaigns.services.fast_insert import fast_insert
@@ -59,17 +59,15 @@ class ImportStopped(Exception):
     """Cancelled by a person while running."""
 
 
-def lead_import_allowed(user, campaign) -> bool:
-    """The campaign's owner and managers load leads; nobody loads into an archived campaign."""
-    if campaign.status == campaign.Status.ARCHIVED:
-        return False
-    return campaign.owner_id == user.pk or is_manager(user)
+def check_import_allowed(*, campaign, actor, doing: str = "import leads") -> None:
+    """PermissionDenied, saying who may, when `actor` may not load leads into `campaign`."""
+    if not can_import_leads(actor, campaign):
+        raise PermissionDenied(f"Only the campaign's owner or a manager can {doing}.")
 
 
 def lead_import_create(*, campaign, actor, upload) -> LeadImport:
     """Store an uploaded CSV and guess its shape; ImportRefused says what is wrong with it."""
-    if not lead_import_allowed(actor, campaign):
-        raise PermissionDenied("Only the campaign's owner or a manager can import leads.")
+    check_import_allowed(campaign=campaign, actor=actor)
     limit = settings.IMPORT_MAX_BYTES
     if upload.size > limit:
         raise ImportRefused(f"The file is {filesizeformat(upload.size)}; the limit is {filesizeformat(limit)}.")
@@ -105,8 +103,7 @@ def lead_import_preview(lead_import) -> csv_import.Sniffed:
 
 def lead_import_start(*, lead_import, mapping: dict[str, str], actor) -> LeadImport:
     """Save the mapping and queue the import (once: a second click changes nothing)."""
-    if not lead_import_allowed(actor, lead_import.campaign):
-        raise PermissionDenied("Only the campaign's owner or a manager can import leads.")
+    check_import_allowed(campaign=lead_import.campaign, actor=actor)
     with transaction.atomic():
         started = LeadImport.objects.filter(pk=lead_import.pk, status=Status.UPLOADED).update(
             mapping=mapping, status=Status.QUEUED
@@ -131,8 +128,7 @@ def _send(import_id: int) -> None:
 
 def lead_import_cancel(*, lead_import, actor) -> bool:
     """Stop an import that has not finished; False when it already has."""
-    if not lead_import_allowed(actor, lead_import.campaign):
-        raise PermissionDenied("Only the campaign's owner or a manager can cancel this import.")
+    check_import_allowed(campaign=lead_import.campaign, actor=actor, doing="cancel this import")
     now = timezone.now()
     not_started = LeadImport.objects.filter(pk=lead_import.pk, status__in=[Status.UPLOADED, Status.QUEUED])
     done = not_started.update(status=Status.CANCELLED, finished_at=now)
@@ -149,7 +145,7 @@ def lead_import_cancel(*, lead_import, actor) -> bool:
 
 
 @dataclass
-class Plan:
+class ColumnPlan:
     """Which column feeds which field, resolved once per import."""
 
     email: int
@@ -157,7 +153,7 @@ class Plan:
     custom: dict[int, str] = field(default_factory=dict)  # column -> merge token
 
     @classmethod
-    def from_mapping(cls, mapping: dict[str, str]) -> Plan:
+    def from_mapping(cls, mapping: dict[str, str]) -> ColumnPlan:
         plan = cls(email=-1)
         for column, token in mapping.items():
             if token == "email":
@@ -210,7 +206,7 @@ def _stage(imp, report: csv_import.Report) -> dict:
     with _open(imp) as raw:
         total = csv_import.count_records(raw, **options)
     LeadImport.objects.filter(pk=imp.pk).update(total_rows=total)
-    plan = Plan.from_mapping(imp.mapping)
+    plan = ColumnPlan.from_mapping(imp.mapping)
     counts = dict.fromkeys(COUNT_KEYS, 0)
     with _open(imp) as raw:
         records = csv_import.iter_records(raw, **options)
@@ -221,7 +217,7 @@ def _stage(imp, report: csv_import.Report) -> dict:
     return counts
 
 
-def _row_values(cells: list[str], plan: Plan) -> tuple[dict, dict, str]:
+def _row_values(cells: list[str], plan: ColumnPlan) -> tuple[dict, dict, str]:
     """(standard fields, custom fields, problem) with only the non-empty cells given, each on one line."""
     standard, custom = {}, {}
     for column, attr in plan.standard.items():
@@ -239,7 +235,7 @@ def _row_values(cells: list[str], plan: Plan) -> tuple[dict, dict, str]:
     return standard, custom, ""
 
 
-def _stage_batch(imp, plan: Plan, batch, report: csv_import.Report, counts: dict) -> None:
+def _stage_batch(imp, plan: ColumnPlan, batch, report: csv_import.Report, counts: dict) -> None:
     lines, staged, repeats = [], {}, []
     for number, cells in batch:
         raw_email = cells[plan.email] if plan.email < len(cells) else ""

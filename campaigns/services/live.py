@@ -48,13 +48,13 @@ def campaign_version(pk: int) -> str | None:
 
 
 @dataclass
-class Freshness:
+class StatsFreshness:
     polled_at: datetime | None
     failing: bool  # the last attempt failed
     stale: bool  # older than stale_after(), or failing
 
     @classmethod
-    def of(cls, *, polled_at, failed_at, now=None) -> Freshness:
+    def of(cls, *, polled_at, failed_at, now=None) -> StatsFreshness:
         now = now or timezone.now()
         failing = bool(failed_at and (polled_at is None or failed_at > polled_at))
         old = polled_at is not None and now - polled_at > stale_after()
@@ -192,7 +192,7 @@ def _wall_row(c: Campaign, now: datetime) -> WallRow:
         reply_rate=c.reply_rate,
         bounce_rate=c.bounce_rate,
         bounce_level=bounce_level(c.bounce_rate, c.bounce_threshold),
-        stale=Freshness.of(polled_at=c.stats_polled_at, failed_at=c.stats_failed_at, now=now).stale,
+        stale=StatsFreshness.of(polled_at=c.stats_polled_at, failed_at=c.stats_failed_at, now=now).stale,
     )
 
 

@@ -95,7 +95,7 @@ def _committed(exclude_pk=None):
     return sorted(qs, key=lambda c: (c.started_at or c.launched_at or c.updated_at, c.pk))
 
 
-def campaign_plan(campaign, *, model: str | None = None) -> planner.Plan:
+def campaign_plan(campaign, *, model: str | None = None) -> planner.CapacityPlan:
     """Will `campaign` fit, after the campaigns already queued ahead of it?"""
     now = timezone.now()
     campaign = _campaigns(Campaign.objects.filter(pk=campaign.pk)).get()

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from campaigns import charts
-from campaigns.services.live import Freshness, campaign_series, etag_of, resample, rows_etag, stale_after
+from campaigns.services.live import StatsFreshness, campaign_series, etag_of, resample, rows_etag, stale_after
 
 register = template.Library()
 
@@ -64,7 +64,7 @@ def sparkline(points, label: str = "", css: str = "") -> str:
 def live_stats(campaign) -> dict:
     """What _stats.html needs beyond the row itself: freshness, series (one query), ETag."""
     return {
-        "freshness": Freshness.of(polled_at=campaign.stats_polled_at, failed_at=campaign.stats_failed_at),
+        "freshness": StatsFreshness.of(polled_at=campaign.stats_polled_at, failed_at=campaign.stats_failed_at),
         "series": campaign_series(campaign) if campaign.remote_id or campaign.stats_polled_at else None,
         "etag": etag_of(campaign.updated_at, campaign.stats_polled_at, campaign.stats_failed_at),
     }
@@ -106,16 +106,16 @@ def live_rows_etag(context, campaigns) -> str:
 
 @register.filter
 def stats_failing(campaign) -> bool:
-    return Freshness.of(polled_at=campaign.stats_polled_at, failed_at=campaign.stats_failed_at).failing
+    return StatsFreshness.of(polled_at=campaign.stats_polled_at, failed_at=campaign.stats_failed_at).failing
 
 
 @register.simple_tag
-def rows_freshness(campaigns) -> Freshness | None:
+def rows_freshness(campaigns) -> StatsFreshness | None:
     """One "updated … ago" for a page of rows: the newest good poll; failing if any row's last poll failed."""
     launched = [c for c in campaigns if c.stats_polled_at or c.stats_failed_at]
     if not launched:
         return None
     polled = max((c.stats_polled_at for c in launched if c.stats_polled_at), default=None)
-    failing = any(Freshness.of(polled_at=c.stats_polled_at, failed_at=c.stats_failed_at).failing for c in launched)
-    fresh = Freshness.of(polled_at=polled, failed_at=None)
-    return Freshness(polled_at=polled, failing=failing, stale=fresh.stale or failing)
+    failing = any(StatsFreshness.of(polled_at=c.stats_polled_at, failed_at=c.stats_failed_at).failing for c in launched)
+    fresh = StatsFreshness.of(polled_at=polled, failed_at=None)
+    return StatsFreshness(polled_at=polled, failing=failing, stale=fresh.stale or failing)

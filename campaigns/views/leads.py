@@ -8,22 +8,22 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.views.decorators.http import require_POST
-from django_htmx.http import HttpResponseStopPolling
 
 from campaigns.lead_fields import single_line
 from campaigns.models import Campaign, Lead, LeadImport, Operation
-from campaigns.permissions import can
+from campaigns.permissions import can, can_import_leads
 from campaigns.services import csv_encoding, lead_queries
 from campaigns.services.enrollment import EnrollRefused, leads_enroll
 from campaigns.services.leads import (
     ImportRefused,
-    lead_import_allowed,
+    check_import_allowed,
     lead_import_cancel,
     lead_import_create,
     lead_import_preview,
     lead_import_start,
 )
 from campaigns.services.preview import token_coverage
+from campaigns.views.htmx import poll_status
 from campaigns.views.lead_forms import MappingForm, UploadForm
 
 ACTIVE = {LeadImport.Status.QUEUED, LeadImport.Status.RUNNING}
@@ -52,7 +52,7 @@ def lead_list(request, pk):
         "search": search,
         "missing": missing,
         "imports": campaign.imports.select_related("uploaded_by")[:5],
-        "can_import": lead_import_allowed(request.user, campaign),
+        "can_import": can_import_leads(request.user, campaign),
         "can_enroll": can(request.user, "enroll_running") and campaign.status == Campaign.Status.RUNNING,
         "enroll_op": campaign.operations.filter(kind=Operation.Kind.ENROLL_LEADS).first(),
     }
@@ -62,8 +62,7 @@ def lead_list(request, pk):
 
 def lead_import_upload(request, pk):
     campaign = get_object_or_404(Campaign, pk=pk)
-    if not lead_import_allowed(request.user, campaign):
-        raise PermissionDenied("Only the campaign's owner or a manager can import leads.")
+    check_import_allowed(campaign=campaign, actor=request.user)
     limit = settings.IMPORT_MAX_BYTES
     form, error = UploadForm(), ""
     if request.method == "POST":
@@ -90,8 +89,7 @@ def lead_import_map(request, pk):
     imp = _import_for(request, pk)
     if imp.status != LeadImport.Status.UPLOADED:
         return redirect("lead_import_detail", pk=imp.pk)
-    if not lead_import_allowed(request.user, imp.campaign):
-        raise PermissionDenied("Only the campaign's owner or a manager can import leads.")
+    check_import_allowed(campaign=imp.campaign, actor=request.user)
     form = MappingForm(request.POST or None, headers=imp.headers, mapping=imp.mapping)
     if request.method == "POST" and form.is_valid():
         lead_import_start(lead_import=imp, mapping=form.cleaned_data["mapping"], actor=request.user)
@@ -122,10 +120,7 @@ def lead_import_detail(request, pk):
     if imp.status == LeadImport.Status.SUCCEEDED:
         context["coverage"] = token_coverage(imp.campaign)
     if request.htmx:
-        response = render(request, "leads/import.html#progress", context)
-        if imp.status not in ACTIVE:  # 286: htmx swaps in the result and stops polling
-            response = HttpResponseStopPolling(response.content)
-        return response
+        return render(request, "leads/import.html#progress", context, status=poll_status(live=context["active"]))
     context["encoding_label"] = csv_encoding.label(imp.encoding)
     return render(request, "leads/import.html", context)
 

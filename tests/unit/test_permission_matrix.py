@@ -57,7 +57,7 @@ def expected(action: str, role: str, state: str) -> str:
 @pytest.fixture
 def world(sdr, sdr2, manager, manager2, monkeypatch):
     fresh_pools()
-    monkeypatch.setattr(launch, "_campaign_plan", lambda campaign: a_plan())
+    monkeypatch.setattr(launch, "launch_plan", lambda campaign: a_plan())
     return {"sdr_author": sdr, "other_sdr": sdr2, "manager_author": manager, "other_manager": manager2}
 
 
