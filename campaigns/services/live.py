@@ -42,6 +42,16 @@ def rows_etag(rows, *context) -> str:
     return etag_of(*context, *values)
 
 
+def campaign_live(campaign: Campaign) -> dict:
+    """What the counters partial shows beyond the row itself: freshness, series (one query), and
+    the ETag of exactly that (the same as campaign_version), which the partial sends back."""
+    return {
+        "freshness": StatsFreshness.of(polled_at=campaign.stats_polled_at, failed_at=campaign.stats_failed_at),
+        "series": campaign_series(campaign) if campaign.remote_id or campaign.stats_polled_at else None,
+        "etag": etag_of(campaign.updated_at, campaign.stats_polled_at, campaign.stats_failed_at),
+    }
+
+
 def campaign_version(pk: int) -> str | None:
     row = Campaign.objects.filter(pk=pk).values_list("updated_at", "stats_polled_at", "stats_failed_at").first()
     return etag_of(*row) if row else None

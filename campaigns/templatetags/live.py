@@ -1,4 +1,4 @@
-"""Template helpers for live numbers: rates, "updated N s ago", sparklines."""
+"""Template filters and tags that format live numbers: rates, "updated N s ago", sparklines."""
 
 from __future__ import annotations
 
@@ -7,14 +7,16 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from campaigns import charts
-from campaigns.services.live import StatsFreshness, campaign_series, etag_of, resample, rows_etag, stale_after
+from campaigns.services.live import StatsFreshness, resample, stale_after
 
 register = template.Library()
 
 
 @register.filter
-def pct(value, digits: int = 1) -> str:
-    """0.1234 -> '12.3%'."""
+def percent(value, digits: int = 1) -> str:
+    """A share as a percentage: 0.1234 -> '12.3%' (|percent:0 -> '12%'); '–' when there is none.
+
+    The one percent filter: the planning and lifecycle libraries register this same function."""
     try:
         return f"{float(value) * 100:.{int(digits)}f}%"
     except (TypeError, ValueError):
@@ -60,16 +62,6 @@ def sparkline(points, label: str = "", css: str = "") -> str:
     return charts.sparkline(resample(points), width=320, height=56, label=label, css=f"chart--spark {css}")
 
 
-@register.simple_tag
-def live_stats(campaign) -> dict:
-    """What _stats.html needs beyond the row itself: freshness, series (one query), ETag."""
-    return {
-        "freshness": StatsFreshness.of(polled_at=campaign.stats_polled_at, failed_at=campaign.stats_failed_at),
-        "series": campaign_series(campaign) if campaign.remote_id or campaign.stats_polled_at else None,
-        "etag": etag_of(campaign.updated_at, campaign.stats_polled_at, campaign.stats_failed_at),
-    }
-
-
 @register.filter
 def waiting_since(reply):
     """When the lead started waiting: Leadterra's receivedAt, unless that is ahead of when we
@@ -96,12 +88,6 @@ def age(when) -> str:
     if not when:
         return ""
     return age_text(max(0, int((timezone.now() - when).total_seconds())))
-
-
-@register.simple_tag(takes_context=True)
-def live_rows_etag(context, campaigns) -> str:
-    """The list page's rows ETag, from the rows it already loaded (no query)."""
-    return rows_etag(list(campaigns), context["request"].GET.urlencode())
 
 
 @register.filter

@@ -10,7 +10,9 @@ from django.views.decorators.http import require_POST
 from campaigns.models import Campaign, Lead
 from campaigns.permissions import can_edit_draft
 from campaigns.services import campaigns as service
+from campaigns.services.live import campaign_live, rows_etag
 from campaigns.services.panel import panel_read
+from campaigns.services.planning import campaign_plan_shown
 from campaigns.services.preview import leads_url, preview_choice, token_coverage
 from campaigns.views.refusals import campaign_action
 
@@ -32,6 +34,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
         "statuses": Campaign.Status.choices,
         "owners": service.owners_with_campaigns(),
         "filtered": any(filters[k] for k in ("status", "owner", "q")),
+        "rows_etag": rows_etag(page.object_list, request.GET.urlencode()),
     }
     template = "campaigns/list.html#results" if request.htmx and not request.htmx.boosted else "campaigns/list.html"
     return render(request, template, context)
@@ -47,7 +50,7 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
 
 
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    panel = panel_read(pk)  # the lifecycle's operation first, then the campaign: see services/panel.py
+    panel = panel_read(pk, reader=request.user)  # its operation first, then the campaign: see services/panel.py
     campaign = panel.campaign
     preview = preview_choice(campaign, "worst")
     context = {
@@ -61,6 +64,8 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "preview": preview,
         "coverage": token_coverage(campaign),
         "leads_url": leads_url(campaign),
+        "plan": campaign_plan_shown(campaign),
+        "live": campaign_live(campaign),
     }
     return render(request, "campaigns/detail.html", context)
 

@@ -105,7 +105,7 @@ def campaign_reject(request: HttpRequest, campaign: Campaign) -> HttpResponse:
 @require_GET
 def campaign_lifecycle(request: HttpRequest, pk: int) -> HttpResponse:
     """The actions panel, polled while something is in flight; reloads the page on a change."""
-    panel = panel_read(pk)
+    panel = panel_read(pk, reader=request.user)
     seen = request.GET.get("seen")
     if seen and seen != panel.campaign.status:
         return HttpResponseClientRefresh()  # the whole page (badge, stats, plan) follows the new state
