@@ -29,11 +29,11 @@ from campaigns.models import Campaign, Lead, LeadImport, LeadImportRow, Suppress
 from campaigns.permissions import can_import_leads
 from campaigns.services import csv_import
 from campaigns.services.emails import InvalidEmail, email_normalise, is_role_address
-from campaigns.services.fast_insert import fast_insert
 from campaigns.services.preview import custom_field_names, referenced_tokens, saved_steps
 
 logger = logging.getLogger(__name__)
 BATCH = 1000
+INSERT_BATCH = 500  # rows per INSERT statement: well under SQLite's variable limit, few round trips
 FIELD_ATTRS = lead_fields.TEXT_FIELDS  # token -> Lead attribute, the email aside
 MAX_STANDARD_CHARS = 200  # the Lead columns' max_length
 MAX_CUSTOM_CHARS = 1000
@@ -42,7 +42,7 @@ Status = LeadImport.Status
 
 
 class Staged(NamedTuple):
-    """A checked row on its way to becoming a lead (a LeadImportRow without the ORM's cost)."""
+    """A checked row on its way to becoming a lead (staged as a LeadImportRow)."""
 
     row_number: int
     email: str
@@ -258,7 +258,7 @@ def _stage_batch(imp, plan: ColumnPlan, batch, report: csv_import.Report, counts
         counts["duplicate"] += 1
         first = earlier.get(email, staged[email].row_number)
         lines.append((number, email, f"duplicate of row {first}", "skipped"))
-    rows = []  # (lead_import_id, *Staged) tuples for fast_insert
+    rows = []
     for email, row in staged.items():
         if email in earlier:
             counts["duplicate"] += 1
@@ -267,14 +267,14 @@ def _stage_batch(imp, plan: ColumnPlan, batch, report: csv_import.Report, counts
             counts["suppressed"] += 1
             lines.append((row.row_number, email, "on the suppression list", "skipped"))
         else:
-            rows.append((imp.pk, *row))
+            rows.append(LeadImportRow(lead_import_id=imp.pk, **row._asdict()))
             if row.is_role_address:
                 counts["flagged"] += 1
                 lines.append((row.row_number, email, "role address (a shared mailbox, not a person)", "imported"))
     counts["rows"] += len(batch)
     report.add(lines)
     with transaction.atomic():
-        fast_insert(LeadImportRow, ["lead_import_id", *Staged._fields], rows)
+        LeadImportRow.objects.bulk_create(rows, batch_size=INSERT_BATCH)
         LeadImport.objects.filter(pk=imp.pk).update(processed_rows=counts["rows"], counts=counts)
 
 
@@ -317,8 +317,8 @@ def _apply(imp, counts: dict, report: csv_import.Report) -> None:
                         changed.append(lead)
                     else:
                         counts["unchanged"] += 1
-                fast_insert(Lead, NEW_LEAD_COLUMNS, new)
-                Lead.objects.bulk_update(changed, update_fields, batch_size=500)
+                Lead.objects.bulk_create(new, batch_size=INSERT_BATCH)
+                Lead.objects.bulk_update(changed, update_fields, batch_size=INSERT_BATCH)
                 counts["new"] += len(new)
                 counts["updated"] += len(changed)
             LeadImportRow.objects.filter(lead_import=imp).delete()
@@ -344,19 +344,15 @@ def _apply(imp, counts: dict, report: csv_import.Report) -> None:
         raise
 
 
-NEW_LEAD_COLUMNS = [
-    "campaign_id",
-    "email",
-    *FIELD_ATTRS.values(),
-    "custom_fields",
-    "is_role_address",
-    "source_import_id",
-]
-
-
-def _new_lead(imp, row: Staged) -> tuple:
-    standard = [row.fields.get(attr, "") for attr in FIELD_ATTRS.values()]
-    return (imp.campaign_id, row.email, *standard, row.custom_fields, row.is_role_address, imp.pk)
+def _new_lead(imp, row: Staged) -> Lead:
+    return Lead(
+        campaign_id=imp.campaign_id,
+        email=row.email,
+        **{attr: row.fields.get(attr, "") for attr in FIELD_ATTRS.values()},
+        custom_fields=row.custom_fields,
+        is_role_address=row.is_role_address,
+        source_import_id=imp.pk,
+    )
 
 
 def _save_report(imp, report: csv_import.Report) -> str:
