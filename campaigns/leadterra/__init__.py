@@ -25,7 +25,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util import Retry
 
 from campaigns import ratelimit
-from campaigns.leadterra import parse as p
+from campaigns.leadterra import parse
 from campaigns.leadterra.types import (
     AuthFailed,
     CampaignData,
@@ -164,21 +164,23 @@ class LeadterraClient:
                 code="connection_error",
             ) from None
         if response.status_code >= 400:
-            error = p.error_for(response, endpoint)
+            error = parse.error_for(response, endpoint)
             _record(endpoint, response.status_code, started, error.code)
             if isinstance(error, RateLimited):
                 ratelimit.penalize(error.retry_after)
             raise error
         _record(endpoint, response.status_code, started)
-        return p.body(response, endpoint)
+        return parse.body(response, endpoint)
 
     def list_sender_pools(self) -> list[SenderPoolData]:
         body = self._call("GET", "/v1/sender-pools", "/v1/sender-pools")
-        return [p.pool(item) for item in p.items(body, ("pools", "senderPools", "data"), "sender pools")]
+        return [parse.pool(item) for item in parse.items(body, ("pools", "senderPools", "data"), "sender pools")]
 
     def list_sender_accounts(self) -> list[SenderAccountData]:
         body = self._call("GET", "/v1/sender-accounts", "/v1/sender-accounts")
-        return [p.account(item) for item in p.items(body, ("data", "senderAccounts", "accounts"), "sender accounts")]
+        return [
+            parse.account(item) for item in parse.items(body, ("data", "senderAccounts", "accounts"), "sender accounts")
+        ]
 
     def create_campaign(self, *, name: str, steps: list[StepData], idempotency_key: str) -> CampaignData:
         payload = {
@@ -190,46 +192,46 @@ class LeadterraClient:
         body = self._call(
             "POST", "/v1/campaigns", "/v1/campaigns", json=payload, headers={"Idempotency-Key": idempotency_key}
         )
-        return p.campaign(p.unwrap(body, "campaign"))
+        return parse.campaign(parse.unwrap(body, "campaign"))
 
     def enroll_leads(self, campaign_id: str, leads: list[dict], *, idempotency_key: str | None = None) -> EnrollResult:
         """`leads` are Leadterra lead dicts, built by merge_tags.lead_payload()."""
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
         path = f"/v1/campaigns/{quote(campaign_id, safe='')}/leads/bulk"
         body = self._call("POST", "/v1/campaigns/:id/leads/bulk", path, json={"leads": leads}, headers=headers)
-        return p.enroll(body)
+        return parse.enroll(body)
 
     def start_campaign(self, campaign_id: str) -> CampaignStateData:
         path = f"/v1/campaigns/{quote(campaign_id, safe='')}/start"
         body = self._call("POST", "/v1/campaigns/:id/start", path, json={})
-        return p.state(p.unwrap(body, "campaign"), campaign_id, "running", "startedAt")
+        return parse.state(parse.unwrap(body, "campaign"), campaign_id, "running", "startedAt")
 
     def pause_campaign(self, campaign_id: str) -> CampaignStateData:
         path = f"/v1/campaigns/{quote(campaign_id, safe='')}/pause"
         body = self._call("POST", "/v1/campaigns/:id/pause", path, json={})
-        return p.state(p.unwrap(body, "campaign"), campaign_id, "paused", "pausedAt")
+        return parse.state(parse.unwrap(body, "campaign"), campaign_id, "paused", "pausedAt")
 
     def get_stats(self, campaign_id: str) -> StatsData:
         path = f"/v1/campaigns/{quote(campaign_id, safe='')}/stats"
         body = self._call("GET", "/v1/campaigns/:id/stats", path)
-        return p.stats(p.unwrap(body, "stats"), campaign_id)
+        return parse.stats(parse.unwrap(body, "stats"), campaign_id)
 
     def list_replies(self, *, campaign_id: str | None = None, page: int = 1, per_page: int = 50) -> RepliesPage:
         params = {"page": page, "perPage": per_page}
         if campaign_id:
             params["campaignId"] = campaign_id
         body = self._call("GET", "/v1/replies", "/v1/replies", params=params)
-        return p.replies(body, page, per_page)
+        return parse.replies(body, page, per_page)
 
     def suppress(self, emails: list[str]) -> SuppressResult:
         if len(emails) > 1000:
             raise ValueError("Leadterra takes at most 1,000 emails a request; send chunks.")
         body = self._call("POST", "/v1/suppression-list", "/v1/suppression-list", json={"emails": emails})
-        return p.suppression(body)
+        return parse.suppression(body)
 
     def register_webhook(self, *, url: str, events: list[str]) -> WebhookData:
         body = self._call("POST", "/v1/webhooks", "/v1/webhooks", json={"url": url, "events": list(events)})
-        return p.webhook(p.unwrap(body, "webhook"))
+        return parse.webhook(parse.unwrap(body, "webhook"))
 
 
 def get_client() -> LeadterraClient:

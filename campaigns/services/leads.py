@@ -174,46 +174,50 @@ def lead_import_run(*, import_id: int) -> None:
     )
     if not claimed:
         return  # cancelled before it started, or already finished (a redelivered message)
-    imp = LeadImport.objects.select_related("campaign", "uploaded_by").get(pk=import_id)
-    LeadImportRow.objects.filter(lead_import=imp).delete()  # a redelivered task starts over
+    lead_import = LeadImport.objects.select_related("campaign", "uploaded_by").get(pk=import_id)
+    LeadImportRow.objects.filter(lead_import=lead_import).delete()  # a redelivered task starts over
     try:
         with csv_import.Report() as report:
-            counts = _stage(imp, report)
-            _apply(imp, counts, report)
+            counts = _stage(lead_import, report)
+            _apply(lead_import, counts, report)
     except ImportStopped:
-        _discard(imp, Status.CANCELLED, "Cancelled; no leads were changed.")
+        _discard(lead_import, Status.CANCELLED, "Cancelled; no leads were changed.")
     except csv_import.CsvProblem as exc:
-        _discard(imp, Status.FAILED, f"{exc} No leads were changed.")
+        _discard(lead_import, Status.FAILED, f"{exc} No leads were changed.")
     except SoftTimeLimitExceeded:
-        _discard(imp, Status.FAILED, "The import took too long and was stopped; no leads were changed.")
+        _discard(lead_import, Status.FAILED, "The import took too long and was stopped; no leads were changed.")
     except Exception as exc:
         logger.exception("import %s failed", import_id)
         _discard(
-            imp,
+            lead_import,
             Status.FAILED,
             f"The import stopped on an unexpected error ({exc.__class__.__name__}); no leads were changed.",
         )
 
 
 @contextlib.contextmanager
-def _open(imp):
-    with imp.file.storage.open(imp.file.name, "rb") as f:
+def _open(lead_import):
+    with lead_import.file.storage.open(lead_import.file.name, "rb") as f:
         yield f.file  # the real binary file: TextIOWrapper needs read1/readable
 
 
-def _stage(imp, report: csv_import.Report) -> dict:
-    options = {"encoding": imp.encoding, "delimiter": imp.delimiter, "has_header": imp.has_header}
-    with _open(imp) as raw:
+def _stage(lead_import, report: csv_import.Report) -> dict:
+    options = {
+        "encoding": lead_import.encoding,
+        "delimiter": lead_import.delimiter,
+        "has_header": lead_import.has_header,
+    }
+    with _open(lead_import) as raw:
         total = csv_import.count_records(raw, **options)
-    LeadImport.objects.filter(pk=imp.pk).update(total_rows=total)
-    plan = ColumnPlan.from_mapping(imp.mapping)
+    LeadImport.objects.filter(pk=lead_import.pk).update(total_rows=total)
+    plan = ColumnPlan.from_mapping(lead_import.mapping)
     counts = dict.fromkeys(COUNT_KEYS, 0)
-    with _open(imp) as raw:
+    with _open(lead_import) as raw:
         records = csv_import.iter_records(raw, **options)
         while batch := list(islice(records, BATCH)):
-            if LeadImport.objects.filter(pk=imp.pk, cancel_requested=True).exists():
+            if LeadImport.objects.filter(pk=lead_import.pk, cancel_requested=True).exists():
                 raise ImportStopped
-            _stage_batch(imp, plan, batch, report, counts)
+            _stage_batch(lead_import, plan, batch, report, counts)
     return counts
 
 
@@ -235,7 +239,7 @@ def _row_values(cells: list[str], plan: ColumnPlan) -> tuple[dict, dict, str]:
     return standard, custom, ""
 
 
-def _stage_batch(imp, plan: ColumnPlan, batch, report: csv_import.Report, counts: dict) -> None:
+def _stage_batch(lead_import, plan: ColumnPlan, batch, report: csv_import.Report, counts: dict) -> None:
     lines, staged, repeats = [], {}, []
     for number, cells in batch:
         raw_email = cells[plan.email] if plan.email < len(cells) else ""
@@ -252,7 +256,9 @@ def _stage_batch(imp, plan: ColumnPlan, batch, report: csv_import.Report, counts
         else:
             staged[email] = Staged(number, email, standard, custom, is_role_address(email))
     emails = list(staged)
-    earlier = dict(LeadImportRow.objects.filter(lead_import=imp, email__in=emails).values_list("email", "row_number"))
+    earlier = dict(
+        LeadImportRow.objects.filter(lead_import=lead_import, email__in=emails).values_list("email", "row_number")
+    )
     suppressed = set(SuppressedEmail.objects.filter(email__in=emails).values_list("email", flat=True))
     for number, email in repeats:
         counts["duplicate"] += 1
@@ -267,7 +273,7 @@ def _stage_batch(imp, plan: ColumnPlan, batch, report: csv_import.Report, counts
             counts["suppressed"] += 1
             lines.append((row.row_number, email, "on the suppression list", "skipped"))
         else:
-            rows.append(LeadImportRow(lead_import_id=imp.pk, **row._asdict()))
+            rows.append(LeadImportRow(lead_import_id=lead_import.pk, **row._asdict()))
             if row.is_role_address:
                 counts["flagged"] += 1
                 lines.append((row.row_number, email, "role address (a shared mailbox, not a person)", "imported"))
@@ -275,7 +281,7 @@ def _stage_batch(imp, plan: ColumnPlan, batch, report: csv_import.Report, counts
     report.add(lines)
     with transaction.atomic():
         LeadImportRow.objects.bulk_create(rows, batch_size=INSERT_BATCH)
-        LeadImport.objects.filter(pk=imp.pk).update(processed_rows=counts["rows"], counts=counts)
+        LeadImport.objects.filter(pk=lead_import.pk).update(processed_rows=counts["rows"], counts=counts)
 
 
 def _merge(lead: Lead, row: Staged, now) -> bool:
@@ -291,28 +297,30 @@ def _merge(lead: Lead, row: Staged, now) -> bool:
     return before != (lead.first_name, lead.last_name, lead.company, lead.job_title, lead.custom_fields)
 
 
-def _apply(imp, counts: dict, report: csv_import.Report) -> None:
-    report_name = _save_report(imp, report)
+def _apply(lead_import, counts: dict, report: csv_import.Report) -> None:
+    report_name = _save_report(lead_import, report)
     now, last = timezone.now(), 0
     update_fields = [*FIELD_ATTRS.values(), "custom_fields", "status", "error", "is_role_address", "updated_at"]
     try:
         with transaction.atomic():
-            locked = LeadImport.objects.select_for_update().filter(pk=imp.pk)
+            locked = LeadImport.objects.select_for_update().filter(pk=lead_import.pk)
             if list(locked.values_list("cancel_requested", flat=True)) != [False]:
                 raise ImportStopped
             # Two imports into one campaign apply one after the other; otherwise both could
             # see an address as new and the second would fail on the unique (campaign, email).
-            list(Campaign.objects.select_for_update().filter(pk=imp.campaign_id).values_list("pk"))
-            staged = LeadImportRow.objects.filter(lead_import=imp).order_by("pk").values_list("pk", *Staged._fields)
+            list(Campaign.objects.select_for_update().filter(pk=lead_import.campaign_id).values_list("pk"))
+            staged = (
+                LeadImportRow.objects.filter(lead_import=lead_import).order_by("pk").values_list("pk", *Staged._fields)
+            )
             while page := list(staged.filter(pk__gt=last)[:BATCH]):
                 last, chunk = page[-1][0], [Staged(*values[1:]) for values in page]
-                existing = Lead.objects.filter(campaign_id=imp.campaign_id, email__in=[r.email for r in chunk])
+                existing = Lead.objects.filter(campaign_id=lead_import.campaign_id, email__in=[r.email for r in chunk])
                 by_email = {lead.email: lead for lead in existing}
                 new, changed = [], []
                 for row in chunk:
                     lead = by_email.get(row.email)
                     if lead is None:
-                        new.append(_new_lead(imp, row))
+                        new.append(_new_lead(lead_import, row))
                     elif _merge(lead, row, now):
                         changed.append(lead)
                     else:
@@ -321,8 +329,8 @@ def _apply(imp, counts: dict, report: csv_import.Report) -> None:
                 Lead.objects.bulk_update(changed, update_fields, batch_size=INSERT_BATCH)
                 counts["new"] += len(new)
                 counts["updated"] += len(changed)
-            LeadImportRow.objects.filter(lead_import=imp).delete()
-            LeadImport.objects.filter(pk=imp.pk).update(
+            LeadImportRow.objects.filter(lead_import=lead_import).delete()
+            LeadImport.objects.filter(pk=lead_import.pk).update(
                 status=Status.SUCCEEDED,
                 counts=counts,
                 processed_rows=counts["rows"],
@@ -331,48 +339,52 @@ def _apply(imp, counts: dict, report: csv_import.Report) -> None:
                 finished_at=timezone.now(),
             )
             audit_record(
-                actor=imp.uploaded_by,
+                actor=lead_import.uploaded_by,
                 action="leads.imported",
-                campaign=imp.campaign,
-                import_id=imp.pk,
-                file=imp.original_name,
+                campaign=lead_import.campaign,
+                import_id=lead_import.pk,
+                file=lead_import.original_name,
                 **counts,
             )
     except BaseException:
         if report_name:
-            imp.error_report.storage.delete(report_name)
+            lead_import.error_report.storage.delete(report_name)
         raise
 
 
-def _new_lead(imp, row: Staged) -> Lead:
+def _new_lead(lead_import, row: Staged) -> Lead:
     return Lead(
-        campaign_id=imp.campaign_id,
+        campaign_id=lead_import.campaign_id,
         email=row.email,
         **{attr: row.fields.get(attr, "") for attr in FIELD_ATTRS.values()},
         custom_fields=row.custom_fields,
         is_role_address=row.is_role_address,
-        source_import_id=imp.pk,
+        source_import_id=lead_import.pk,
     )
 
 
-def _save_report(imp, report: csv_import.Report) -> str:
+def _save_report(lead_import, report: csv_import.Report) -> str:
     if not report.lines:
         return ""
     report.file.flush()
     report.file.seek(0)
-    storage = imp.error_report.storage
-    name = imp.error_report.field.generate_filename(imp, f"import-{imp.pk}-problems.csv")
+    storage = lead_import.error_report.storage
+    name = lead_import.error_report.field.generate_filename(lead_import, f"import-{lead_import.pk}-problems.csv")
     with open(report.file.fileno(), "rb", closefd=False) as binary:
         binary.seek(0)
         return storage.save(name, File(binary))
 
 
-def _discard(imp, status: str, message: str) -> None:
-    LeadImportRow.objects.filter(lead_import=imp).delete()
-    LeadImport.objects.filter(pk=imp.pk).update(
+def _discard(lead_import, status: str, message: str) -> None:
+    LeadImportRow.objects.filter(lead_import=lead_import).delete()
+    LeadImport.objects.filter(pk=lead_import.pk).update(
         status=status, error=message, finished_at=timezone.now(), cancel_requested=False
     )
     if status == Status.FAILED:
         audit_record(
-            actor=imp.uploaded_by, action="leads.import_failed", campaign=imp.campaign, import_id=imp.pk, error=message
+            actor=lead_import.uploaded_by,
+            action="leads.import_failed",
+            campaign=lead_import.campaign,
+            import_id=lead_import.pk,
+            error=message,
         )

@@ -10,13 +10,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseStopPolling
 
 from campaigns.models import Campaign
 from campaigns.services import launch as launching
 from campaigns.services import lifecycle
 from campaigns.services.coverage_gate import parse_confirmations
 from campaigns.services.transitions import LifecycleError
+from campaigns.views.htmx import poll_status
 from campaigns.views.refusals import campaign_action
 
 
@@ -69,9 +69,7 @@ def campaign_preflight_refresh(request: HttpRequest, campaign: Campaign) -> Http
 def campaign_preflight_checks(request: HttpRequest, campaign: Campaign) -> HttpResponse:
     """The checks and the plan; polled until the pool refresh has ended."""
     context = _launch_page(request, campaign)
-    if not context["waiting"]:
-        return render(request, "reviews/launch.html#checks", context, status=HttpResponseStopPolling.status_code)
-    return render(request, "reviews/launch.html#checks", context)
+    return render(request, "reviews/launch.html#checks", context, status=poll_status(live=context["waiting"]))
 
 
 @require_POST

@@ -73,8 +73,10 @@ def lead_import_upload(request, pk):
             form = UploadForm(request.POST, request.FILES)
             if form.is_valid():
                 try:
-                    imp = lead_import_create(campaign=campaign, actor=request.user, upload=form.cleaned_data["file"])
-                    return redirect("lead_import_map", pk=imp.pk)
+                    lead_import = lead_import_create(
+                        campaign=campaign, actor=request.user, upload=form.cleaned_data["file"]
+                    )
+                    return redirect("lead_import_map", pk=lead_import.pk)
                 except ImportRefused as exc:
                     error = str(exc)
     context = {"campaign": campaign, "form": form, "error": error, "limit": limit}
@@ -86,62 +88,76 @@ def _import_for(request, pk):
 
 
 def lead_import_map(request, pk):
-    imp = _import_for(request, pk)
-    if imp.status != LeadImport.Status.UPLOADED:
-        return redirect("lead_import_detail", pk=imp.pk)
-    check_import_allowed(campaign=imp.campaign, actor=request.user)
-    form = MappingForm(request.POST or None, headers=imp.headers, mapping=imp.mapping)
+    lead_import = _import_for(request, pk)
+    if lead_import.status != LeadImport.Status.UPLOADED:
+        return redirect("lead_import_detail", pk=lead_import.pk)
+    check_import_allowed(campaign=lead_import.campaign, actor=request.user)
+    form = MappingForm(request.POST or None, headers=lead_import.headers, mapping=lead_import.mapping)
     if request.method == "POST" and form.is_valid():
-        lead_import_start(lead_import=imp, mapping=form.cleaned_data["mapping"], actor=request.user)
-        return redirect("lead_import_detail", pk=imp.pk)
-    sniffed = lead_import_preview(imp)
+        lead_import_start(lead_import=lead_import, mapping=form.cleaned_data["mapping"], actor=request.user)
+        return redirect("lead_import_detail", pk=lead_import.pk)
+    sniffed = lead_import_preview(lead_import)
     sniffed.preview = [[single_line(cell) for cell in row] for row in sniffed.preview]  # as the leads will hold them
     columns = [
         (header, choice, token, [row[i] if i < len(row) else "" for row in sniffed.preview[:3]])
         for i, (header, choice, token) in enumerate(form.columns())
     ]
-    context = {"imp": imp, "campaign": imp.campaign, "form": form, "sniffed": sniffed, "columns": columns}
+    context = {
+        "lead_import": lead_import,
+        "campaign": lead_import.campaign,
+        "form": form,
+        "sniffed": sniffed,
+        "columns": columns,
+    }
     return render(request, "leads/mapping.html", context)
 
 
-def _progress(imp) -> dict:
-    total, done = imp.total_rows or 0, imp.processed_rows
+def _progress(lead_import) -> dict:
+    total, done = lead_import.total_rows or 0, lead_import.processed_rows
     share = done / total if total else 0.0
     eta = None
-    if imp.started_at and 0 < share < 1:
-        elapsed = (timezone.now() - imp.started_at).total_seconds()
+    if lead_import.started_at and 0 < share < 1:
+        elapsed = (timezone.now() - lead_import.started_at).total_seconds()
         eta = int(elapsed / share - elapsed) + 1
     return {"total": total, "done": done, "percent": round(share * 100, 1), "eta": eta}
 
 
 def lead_import_detail(request, pk):
-    imp = _import_for(request, pk)
-    context = {"imp": imp, "campaign": imp.campaign, "progress": _progress(imp), "active": imp.status in ACTIVE}
-    if imp.status == LeadImport.Status.SUCCEEDED:
-        context["coverage"] = token_coverage(imp.campaign)
+    lead_import = _import_for(request, pk)
+    context = {
+        "lead_import": lead_import,
+        "campaign": lead_import.campaign,
+        "progress": _progress(lead_import),
+        "active": lead_import.status in ACTIVE,
+    }
+    if lead_import.status == LeadImport.Status.SUCCEEDED:
+        context["coverage"] = token_coverage(lead_import.campaign)
     if request.htmx:
         return render(request, "leads/import.html#progress", context, status=poll_status(live=context["active"]))
-    context["encoding_label"] = csv_encoding.label(imp.encoding)
+    context["encoding_label"] = csv_encoding.label(lead_import.encoding)
     return render(request, "leads/import.html", context)
 
 
 @require_POST
 def lead_import_cancel_view(request, pk):
-    imp = _import_for(request, pk)
-    if lead_import_cancel(lead_import=imp, actor=request.user):
+    lead_import = _import_for(request, pk)
+    if lead_import_cancel(lead_import=lead_import, actor=request.user):
         messages.info(request, "Cancelling the import; the campaign's leads stay as they were.")
     else:
         messages.warning(request, "The import had already finished.")
-    return redirect("lead_import_detail", pk=imp.pk)
+    return redirect("lead_import_detail", pk=lead_import.pk)
 
 
 def lead_import_report(request, pk):
-    imp = _import_for(request, pk)
-    if not imp.error_report:
+    lead_import = _import_for(request, pk)
+    if not lead_import.error_report:
         raise Http404("This import has no problems to report.")
-    stem = imp.original_name.rsplit(".", 1)[0] or "leads"
+    stem = lead_import.original_name.rsplit(".", 1)[0] or "leads"
     return FileResponse(
-        imp.error_report.open("rb"), as_attachment=True, filename=f"{stem}-problems.csv", content_type="text/csv"
+        lead_import.error_report.open("rb"),
+        as_attachment=True,
+        filename=f"{stem}-problems.csv",
+        content_type="text/csv",
     )
 
 

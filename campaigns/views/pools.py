@@ -9,12 +9,12 @@ from django.http import HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import trigger_client_event
 
 from campaigns.models import Campaign, Operation, PoolSnapshot, SenderAccount, SenderPool
 from campaigns.permissions import can
 from campaigns.services.planning import campaign_plan, pool_usable_capacity, pools_capacity, workspace_plan
 from campaigns.services.pools import pools_freshness, pools_refresh_enqueue
+from campaigns.views.htmx import toast
 
 HISTORY = timedelta(hours=24)
 
@@ -62,7 +62,7 @@ def pools_refresh(request):
         messages.success(request, "Pool refresh queued.")
         return redirect("pools")
     response = render(request, "operations/_status.html", {"op": op})
-    return trigger_client_event(response, "toast", {"level": "success", "message": "Pool refresh queued."})
+    return toast(response, "Pool refresh queued.")
 
 
 @require_GET
