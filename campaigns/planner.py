@@ -1,6 +1,5 @@
 """Capacity projection: pure functions, no database, no clock.
 
-CONTRACT (the pools & planner work owns and completes this module):
 plan_campaign(...) returns a CapacityPlan whose `verdict` is one of FITS, SPILLS, CANNOT_START,
 with a per-day table in `days` and a sentence for people in `message`; `model` says
 which capacity model was used ("daily_reset" or "rolling_24h").

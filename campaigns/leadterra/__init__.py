@@ -1,6 +1,6 @@
 """The Leadterra client: the only module that speaks HTTP to Leadterra.
 
-CONTRACT (other areas code against these names): every method returns the dataclasses
+Every method returns the dataclasses
 in `campaigns.leadterra.types` (re-exported here), parsed from every documented response
 variant, and raises a LeadterraError subclass on failure. No other module knows a URL
 or a JSON key of Leadterra.

@@ -1,6 +1,6 @@
 """Launch: pre-flight checks, then one `launch` operation; a failed launch can be retried.
 
-The launch handler (outbox area) creates the remote campaign from the approved version,
+The launch handler (services/handlers) creates the remote campaign from the approved version,
 enrolls the leads in checkpointed chunks and starts it; Leadterra's confirmations move the
 campaign to `running`, or to `launch_failed` with the reason. A retry (from the campaign page,
 or of the failed operation from the Operations page) re-runs the pre-flight and queues the
@@ -88,7 +88,7 @@ def launch_page(*, campaign: Campaign, actor, refresh_id: str | None) -> dict:
 def campaign_preflight(campaign: Campaign) -> Preflight:
     """Everything a launch needs, each with a sentence a manager can act on."""
     # Remaining volume moves every minute while other campaigns send: the decision needs
-    # numbers the pools area calls fresh (a recent success and no failure since).
+    # numbers services/pools.py calls fresh (a recent success and no failure since).
     freshness = pools_freshness()
     result = Preflight(pools_refreshed_at=freshness.refreshed_at)
     matches = campaign.status in {Campaign.Status.APPROVED, Campaign.Status.LAUNCH_FAILED} and approval_matches(

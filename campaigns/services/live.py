@@ -174,7 +174,7 @@ def wall_board(*, page: int = 1, now: datetime | None = None, per_page: int = WA
         page=page,
         pages=pages,
         totals=_wall_totals(rows, today),
-        pools=pools_for_wall(),  # the pools area's: each pool also says whether it can send
+        pools=pools_for_wall(),  # each pool also says whether it can send
         **_data_age(now),
     )
 

@@ -1,6 +1,6 @@
 """The transactional outbox: every Leadterra write is an Operation.
 
-CONTRACT (the client/outbox work owns the engine; areas register handlers):
+What the rest of the project uses:
 - operation_enqueue(kind=..., campaign=..., payload=..., actor=...) creates the row in the
   caller's transaction and sends `run_operation` when that transaction commits.
 - @handles(kind) registers `fn(op, client) -> dict | None` (the app's ready() imports the
@@ -10,7 +10,7 @@ CONTRACT (the client/outbox work owns the engine; areas register handlers):
   Handlers must be safe to run again: checkpoint in `op.progress` and save it at once
   (`checkpoint(op)`); a handler that raises Continue is re-queued at once (long work is
   cut into tasks well under the time limit).
-- on_failure(op) hooks let an area react when an operation fails for good or is
+- on_failure(op) hooks let a module react when an operation fails for good or is
   cancelled (e.g. a launch sets the campaign to launch_failed).
 - before_retry(op, actor) hooks run inside a manager's retry, with the row locked, before
   it is queued again; raising OperationStateError refuses the retry with that sentence

@@ -58,7 +58,7 @@ def updated_ago(freshness) -> str:
 
 @register.simple_tag
 def sparkline(points, label: str = "", css: str = "") -> str:
-    """The pools area's generic sparkline, fed on a regular time grid."""
+    """A generic sparkline, fed on a regular time grid."""
     return charts.sparkline(resample(points), width=320, height=56, label=label, css=f"chart--spark {css}")
 
 

@@ -12,8 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from campaigns.models import Campaign
-from campaigns.services import launch as launching
-from campaigns.services import lifecycle
+from campaigns.services import launch, lifecycle
 from campaigns.services.coverage_gate import parse_confirmations
 from campaigns.services.transitions import LifecycleError
 from campaigns.views.htmx import poll_status
@@ -34,7 +33,7 @@ class GuardForm(forms.Form):
 
 
 def _launch_page(request: HttpRequest, campaign: Campaign) -> dict:
-    page = launching.launch_page(campaign=campaign, actor=request.user, refresh_id=request.GET.get("op"))
+    page = launch.launch_page(campaign=campaign, actor=request.user, refresh_id=request.GET.get("op"))
     return {"campaign": campaign, **page}
 
 
@@ -45,7 +44,7 @@ def campaign_launch(request: HttpRequest, campaign: Campaign) -> HttpResponse:
         return render(request, "reviews/launch.html", _launch_page(request, campaign))
     form = LaunchForm(request.POST)
     form.is_valid()
-    launching.campaign_launch(
+    launch.campaign_launch(
         campaign=campaign,
         actor=request.user,
         confirm_spill=form.cleaned_data.get("confirm_spill", False),
@@ -60,7 +59,7 @@ def campaign_launch(request: HttpRequest, campaign: Campaign) -> HttpResponse:
 @campaign_action()
 def campaign_preflight_refresh(request: HttpRequest, campaign: Campaign) -> HttpResponse:
     """Fetch fresh pool numbers, then show the pre-flight that follows that refresh."""
-    op = launching.campaign_preflight_refresh(campaign=campaign, actor=request.user)
+    op = launch.campaign_preflight_refresh(campaign=campaign, actor=request.user)
     return redirect(reverse("campaign_launch", args=[campaign.pk]) + f"?op={op.pk}")
 
 
@@ -75,7 +74,7 @@ def campaign_preflight_checks(request: HttpRequest, campaign: Campaign) -> HttpR
 @require_POST
 @campaign_action()
 def campaign_launch_retry(request: HttpRequest, campaign: Campaign) -> HttpResponse:
-    launching.campaign_launch_retry(campaign=campaign, actor=request.user)
+    launch.campaign_launch_retry(campaign=campaign, actor=request.user)
     messages.success(request, "Launch resumed from where it stopped.")
     return redirect("campaign_detail", pk=campaign.pk)
 

@@ -12,7 +12,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import condition
 
 from campaigns.models import Campaign
-from campaigns.services import campaigns as campaign_service
+from campaigns.services.campaigns import SORTS, campaign_list_query
 from campaigns.services.live import ROW_VERSION_FIELDS, campaign_live, campaign_version, rows_etag
 from campaigns.views.campaigns import PER_PAGE
 
@@ -34,8 +34,8 @@ def campaign_stats(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _list_query(request: HttpRequest):
     filters = {key: request.GET.get(key, "").strip() for key in ("status", "owner", "q", "sort")}
-    filters["sort"] = filters["sort"] if filters["sort"] in campaign_service.SORTS else "-updated"
-    return campaign_service.campaign_list_query(**filters)
+    filters["sort"] = filters["sort"] if filters["sort"] in SORTS else "-updated"
+    return campaign_list_query(**filters)
 
 
 def _rows_etag(request: HttpRequest) -> str:

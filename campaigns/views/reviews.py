@@ -61,7 +61,7 @@ LEAD_CHOICES = 200  # the picker lists the first leads; the worst case is always
 
 
 def review_preview(campaign: Campaign, request: HttpRequest) -> dict:
-    """The sequence as any lead would read it, and which leads would get a hole (editor area's services)."""
+    """The sequence as any lead would read it, and which leads would get a hole."""
     choice = request.GET.get("lead") or "worst"
     coverage = token_coverage(campaign)
     return {
