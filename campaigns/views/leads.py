@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
@@ -29,12 +29,12 @@ from campaigns.views.lead_forms import MappingForm, UploadForm
 ACTIVE = {LeadImport.Status.QUEUED, LeadImport.Status.RUNNING}
 
 
-def _after(request) -> int:
+def _after(request: HttpRequest) -> int:
     value = request.GET.get("after", "")
     return int(value) if value.isdigit() else 0
 
 
-def lead_list(request, pk):
+def lead_list(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign.objects.select_related("owner"), pk=pk)
     status = request.GET.get("status", "")
     status = status if status in Lead.Status.values else ""
@@ -60,7 +60,7 @@ def lead_list(request, pk):
     return render(request, template, context)
 
 
-def lead_import_upload(request, pk):
+def lead_import_upload(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign, pk=pk)
     check_import_allowed(campaign=campaign, actor=request.user)
     limit = settings.IMPORT_MAX_BYTES
@@ -83,11 +83,11 @@ def lead_import_upload(request, pk):
     return render(request, "leads/upload.html", context, status=400 if error or form.errors else 200)
 
 
-def _import_for(request, pk):
+def _import_for(request: HttpRequest, pk: int):
     return get_object_or_404(LeadImport.objects.select_related("campaign", "uploaded_by"), pk=pk)
 
 
-def lead_import_map(request, pk):
+def lead_import_map(request: HttpRequest, pk: int) -> HttpResponse:
     lead_import = _import_for(request, pk)
     if lead_import.status != LeadImport.Status.UPLOADED:
         return redirect("lead_import_detail", pk=lead_import.pk)
@@ -122,7 +122,7 @@ def _progress(lead_import) -> dict:
     return {"total": total, "done": done, "percent": round(share * 100, 1), "eta": eta}
 
 
-def lead_import_detail(request, pk):
+def lead_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     lead_import = _import_for(request, pk)
     context = {
         "lead_import": lead_import,
@@ -139,7 +139,7 @@ def lead_import_detail(request, pk):
 
 
 @require_POST
-def lead_import_cancel_view(request, pk):
+def lead_import_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
     lead_import = _import_for(request, pk)
     if lead_import_cancel(lead_import=lead_import, actor=request.user):
         messages.info(request, "Cancelling the import; the campaign's leads stay as they were.")
@@ -148,7 +148,7 @@ def lead_import_cancel_view(request, pk):
     return redirect("lead_import_detail", pk=lead_import.pk)
 
 
-def lead_import_report(request, pk):
+def lead_import_report(request: HttpRequest, pk: int) -> HttpResponse:
     lead_import = _import_for(request, pk)
     if not lead_import.error_report:
         raise Http404("This import has no problems to report.")
@@ -161,7 +161,7 @@ def lead_import_report(request, pk):
     )
 
 
-def lead_enroll(request, pk):
+def lead_enroll(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign, pk=pk)
     if not can(request.user, "enroll_running"):
         raise PermissionDenied("Only managers can enroll leads into a running campaign.")

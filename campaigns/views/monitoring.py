@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,7 +26,7 @@ from campaigns.services.webhooks import EVENTS, REFUSED, DeliveryRefused, signat
 CLASSIFICATIONS = ["interested", "not_interested", "out_of_office", "referral", "unsubscribe", "bounce"]
 
 
-def replies(request):
+def replies(request: HttpRequest) -> HttpResponse:
     campaign_id = request.GET.get("campaign") or ""
     filters = {
         "classification": request.GET.get("classification", ""),
@@ -46,7 +46,7 @@ def replies(request):
 
 
 @require_POST
-def reply_handled(request, pk):
+def reply_handled(request: HttpRequest, pk: int) -> HttpResponse:
     reply = get_object_or_404(Reply, pk=pk)
     reply_mark_handled(reply=reply)
     if request.htmx:
@@ -67,14 +67,14 @@ class WebhookForm(forms.Form):
         return url
 
 
-def integration_health(request):
+def integration_health(request: HttpRequest) -> HttpResponse:
     default_url = request.build_absolute_uri(reverse("webhook_leadterra"))
     form = WebhookForm(initial={"url": default_url, "events": EVENTS})
     return _health_page(request, form)
 
 
 @require_POST
-def webhook_register(request):
+def webhook_register(request: HttpRequest) -> HttpResponse:
     if not can(request.user, "manage_integration"):
         raise PermissionDenied("Only managers register webhooks.")
     form = WebhookForm(request.POST)
@@ -89,7 +89,7 @@ def webhook_register(request):
     return redirect("integration_health")
 
 
-def _health_page(request, form, status=200):
+def _health_page(request: HttpRequest, form, status=200) -> HttpResponse:
     hour_ago = timezone.now() - timezone.timedelta(hours=1)
     refused = WebhookEvent.objects.filter(dedupe_key__startswith=REFUSED)
     applied = WebhookEvent.objects.exclude(dedupe_key__startswith=REFUSED)
@@ -111,7 +111,7 @@ def _health_page(request, form, status=200):
 @csrf_exempt  # Leadterra cannot hold a CSRF token; the HMAC signature is the authentication.
 @login_not_required
 @require_POST
-def webhook_leadterra(request):
+def webhook_leadterra(request: HttpRequest) -> HttpResponse:
     body = request.body
     if not signature_valid(body=body, header=request.headers.get("X-Leadterra-Signature")):
         return HttpResponseForbidden("Invalid or missing X-Leadterra-Signature.")

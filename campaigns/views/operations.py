@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -14,13 +15,13 @@ from campaigns.views.htmx import poll_status, toast
 PAGE_SIZE = 50
 
 
-def operation_status(request, pk):
+def operation_status(request: HttpRequest, pk: int) -> HttpResponse:
     """The fragment re-renders itself every second; 286 tells htmx to stop once the op ended."""
     op = get_object_or_404(Operation.objects.select_related("campaign"), pk=pk)
     return render(request, "operations/_status.html", {"op": op}, status=poll_status(live=op.is_active))
 
 
-def operations(request):
+def operations(request: HttpRequest) -> HttpResponse:
     ops = Operation.objects.select_related("campaign", "created_by").order_by("-created_at", "-id")
     filters = {key: request.GET.get(key, "") for key in ("kind", "status", "campaign")}
     if filters["kind"] in Operation.Kind.values:
@@ -44,16 +45,16 @@ def operations(request):
 
 
 @require_POST
-def operation_retry_view(request, pk):
+def operation_retry_view(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(request, pk, operation_retry, "Queued again: it resumes from its last checkpoint.")
 
 
 @require_POST
-def operation_cancel_view(request, pk):
+def operation_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(request, pk, operation_cancel, "Cancelled: it will not be sent again.")
 
 
-def _act(request, pk, action, done: str):
+def _act(request: HttpRequest, pk: int, action, done: str) -> HttpResponse:
     op = get_object_or_404(Operation, pk=pk)
     try:
         op = action(operation=op, actor=request.user)

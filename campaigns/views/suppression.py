@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -13,7 +14,7 @@ from campaigns.views.lead_forms import SuppressionForm
 PAGE_SIZE = 50
 
 
-def _page(request):
+def _page(request: HttpRequest):
     entries = SuppressedEmail.objects.select_related("created_by")
     search = request.GET.get("q", "").strip()[:200]
     if search:
@@ -25,7 +26,7 @@ def _page(request):
     return rows[:PAGE_SIZE], (rows[PAGE_SIZE - 1].pk if len(rows) > PAGE_SIZE else None), search
 
 
-def suppression(request):
+def suppression(request: HttpRequest) -> HttpResponse:
     form, invalid = SuppressionForm(), []
     if request.method == "POST":
         if not can(request.user, "manage_suppression"):
@@ -65,7 +66,7 @@ def _summary(result, invalid) -> str:
 
 
 @require_POST
-def suppression_push(request):
+def suppression_push(request: HttpRequest) -> HttpResponse:
     if suppression_push_pending(actor=request.user):
         messages.success(request, "Pushing every pending address to Leadterra.")
     else:

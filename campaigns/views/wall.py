@@ -5,7 +5,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -25,7 +25,7 @@ class WallTokenForm(forms.Form):
     label = forms.CharField(max_length=100, strip=True, help_text="Where the screen hangs, e.g. “Sales floor TV”.")
 
 
-def wall_tokens(request):
+def wall_tokens(request: HttpRequest) -> HttpResponse:
     manage = can(request.user, "manage_wall_tokens")
     form = WallTokenForm(request.POST or None)
     if request.method == "POST":
@@ -40,7 +40,7 @@ def wall_tokens(request):
 
 
 @require_POST
-def wall_token_revoke_view(request, pk):
+def wall_token_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
     if not can(request.user, "manage_wall_tokens"):
         raise PermissionDenied("Only managers revoke wall tokens.")
     token = get_object_or_404(WallToken, pk=pk)
@@ -57,7 +57,7 @@ def _live_token(token: str) -> WallToken:
     return found
 
 
-def _page_number(request) -> int:
+def _page_number(request: HttpRequest) -> int:
     try:
         return max(1, int(request.GET.get("page", 1)))
     except ValueError:
@@ -66,7 +66,7 @@ def _page_number(request) -> int:
 
 @login_not_required
 @never_cache
-def wall(request, token):
+def wall(request: HttpRequest, token: str) -> HttpResponse:
     found = _live_token(token)
     context = {"token": found, "board": wall_board(page=1), "refresh": refresh_seconds()}
     return render(request, "wall/page.html", context)
@@ -74,7 +74,7 @@ def wall(request, token):
 
 @login_not_required
 @never_cache
-def wall_screen(request, token):
+def wall_screen(request: HttpRequest, token: str) -> HttpResponse:
     found = _live_token(token)
     context = {"token": found, "board": wall_board(page=_page_number(request)), "refresh": refresh_seconds()}
     return render(request, "wall/page.html#screen", context)
