@@ -305,7 +305,9 @@ class Lifecycle(RuleBasedStateMachine):
             assert lifecycle.approval_matches(campaign)
 
 
-def test_the_lifecycle_holds_under_any_interleaving(monkeypatch):
+def test_the_lifecycle_holds_under_any_interleaving(monkeypatch, settings):
+    # Pools refreshed once stay fresh for the whole run, however long a loaded machine takes.
+    settings.POOLS_REFRESH_SECONDS = 86_400
     fresh_pools()
     monkeypatch.setattr(launch, "launch_plan", lambda campaign: a_plan())
     monkeypatch.setattr(engine, "_send", lambda pk, countdown=None: None)
