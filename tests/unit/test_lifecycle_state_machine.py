@@ -20,6 +20,7 @@ import contextlib
 from datetime import timedelta
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
@@ -305,9 +306,9 @@ class Lifecycle(RuleBasedStateMachine):
             assert lifecycle.approval_matches(campaign)
 
 
-def test_the_lifecycle_holds_under_any_interleaving(monkeypatch, settings):
+def test_the_lifecycle_holds_under_any_interleaving(monkeypatch):
     # Pools refreshed once stay fresh for the whole run, however long a loaded machine takes.
-    settings.POOLS_REFRESH_SECONDS = 86_400
+    monkeypatch.setattr(django_settings, "POOLS_REFRESH_SECONDS", 86_400)
     fresh_pools()
     monkeypatch.setattr(launch, "launch_plan", lambda campaign: a_plan())
     monkeypatch.setattr(engine, "_send", lambda pk, countdown=None: None)
