@@ -8,6 +8,7 @@ Whether an action fits the campaign's *state* is the lifecycle table's answer
 """
 
 from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import PermissionDenied
 
 SDR = "SDR"
 MANAGER = "Manager"
@@ -43,6 +44,22 @@ def is_manager(user) -> bool:
 def can(user, codename: str) -> bool:
     """True when the user holds campaigns.<codename>."""
     return user.is_authenticated and user.has_perm(f"campaigns.{codename}")
+
+
+# What a person without each manager permission is told.
+REFUSALS = {
+    "enroll_running": "Only managers can enroll leads into a running campaign.",
+    "manage_suppression": "Only managers can change the suppression list.",
+    "manage_wall_tokens": "Only managers create or revoke wall tokens.",
+    "manage_operations": "Only managers can retry or cancel operations.",
+    "manage_integration": "Only managers refresh pools or register webhooks.",
+}
+
+
+def require(user, codename: str) -> None:
+    """PermissionDenied (a 403), with the sentence from REFUSALS, unless `user` holds `codename`."""
+    if not can(user, codename):
+        raise PermissionDenied(REFUSALS[codename])
 
 
 def can_edit_draft(user, campaign) -> bool:

@@ -32,7 +32,6 @@ from datetime import timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -40,7 +39,7 @@ from django.utils import timezone
 from campaigns.audit import audit_record
 from campaigns.leadterra import LeadterraError, Transient, get_client
 from campaigns.models import ApiCall, Operation
-from campaigns.permissions import can
+from campaigns.permissions import require
 
 logger = logging.getLogger(__name__)
 HANDLERS: dict[str, Callable] = {}
@@ -251,8 +250,7 @@ def call_log_prune(*, now=None) -> int:
 
 
 def _check_manager(actor) -> None:
-    if not can(actor, "manage_operations"):
-        raise PermissionDenied("Only managers can retry or cancel operations.")
+    require(actor, "manage_operations")
 
 
 @transaction.atomic

@@ -2,7 +2,6 @@
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import filesizeformat
@@ -11,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from campaigns.lead_fields import single_line
 from campaigns.models import Campaign, Lead, LeadImport, Operation
-from campaigns.permissions import can, can_import_leads
+from campaigns.permissions import can, can_import_leads, require
 from campaigns.services import csv_encoding, lead_queries
 from campaigns.services.enrollment import EnrollRefused, leads_enroll
 from campaigns.services.leads import (
@@ -163,8 +162,7 @@ def lead_import_report(request: HttpRequest, pk: int) -> HttpResponse:
 
 def lead_enroll(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign, pk=pk)
-    if not can(request.user, "enroll_running"):
-        raise PermissionDenied("Only managers can enroll leads into a running campaign.")
+    require(request.user, "enroll_running")
     if request.method == "POST":
         try:
             leads_enroll(campaign=campaign, actor=request.user)

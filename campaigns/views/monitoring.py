@@ -7,7 +7,6 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,7 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from campaigns.models import Campaign, Operation, Reply, SyncState, WebhookEvent
-from campaigns.permissions import can
+from campaigns.permissions import can, require
 from campaigns.services.health import endpoint_health, leadterra_outage
 from campaigns.services.operations import operation_enqueue
 from campaigns.services.replies import replies_inbox, reply_mark_handled
@@ -75,8 +74,7 @@ def integration_health(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def webhook_register(request: HttpRequest) -> HttpResponse:
-    if not can(request.user, "manage_integration"):
-        raise PermissionDenied("Only managers register webhooks.")
+    require(request.user, "manage_integration")
     form = WebhookForm(request.POST)
     if not form.is_valid():
         return _health_page(request, form, status=400)

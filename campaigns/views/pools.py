@@ -5,13 +5,13 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.db.models import Count, Prefetch, Q
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from campaigns.models import Campaign, Operation, PoolSnapshot, SenderAccount, SenderPool
-from campaigns.permissions import can
+from campaigns.permissions import can, require
 from campaigns.services.planning import campaign_plan, pool_usable_capacity, pools_capacity, workspace_plan
 from campaigns.services.pools import pools_freshness, pools_refresh_enqueue
 from campaigns.views.htmx import toast
@@ -55,8 +55,7 @@ def pools_page(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def pools_refresh(request: HttpRequest) -> HttpResponse:
-    if not can(request.user, "manage_integration"):
-        return HttpResponseForbidden("Refreshing pools needs the manage_integration permission.")
+    require(request.user, "manage_integration")
     op = pools_refresh_enqueue(actor=request.user)
     if not request.htmx:
         messages.success(request, "Pool refresh queued.")

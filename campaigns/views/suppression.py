@@ -1,13 +1,12 @@
 """The suppression list page: the local mirror, add one or many, push what is pending."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from campaigns.models import SuppressedEmail
-from campaigns.permissions import can
+from campaigns.permissions import can, require
 from campaigns.services.suppression import suppression_add, suppression_parse, suppression_push_pending
 from campaigns.views.lead_forms import SuppressionForm
 
@@ -29,8 +28,7 @@ def _page(request: HttpRequest):
 def suppression(request: HttpRequest) -> HttpResponse:
     form, invalid = SuppressionForm(), []
     if request.method == "POST":
-        if not can(request.user, "manage_suppression"):
-            raise PermissionDenied("Only managers can change the suppression list.")
+        require(request.user, "manage_suppression")
         form = SuppressionForm(request.POST)
         if form.is_valid():
             emails, invalid = suppression_parse(form.cleaned_data["emails"])

@@ -4,14 +4,13 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from campaigns.models import WallToken
-from campaigns.permissions import can
+from campaigns.permissions import can, require
 from campaigns.services.live import wall_board
 from campaigns.services.wall import wall_token_create, wall_token_revoke, wall_token_seen
 
@@ -29,8 +28,7 @@ def wall_tokens(request: HttpRequest) -> HttpResponse:
     manage = can(request.user, "manage_wall_tokens")
     form = WallTokenForm(request.POST or None)
     if request.method == "POST":
-        if not manage:
-            raise PermissionDenied("Only managers create wall tokens.")
+        require(request.user, "manage_wall_tokens")
         if form.is_valid():
             token = wall_token_create(label=form.cleaned_data["label"], actor=request.user)
             messages.success(request, f"Wall link for “{token.label}” created. Open it on the screen.")
@@ -41,8 +39,7 @@ def wall_tokens(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def wall_token_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
-    if not can(request.user, "manage_wall_tokens"):
-        raise PermissionDenied("Only managers revoke wall tokens.")
+    require(request.user, "manage_wall_tokens")
     token = get_object_or_404(WallToken, pk=pk)
     wall_token_revoke(token=token, actor=request.user)
     messages.success(request, f"“{token.label}” revoked: that screen goes blank at its next refresh.")
