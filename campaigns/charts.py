@@ -125,28 +125,3 @@ def _column(col: Sequence[float], x: float, w: float, y, title: str) -> str:
         out.insert(0, f"<g><title>{escape(title)}</title>")
         out.append("</g>")
     return "".join(out)
-
-
-def line_chart(
-    series: Sequence[Sequence[float]],
-    *,
-    width: int = 600,
-    height: int = 160,
-    label: str = "",
-    top: float | None = None,
-    css: str = "chart--lines",
-) -> SafeString:
-    """Several lines over the same x positions (series[s][i]), sharing one scale from 0."""
-    series = [downsample(s, width) for s in series if len(s)]
-    if not series:
-        return _svg(width, height, label or "no data", "", css + " chart--empty")
-    y = _scale(top if top is not None else max(max(s) for s in series), height, 2)
-    parts = []
-    for idx, values in enumerate(series):
-        step = width / max(1, len(values) - 1)
-        points = " ".join(f"{_fmt(i * step)},{_fmt(y(v))}" for i, v in enumerate(values))
-        parts.append(
-            f'<polyline class="chart__line chart__series--{idx}" points="{points}" fill="none" '
-            'stroke="currentColor" stroke-width="2" vector-effect="non-scaling-stroke"/>'
-        )
-    return _svg(width, height, label, "".join(parts), css)

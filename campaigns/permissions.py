@@ -1,10 +1,14 @@
-"""Who may do what. Views and services call these; hiding a button is never enough.
+"""Who may do what: every role rule of the project, as predicates.
 
 Roles are Django groups: SDR and Manager. Managers hold the custom permissions
-declared on Campaign.Meta; everyone logged in may browse.
+declared on Campaign.Meta; everyone logged in may browse. Services call these and raise
+PermissionDenied (a 403) with a sentence; views only use them to decide which buttons to draw.
+Whether an action fits the campaign's *state* is the lifecycle table's answer
+(campaigns/services/transitions.py), not a role rule.
 """
 
 from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import PermissionDenied
 
 SDR = "SDR"
 MANAGER = "Manager"
@@ -42,11 +46,36 @@ def can(user, codename: str) -> bool:
     return user.is_authenticated and user.has_perm(f"campaigns.{codename}")
 
 
+# What a person without each manager permission is told.
+REFUSALS = {
+    "enroll_running": "Only managers can enroll leads into a running campaign.",
+    "manage_suppression": "Only managers can change the suppression list.",
+    "manage_wall_tokens": "Only managers create or revoke wall tokens.",
+    "manage_operations": "Only managers can retry or cancel operations.",
+    "manage_integration": "Only managers refresh pools or register webhooks.",
+}
+
+
+def require(user, codename: str) -> None:
+    """PermissionDenied (a 403), with the sentence from REFUSALS, unless `user` holds `codename`."""
+    if not can(user, codename):
+        raise PermissionDenied(REFUSALS[codename])
+
+
 def can_edit_draft(user, campaign) -> bool:
     """Authors edit their own drafts; managers edit any draft; nobody edits a launched one."""
-    if campaign.is_launched or campaign.status == campaign.Status.ARCHIVED:
-        return False
-    return campaign.owner_id == user.pk or is_manager(user)
+    return edit_refusal(user, campaign) is None
+
+
+def edit_refusal(user, campaign) -> str | None:
+    """Why `user` may not edit the sequence of `campaign`, or None when they may."""
+    if campaign.is_launched:
+        return "This campaign has been launched. Leadterra has no way to edit a sequence once it exists there."
+    if campaign.status == campaign.Status.ARCHIVED:
+        return "This campaign is archived."
+    if not (user.is_authenticated and (campaign.owner_id == user.pk or is_manager(user))):
+        return f"This draft belongs to {campaign.owner.get_username()}; only they or a manager can edit it."
+    return None
 
 
 def can_review(user, campaign) -> bool:
@@ -64,3 +93,41 @@ def can_submit(user, campaign) -> bool:
 def can_launch(user) -> bool:
     """Launch, pause, resume and retry a launch: managers only (any campaign, their own too)."""
     return can(user, "launch_campaign")
+
+
+def can_archive(user, campaign) -> bool:
+    """Owners archive their own local work; a campaign that exists in Leadterra (a paused one
+    still holds a queue there) is a manager's call, like pausing and resuming it. The states
+    are the lifecycle table's (never while launching or running), checked by the service."""
+    if campaign.remote_id:
+        return is_manager(user)
+    return user.is_authenticated and (campaign.owner_id == user.pk or is_manager(user))
+
+
+def can_import_leads(user, campaign) -> bool:
+    """The campaign's owner and managers load leads; nobody loads into an archived campaign."""
+    if campaign.status == campaign.Status.ARCHIVED:
+        return False
+    return user.is_authenticated and (campaign.owner_id == user.pk or is_manager(user))
+
+
+def _launcher(user, campaign) -> bool:
+    return can_launch(user)
+
+
+# Who may attempt each lifecycle action (services/lifecycle.check_role raises on a False).
+LIFECYCLE_ROLES = {
+    "submit": can_submit,
+    "approve": can_review,
+    "reject": can_review,
+    "launch": _launcher,
+    "retry_launch": _launcher,
+    "pause": _launcher,
+    "resume": _launcher,
+    "guard": _launcher,
+}
+
+
+def may(action: str, user, campaign) -> bool:
+    """True when `user`'s role allows the lifecycle `action` on `campaign` (the state aside)."""
+    return user is not None and user.is_authenticated and LIFECYCLE_ROLES[action](user, campaign)

@@ -1,7 +1,6 @@
 """Capacity projection: pure functions, no database, no clock.
 
-CONTRACT (the pools & planner work owns and completes this module):
-plan_campaign(...) returns a Plan whose `verdict` is one of FITS, SPILLS, CANNOT_START,
+plan_campaign(...) returns a CapacityPlan whose `verdict` is one of FITS, SPILLS, CANNOT_START,
 with a per-day table in `days` and a sentence for people in `message`; `model` says
 which capacity model was used ("daily_reset" or "rolling_24h").
 
@@ -41,7 +40,7 @@ class DayPlan:
 
 
 @dataclass(frozen=True)
-class Plan:
+class CapacityPlan:
     verdict: str
     model: str
     days: list[DayPlan] = field(default_factory=list)
@@ -212,13 +211,13 @@ def plan_campaign(
     running: list[Work] | None = None,
     work: Work | None = None,
     no_capacity_reason: str = "",
-) -> Plan:
+) -> CapacityPlan:
     """Will this campaign fit? `running` are served first; `work` overrides the new-campaign
     schedule (for a campaign that is already running)."""
     work = work or new_campaign_work("this campaign", leads=leads, delays=delays)
     refusal = _refusal(leads=leads, steps=len(delays), capacity=capacity, work=work, why=no_capacity_reason)
     if refusal:
-        return Plan(CANNOT_START, model, message=refusal, capacity=capacity.daily)
+        return CapacityPlan(CANNOT_START, model, message=refusal, capacity=capacity.daily)
     proj = project([*(running or []), work], capacity, model)
     return _plan_from(proj, len(proj.finish) - 1, work, capacity, model)
 
@@ -233,7 +232,7 @@ def _refusal(*, leads: int, steps: int, capacity: Capacity, work: Work, why: str
     return ""
 
 
-def _plan_from(proj: Projection, i: int, work: Work, capacity: Capacity, model: str) -> Plan:
+def _plan_from(proj: Projection, i: int, work: Work, capacity: Capacity, model: str) -> CapacityPlan:
     needed = proj.needed[i]
     days = [
         DayPlan(
@@ -251,11 +250,13 @@ def _plan_from(proj: Projection, i: int, work: Work, capacity: Capacity, model: 
     if unfinished:
         projected = HORIZON_DAYS
     verdict = SPILLS if projected > scheduled else FITS
-    plan = Plan(verdict, model, days, work.total, scheduled, projected, capacity=capacity.daily, unfinished=unfinished)
+    plan = CapacityPlan(
+        verdict, model, days, work.total, scheduled, projected, capacity=capacity.daily, unfinished=unfinished
+    )
     return replace(plan, message=_message(plan))
 
 
-def _message(plan: Plan) -> str:
+def _message(plan: CapacityPlan) -> str:
     sends = f"{plan.total_sends:,} sends"
     if not plan.total_sends:
         return "Nothing left to send."

@@ -11,7 +11,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.http import JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from . import clock, faults, outcomes, seeding, shapes, world
@@ -51,7 +51,7 @@ def _answer(body, status=200) -> JsonResponse:
     return JsonResponse(body, status=status, safe=False)
 
 
-def _body(request) -> dict:
+def _body(request: HttpRequest) -> dict:
     try:
         body = json.loads(request.body or b"{}")
     except ValueError:
@@ -61,7 +61,7 @@ def _body(request) -> dict:
     return body
 
 
-def _workspace(request, body: dict | None = None) -> Workspace:
+def _workspace(request: HttpRequest, body: dict | None = None) -> Workspace:
     key = (body or {}).get("apiKey") or request.GET.get("apiKey") or settings.SANDBOX_API_KEY
     ws = seeding.workspace_for_key(key)
     if ws is None:
@@ -76,7 +76,7 @@ def _update_control(**fields) -> Control:
 
 
 @guarded("GET", "POST", "DELETE")
-def faults_view(request):
+def faults_view(request: HttpRequest) -> HttpResponse:
     """POST merges fault settings (and an optional `script`); DELETE clears everything."""
     row = clock.control()
     if request.method == "DELETE":
@@ -99,7 +99,7 @@ def faults_view(request):
 
 
 @guarded("GET", "POST", "DELETE")
-def shapes_view(request):
+def shapes_view(request: HttpRequest) -> HttpResponse:
     row = clock.control()
     if request.method == "DELETE":
         row = _update_control(shapes={})
@@ -114,7 +114,7 @@ def shapes_view(request):
 
 
 @guarded("GET", "POST")
-def clock_view(request):
+def clock_view(request: HttpRequest) -> HttpResponse:
     """POST {"advanceSeconds"|"advanceHours"|"advanceDays": n, "secondsPerDay": s (0 freezes)}."""
     if request.method == "POST":
         body = _body(request)
@@ -143,7 +143,7 @@ def _number(body: dict, key: str) -> float:
 
 
 @guarded("GET", "POST", "DELETE")
-def rates_view(request):
+def rates_view(request: HttpRequest) -> HttpResponse:
     row = clock.control()
     if request.method == "DELETE":
         row = _update_control(rates={})
@@ -157,7 +157,7 @@ def rates_view(request):
 
 
 @guarded("GET", "POST")
-def rate_limit_view(request):
+def rate_limit_view(request: HttpRequest) -> HttpResponse:
     """POST {"rps": n} (0: unlimited; null: back to SANDBOX_RATE_LIMIT_RPS)."""
     if request.method == "POST":
         rps = _body(request).get("rps")
@@ -180,7 +180,7 @@ RESET_ARGS = {
 
 
 @guarded("POST")
-def reset_view(request):
+def reset_view(request: HttpRequest) -> HttpResponse:
     """Wipe a workspace and seed it again: {seed, pools, senders, poolCapacity, campaigns, leads, steps}."""
     body = _body(request)
     api_key = body.pop("apiKey", None) or settings.SANDBOX_API_KEY
@@ -198,7 +198,7 @@ def reset_view(request):
 
 
 @guarded("POST")
-def workspace_view(request):
+def workspace_view(request: HttpRequest) -> HttpResponse:
     """{"apiKey": ..., "deleted": true} makes a key answer 404 workspace_not_found."""
     body = _body(request)
     ws = Workspace.objects.using(DB).filter(api_key=body.get("apiKey") or settings.SANDBOX_API_KEY).first()
@@ -210,7 +210,7 @@ def workspace_view(request):
 
 
 @guarded("GET")
-def state_view(request):
+def state_view(request: HttpRequest) -> HttpResponse:
     ws = _workspace(request)
     world.advance(ws.pk)
     return _answer(state(ws))
@@ -257,7 +257,7 @@ def _campaign_state(c: Campaign) -> dict:
 
 
 @guarded("GET")
-def leads_view(request):
+def leads_view(request: HttpRequest) -> HttpResponse:
     """?campaignId=…[&email=…[&steps=all]]: leads with their state; with email, the messages
     rendered so far, or with steps=all every step rendered as it would be sent to that lead."""
     ws = _workspace(request)
@@ -302,7 +302,7 @@ def render(template: str, email: str, fields: dict) -> str:
 
 
 @guarded("GET")
-def deliveries_view(request):
+def deliveries_view(request: HttpRequest) -> HttpResponse:
     ws = _workspace(request)
     rows = Delivery.objects.using(DB).filter(webhook__workspace=ws).select_related("webhook").order_by("-id")[:500]
     return _answer(

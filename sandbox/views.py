@@ -6,7 +6,7 @@ through the control surface (see shapes.py and leadterra-api.md §2).
 """
 
 from django.contrib.auth.decorators import login_not_required
-from django.http import JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from . import operations, shapes, validation
@@ -18,7 +18,7 @@ from .world import reply_json, suppress
 
 
 @endpoint("GET")
-def sender_pools(request, call: Call):
+def sender_pools(request: HttpRequest, call: Call) -> HttpResponse:
     query(request, set())
     senders: dict = {}
     for pool_id, public_id in Sender.objects.using(DB).filter(workspace=call.ws).values_list("pool_id", "public_id"):
@@ -28,7 +28,7 @@ def sender_pools(request, call: Call):
 
 
 @endpoint("GET")
-def sender_accounts(request, call: Call):
+def sender_accounts(request: HttpRequest, call: Call) -> HttpResponse:
     query(request, set())
     accounts = [
         {"id": s.public_id, "email": s.email, "name": s.name, "status": s.status}
@@ -38,7 +38,7 @@ def sender_accounts(request, call: Call):
 
 
 @endpoint("POST")
-def campaigns(request, call: Call):
+def campaigns(request: HttpRequest, call: Call) -> HttpResponse:
     name, steps = validation.campaign_body(json_object(request, {"name", "sequenceSteps"}))
     campaign = operations.create_campaign(call.ws, name, steps, call.now)
     return 201, shapes.campaign(call, campaign)
@@ -52,7 +52,7 @@ def _campaign(call: Call, campaign_id: str) -> Campaign:
 
 
 @endpoint("POST")
-def leads_bulk(request, call: Call, campaign_id: str):
+def leads_bulk(request: HttpRequest, call: Call, campaign_id: str) -> HttpResponse:
     campaign = _campaign(call, campaign_id)
     items = validation.leads(validation.item_list(json_object(request, {"leads"}), "leads"))
     result = operations.enroll(campaign, items, call.now)
@@ -62,14 +62,14 @@ def leads_bulk(request, call: Call, campaign_id: str):
     return 200, body
 
 
-def _no_body(request) -> None:
+def _no_body(request: HttpRequest) -> None:
     """start and pause take no body; an empty object is tolerated, anything else is unexpected."""
     if request.body.strip():
         json_object(request, set())
 
 
 @endpoint("POST")
-def start(request, call: Call, campaign_id: str):
+def start(request: HttpRequest, call: Call, campaign_id: str) -> HttpResponse:
     campaign = _campaign(call, campaign_id)
     _no_body(request)
     if not campaign.steps:
@@ -91,7 +91,7 @@ def _campaign_started(call: Call, campaign: Campaign) -> None:
 
 
 @endpoint("POST")
-def pause(request, call: Call, campaign_id: str):
+def pause(request: HttpRequest, call: Call, campaign_id: str) -> HttpResponse:
     campaign = _campaign(call, campaign_id)
     _no_body(request)
     operations.pause(campaign, call.now)
@@ -99,7 +99,7 @@ def pause(request, call: Call, campaign_id: str):
 
 
 @endpoint("GET")
-def stats(request, call: Call, campaign_id: str):
+def stats(request: HttpRequest, call: Call, campaign_id: str) -> HttpResponse:
     query(request, set())
     c = _campaign(call, campaign_id)
     return 200, {
@@ -116,7 +116,7 @@ def stats(request, call: Call, campaign_id: str):
 
 
 @endpoint("GET")
-def replies(request, call: Call):
+def replies(request: HttpRequest, call: Call) -> HttpResponse:
     params = query(request, {"campaignId", "page", "perPage"})
     page = int_param(params, "page", 1, 1, 1_000_000)
     per_page = int_param(params, "perPage", 50, 1, 100)
@@ -130,14 +130,14 @@ def replies(request, call: Call):
 
 
 @endpoint("POST")
-def suppression_list(request, call: Call):
+def suppression_list(request: HttpRequest, call: Call) -> HttpResponse:
     emails = validation.emails(validation.item_list(json_object(request, {"emails"}), "emails"))
     added = suppress(call.ws, dict.fromkeys(emails, call.now), "api")
     return 200, shapes.suppression(call, added, len(set(emails)))
 
 
 @endpoint("POST")
-def webhooks(request, call: Call):
+def webhooks(request: HttpRequest, call: Call) -> HttpResponse:
     url, events = validation.webhook(json_object(request, {"url", "events"}), EVENTS)
     hook = Webhook.objects.using(DB).create(
         workspace=call.ws, public_id=new_id("wh_"), url=url, events=events, created_at=call.now
@@ -148,12 +148,12 @@ def webhooks(request, call: Call):
 
 @csrf_exempt
 @login_not_required
-def not_found(request, rest: str = ""):
+def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
     return error_response(404, "not_found", f"No endpoint {request.method} {request.path}.")
 
 
 @login_not_required
-def openapi(request):
+def openapi(request: HttpRequest) -> HttpResponse:
     from .openapi_document import document
 
     return JsonResponse(document())

@@ -152,13 +152,3 @@ def _record(delivery: Delivery, error: str, now: float) -> None:
     Delivery.objects.using(DB).filter(pk=delivery.pk).update(
         status=status, attempts=attempts, next_attempt_at=nxt, last_error=error, body=delivery.body
     )
-
-
-def wait_idle(timeout: float = 10.0) -> bool:
-    """For tests: True once no delivery is due now (pending ones wait for a later retry)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not Delivery.objects.using(DB).filter(status="pending", next_attempt_at__lte=clock.sim_now()).exists():
-            return True
-        time.sleep(0.05)
-    return False

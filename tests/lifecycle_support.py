@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.models import Campaign, SenderPool
-from campaigns.planner import FITS, Plan
+from campaigns.planner import FITS, CapacityPlan
 from campaigns.services import sync_jobs
 from campaigns.services.versions import version_save
 from tests.factories import CampaignFactory, LeadFactory, StepFactory
@@ -50,8 +50,8 @@ def fresh_pools(remaining: int = 1000, *, at=None) -> SenderPool:
     )
 
 
-def a_plan(verdict: str = FITS, spill_days: int = 0) -> Plan:
-    return Plan(
+def a_plan(verdict: str = FITS, spill_days: int = 0) -> CapacityPlan:
+    return CapacityPlan(
         verdict=verdict,
         model="daily_reset",
         total_sends=6,

@@ -1,6 +1,6 @@
 """The Leadterra client: the only module that speaks HTTP to Leadterra.
 
-CONTRACT (other areas code against these names): every method returns the dataclasses
+Every method returns the dataclasses
 in `campaigns.leadterra.types` (re-exported here), parsed from every documented response
 variant, and raises a LeadterraError subclass on failure. No other module knows a URL
 or a JSON key of Leadterra.
@@ -26,8 +26,7 @@ from urllib3.exceptions import NewConnectionError
 from urllib3.util import Retry
 
 from campaigns import ratelimit
-from campaigns.leadterra import parse as p
-from campaigns.leadterra import parse_sdr
+from campaigns.leadterra import parse, parse_sdr
 from campaigns.leadterra.sdr import SdrCalls
 from campaigns.leadterra.types import (
     AlreadyAssigned,
@@ -223,7 +222,7 @@ class LeadterraClient(SdrCalls):
             raise error
         _record(endpoint, response.status_code, started)
         try:
-            return p.body(response, endpoint)
+            return parse.body(response, endpoint)
         except Transient:
             if send:  # a success we cannot read: it went out, but we do not know as what
                 raise _unknown(endpoint, "the success answer was unreadable") from None
@@ -231,11 +230,13 @@ class LeadterraClient(SdrCalls):
 
     def list_sender_pools(self) -> list[SenderPoolData]:
         body = self._call("GET", "/v1/sender-pools", "/v1/sender-pools")
-        return [p.pool(item) for item in p.items(body, ("pools", "senderPools", "data"), "sender pools")]
+        return [parse.pool(item) for item in parse.items(body, ("pools", "senderPools", "data"), "sender pools")]
 
     def list_sender_accounts(self) -> list[SenderAccountData]:
         body = self._call("GET", "/v1/sender-accounts", "/v1/sender-accounts")
-        return [p.account(item) for item in p.items(body, ("data", "senderAccounts", "accounts"), "sender accounts")]
+        return [
+            parse.account(item) for item in parse.items(body, ("data", "senderAccounts", "accounts"), "sender accounts")
+        ]
 
     def create_campaign(self, *, name: str, steps: list[StepData], idempotency_key: str) -> CampaignData:
         payload = {
@@ -247,53 +248,53 @@ class LeadterraClient(SdrCalls):
         body = self._call(
             "POST", "/v1/campaigns", "/v1/campaigns", json=payload, headers={"Idempotency-Key": idempotency_key}
         )
-        return p.campaign(p.unwrap(body, "campaign"))
+        return parse.campaign(parse.unwrap(body, "campaign"))
 
     def enroll_leads(self, campaign_id: str, leads: list[dict], *, idempotency_key: str | None = None) -> EnrollResult:
         """`leads` are Leadterra lead dicts, built by merge_tags.lead_payload()."""
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
         path = f"/v1/campaigns/{quote(campaign_id, safe='')}/leads/bulk"
         body = self._call("POST", "/v1/campaigns/:id/leads/bulk", path, json={"leads": leads}, headers=headers)
-        return p.enroll(body)
+        return parse.enroll(body)
 
     def start_campaign(self, campaign_id: str) -> CampaignStateData:
         path = f"/v1/campaigns/{quote(campaign_id, safe='')}/start"
         body = self._call("POST", "/v1/campaigns/:id/start", path, json={})
-        return p.state(p.unwrap(body, "campaign"), campaign_id, "running", "startedAt")
+        return parse.state(parse.unwrap(body, "campaign"), campaign_id, "running", "startedAt")
 
     def pause_campaign(self, campaign_id: str) -> CampaignStateData:
         path = f"/v1/campaigns/{quote(campaign_id, safe='')}/pause"
         body = self._call("POST", "/v1/campaigns/:id/pause", path, json={})
-        return p.state(p.unwrap(body, "campaign"), campaign_id, "paused", "pausedAt")
+        return parse.state(parse.unwrap(body, "campaign"), campaign_id, "paused", "pausedAt")
 
     def get_stats(self, campaign_id: str) -> StatsData:
         path = f"/v1/campaigns/{quote(campaign_id, safe='')}/stats"
         body = self._call("GET", "/v1/campaigns/:id/stats", path)
-        return p.stats(p.unwrap(body, "stats"), campaign_id)
+        return parse.stats(parse.unwrap(body, "stats"), campaign_id)
 
     def list_replies(self, *, campaign_id: str | None = None, page: int = 1, per_page: int = 50) -> RepliesPage:
         params = {"page": page, "perPage": per_page}
         if campaign_id:
             params["campaignId"] = campaign_id
         body = self._call("GET", "/v1/replies", "/v1/replies", params=params)
-        return p.replies(body, page, per_page)
+        return parse.replies(body, page, per_page)
 
     def suppress(self, emails: list[str]) -> SuppressResult:
         if len(emails) > 1000:
             raise ValueError("Leadterra takes at most 1,000 emails a request; send chunks.")
         body = self._call("POST", "/v1/suppression-list", "/v1/suppression-list", json={"emails": emails})
-        return p.suppression(body)
+        return parse.suppression(body)
 
     def register_webhook(self, *, url: str, events: list[str]) -> WebhookData:
         body = self._call("POST", "/v1/webhooks", "/v1/webhooks", json={"url": url, "events": list(events)})
-        return p.webhook(p.unwrap(body, "webhook"))
+        return parse.webhook(parse.unwrap(body, "webhook"))
 
 
 def _error(response, endpoint: str, api_key: str | None) -> LeadterraError:
     if "/v1/sdr" in endpoint or "/assign" in endpoint:
         error = parse_sdr.error_for(response, endpoint, sdr_key=bool(api_key))
     else:
-        error = p.error_for(response, endpoint)
+        error = parse.error_for(response, endpoint)
     if api_key and api_key in error.message:  # an SDR's key never reaches a log or a page
         error.message = error.message.replace(api_key, "[redacted]")
         error.args = (error.message,)

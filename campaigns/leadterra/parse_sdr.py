@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from campaigns.leadterra import parse as p
+from campaigns.leadterra import parse
 from campaigns.leadterra.types import (
     AlreadyAssigned,
     AuthFailed,
@@ -35,14 +35,14 @@ def data(body, what: str):
     if isinstance(body, dict) and "data" in body:
         return body["data"]
     if body in ({}, None, ""):
-        raise p.unexpected(what)
+        raise parse.unexpected(what)
     return body
 
 
 def obj(body, what: str) -> dict:
     value = data(body, what)
     if not isinstance(value, dict):
-        raise p.unexpected(what)
+        raise parse.unexpected(what)
     return value
 
 
@@ -51,7 +51,7 @@ def when(value) -> datetime | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         seconds = value / 1000 if value > 10**11 else value
         return datetime.fromtimestamp(seconds, tz=UTC)
-    return p.dt(value)
+    return parse.dt(value)
 
 
 def text(value) -> str:
@@ -80,13 +80,13 @@ def sdr(d: dict) -> SdrData:
 
 
 def sdrs(body) -> list[SdrData]:
-    return [sdr(x) for x in p.items(data(body, "SDRs"), ("sdrs", "data"), "SDRs")]
+    return [sdr(x) for x in parse.items(data(body, "SDRs"), ("sdrs", "data"), "SDRs")]
 
 
 def handoff(body) -> HandoffData:
     d = obj(body, "the hand-off")
     if not d.get("threadId") and not d.get("handoffId"):
-        raise p.unexpected("the hand-off without a thread")
+        raise parse.unexpected("the hand-off without a thread")
     return HandoffData(
         handoff_id=text(d.get("handoffId")),
         thread_id=text(d.get("threadId")),
@@ -110,8 +110,8 @@ def thread(d: dict) -> ThreadData:
 
 def inbox(body, offset: int) -> InboxPage:
     d = data(body, "the inbox")
-    found = [thread(x) for x in p.items(d, ("threads",), "the inbox")]
-    total = p.num(d.get("total"), None) if isinstance(d, dict) else None
+    found = [thread(x) for x in parse.items(d, ("threads",), "the inbox")]
+    total = parse.num(d.get("total"), None) if isinstance(d, dict) else None
     total = len(found) + offset if total is None else total
     more = d.get("hasMore") if isinstance(d, dict) else None
     return InboxPage(
@@ -123,7 +123,7 @@ def drafts(body) -> DraftsResult:
     d = obj(body, "the drafts")
     insights = {text(i.get("draftId")): i for i in d.get("insights") or [] if isinstance(i, dict)}
     found = []
-    for item in p.items(d, ("drafts",), "the drafts"):
+    for item in parse.items(d, ("drafts",), "the drafts"):
         insight = insights.get(text(item.get("id")), {})
         found.append(
             DraftData(
@@ -188,13 +188,15 @@ def followup(d: dict) -> FollowUpData:
 
 
 def followups(body) -> list[FollowUpData]:
-    return [followup(x) for x in p.items(data(body, "the follow-ups"), ("followups", "followUps"), "the follow-ups")]
+    return [
+        followup(x) for x in parse.items(data(body, "the follow-ups"), ("followups", "followUps"), "the follow-ups")
+    ]
 
 
 def one_followup(body) -> FollowUpData:
     d = obj(body, "the follow-up")
     if not d.get("id"):
-        raise p.unexpected("the follow-up without an id")
+        raise parse.unexpected("the follow-up without an id")
     return followup(d)
 
 
@@ -211,7 +213,7 @@ def _json(response) -> dict:
 
 def error_for(response, endpoint: str, sdr_key: bool) -> LeadterraError:
     """The section-1 typed error, made specific where the SDR area says more."""
-    base = p.error_for(response, endpoint)
+    base = parse.error_for(response, endpoint)
     body = _json(response)
     inner = body.get("error") if isinstance(body.get("error"), dict) else {}
     said = base.message

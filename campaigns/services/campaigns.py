@@ -13,7 +13,7 @@ from django.utils import timezone
 from campaigns.audit import audit_record
 from campaigns.email_safe import sanitize
 from campaigns.models import Campaign, CampaignVersion, Lead, Operation, SequenceStep
-from campaigns.permissions import can_edit_draft, is_manager
+from campaigns.permissions import can_archive, edit_refusal
 from campaigns.services.lifecycle import approval_void
 from campaigns.services.transitions import TRANSITIONS, LifecycleError, check_state, locked, transition
 from campaigns.services.versions import campaign_snapshot, content_hash, snapshot_changes, version_save
@@ -103,6 +103,12 @@ def _conflict(campaign: Campaign, base_version: int) -> VersionConflict:
     return VersionConflict(current=campaign.version, changes=changes, by=by)
 
 
+def check_editable(*, campaign: Campaign, actor) -> None:
+    """PermissionDenied, saying why, when `actor` may not edit the sequence of `campaign`."""
+    if refusal := edit_refusal(actor, campaign):
+        raise PermissionDenied(refusal)
+
+
 def campaign_content_save(*, campaign: Campaign, actor, content: dict, base_version: int) -> CampaignVersion | None:
     """Save name and steps if nobody saved since `base_version`; None when nothing changed.
 
@@ -115,8 +121,7 @@ def campaign_content_save(*, campaign: Campaign, actor, content: dict, base_vers
     with transaction.atomic():
         # The row lock (PostgreSQL) / immediate transaction (SQLite) makes check-then-write atomic.
         locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
-        if not can_edit_draft(actor, locked):
-            raise PermissionDenied("This campaign can no longer be edited.")
+        check_editable(campaign=locked, actor=actor)
         if locked.version != base_version:
             raise _conflict(locked, base_version)
         before = campaign_snapshot(locked)
@@ -144,15 +149,9 @@ def campaign_duplicate(*, campaign: Campaign, actor) -> Campaign:
     return copy
 
 
-def can_archive(user, campaign: Campaign) -> bool:
-    """Owners archive their own local work; a campaign that exists in Leadterra (a paused
-    one still holds a queue there) is a manager's call, like pausing and resuming it.
-    The states come from the lifecycle table: never while launching or running."""
-    if campaign.status not in TRANSITIONS["archive"][0]:
-        return False
-    if campaign.remote_id:
-        return is_manager(user)
-    return campaign.owner_id == user.pk or is_manager(user)
+def archive_allowed(user, campaign: Campaign) -> bool:
+    """For drawing the Archive button: the lifecycle table allows it now and the role does."""
+    return campaign.status in TRANSITIONS["archive"][0] and can_archive(user, campaign)
 
 
 # Operations that could start the campaign (or are changing its state) while it is archived.
@@ -162,10 +161,13 @@ STARTING = [Operation.Kind.LAUNCH, Operation.Kind.CREATE_CAMPAIGN, Operation.Kin
 @transaction.atomic
 def campaign_archive(*, campaign: Campaign, actor) -> Campaign:
     """Archive under the row lock, through the lifecycle table: a launch or resume queued by a
-    request that won the race is seen here, and the archive is refused (LifecycleError)."""
+    request that won the race is seen here, and the archive is refused (LifecycleError).
+    Archiving what the caller saw sending, or someone else's work, is PermissionDenied."""
+    if not archive_allowed(actor, campaign):
+        raise PermissionDenied("Only the owner or a manager can archive, and never while it is sending.")
     campaign = locked(campaign)
+    check_state("archive", campaign)  # it moved on since the caller read it (a launch won)
     if not can_archive(actor, campaign):
-        check_state("archive", campaign)  # a state the table refuses says so; otherwise it is the role
         raise PermissionDenied("Only the owner or a manager can archive, and never while it is sending.")
     pending = campaign.operations.filter(kind__in=STARTING, status__in=Operation.ACTIVE_STATES).first()
     if pending:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from campaigns.audit import audit_record
 from campaigns.models import Lead, Operation
-from campaigns.permissions import can
+from campaigns.permissions import require
 from campaigns.services.operations import operation_enqueue
 
 
@@ -21,8 +20,7 @@ def leads_enroll(*, campaign, actor):
     (Enrollment at launch belongs to the launch operation.) The confirmation page shows
     how many sends this adds today before a manager calls this.
     """
-    if not can(actor, "enroll_running"):
-        raise PermissionDenied("Only managers can enroll leads into a running campaign.")
+    require(actor, "enroll_running")
     if campaign.status != campaign.Status.RUNNING:
         raise EnrollRefused("Leads are enrolled this way only while the campaign runs; launch enrolls the rest.")
     pending = Lead.objects.filter(campaign=campaign, status=Lead.Status.PENDING).count()

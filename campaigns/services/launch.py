@@ -1,6 +1,6 @@
 """Launch: pre-flight checks, then one `launch` operation; a failed launch can be retried.
 
-The launch handler (outbox area) creates the remote campaign from the approved version,
+The launch handler (services/handlers) creates the remote campaign from the approved version,
 enrolls the leads in checkpointed chunks and starts it; Leadterra's confirmations move the
 campaign to `running`, or to `launch_failed` with the reason. A retry (from the campaign page,
 or of the failed operation from the Operations page) re-runs the pre-flight and queues the
@@ -49,7 +49,7 @@ class Check:
 @dataclass
 class Preflight:
     checks: list[Check] = field(default_factory=list)
-    plan: planner.Plan | None = None
+    plan: planner.CapacityPlan | None = None
     pools_refreshed_at: object = None
     uncovered: list[Risk] = field(default_factory=list)  # tokens a launch must confirm, with counts
 
@@ -67,14 +67,28 @@ class Preflight:
         return [check for check in self.checks if not (check.ok or check.overridable)]
 
 
-def _campaign_plan(campaign):
+def launch_plan(campaign: Campaign) -> planner.CapacityPlan:
+    """The capacity plan a launch would follow (one seam, so tests can give any plan)."""
     return campaign_plan(campaign)
+
+
+def launch_page(*, campaign: Campaign, actor, refresh_id: str | None) -> dict:
+    """What the launch page shows a manager: the pool refresh it follows (the one named, else
+    the latest) and, once that has ended, the pre-flight. PermissionDenied for anyone else."""
+    check_role("launch", user=actor, campaign=campaign)
+    refreshes = Operation.objects.filter(kind=Operation.Kind.REFRESH_POOLS)
+    if refresh_id and refresh_id.isdigit():
+        refresh = refreshes.filter(pk=refresh_id).first()
+    else:
+        refresh = refreshes.order_by("-id").first()
+    waiting = refresh is not None and refresh.is_active
+    return {"refresh_op": refresh, "waiting": waiting, "preflight": None if waiting else campaign_preflight(campaign)}
 
 
 def campaign_preflight(campaign: Campaign) -> Preflight:
     """Everything a launch needs, each with a sentence a manager can act on."""
     # Remaining volume moves every minute while other campaigns send: the decision needs
-    # numbers the pools area calls fresh (a recent success and no failure since).
+    # numbers services/pools.py calls fresh (a recent success and no failure since).
     freshness = pools_freshness()
     result = Preflight(pools_refreshed_at=freshness.refreshed_at)
     matches = campaign.status in {Campaign.Status.APPROVED, Campaign.Status.LAUNCH_FAILED} and approval_matches(
@@ -104,7 +118,7 @@ def campaign_preflight(campaign: Campaign) -> Preflight:
         pools_message = "Pool numbers are missing or out of date: refresh them."
     result.checks.append(Check("pools", fresh, pools_message))
     if fresh and steps and leads:
-        result.plan = _campaign_plan(campaign)
+        result.plan = launch_plan(campaign)
     if result.plan is not None:
         fits = result.plan.verdict != planner.CANNOT_START
         result.checks.append(Check("plan", fits, result.plan.message or f"The plan {result.plan.verdict}."))

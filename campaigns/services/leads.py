@@ -26,14 +26,14 @@ from django.utils import timezone
 from campaigns import dispatch, lead_fields
 from campaigns.audit import audit_record
 from campaigns.models import Campaign, Lead, LeadImport, LeadImportRow, SuppressedEmail
-from campaigns.permissions import is_manager
+from campaigns.permissions import can_import_leads
 from campaigns.services import csv_import
 from campaigns.services.emails import InvalidEmail, email_normalise, is_role_address
-from campaigns.services.fast_insert import fast_insert
 from campaigns.services.preview import custom_field_names, referenced_tokens, saved_steps
 
 logger = logging.getLogger(__name__)
 BATCH = 1000
+INSERT_BATCH = 500  # rows per INSERT statement: well under SQLite's variable limit, few round trips
 FIELD_ATTRS = lead_fields.TEXT_FIELDS  # token -> Lead attribute, the email aside
 MAX_STANDARD_CHARS = 200  # the Lead columns' max_length
 MAX_CUSTOM_CHARS = 1000
@@ -42,7 +42,7 @@ Status = LeadImport.Status
 
 
 class Staged(NamedTuple):
-    """A checked row on its way to becoming a lead (a LeadImportRow without the ORM's cost)."""
+    """A checked row on its way to becoming a lead (staged as a LeadImportRow)."""
 
     row_number: int
     email: str
@@ -59,17 +59,15 @@ class ImportStopped(Exception):
     """Cancelled by a person while running."""
 
 
-def lead_import_allowed(user, campaign) -> bool:
-    """The campaign's owner and managers load leads; nobody loads into an archived campaign."""
-    if campaign.status == campaign.Status.ARCHIVED:
-        return False
-    return campaign.owner_id == user.pk or is_manager(user)
+def check_import_allowed(*, campaign, actor, doing: str = "import leads") -> None:
+    """PermissionDenied, saying who may, when `actor` may not load leads into `campaign`."""
+    if not can_import_leads(actor, campaign):
+        raise PermissionDenied(f"Only the campaign's owner or a manager can {doing}.")
 
 
 def lead_import_create(*, campaign, actor, upload) -> LeadImport:
     """Store an uploaded CSV and guess its shape; ImportRefused says what is wrong with it."""
-    if not lead_import_allowed(actor, campaign):
-        raise PermissionDenied("Only the campaign's owner or a manager can import leads.")
+    check_import_allowed(campaign=campaign, actor=actor)
     limit = settings.IMPORT_MAX_BYTES
     if upload.size > limit:
         raise ImportRefused(f"The file is {filesizeformat(upload.size)}; the limit is {filesizeformat(limit)}.")
@@ -105,8 +103,7 @@ def lead_import_preview(lead_import) -> csv_import.Sniffed:
 
 def lead_import_start(*, lead_import, mapping: dict[str, str], actor) -> LeadImport:
     """Save the mapping and queue the import (once: a second click changes nothing)."""
-    if not lead_import_allowed(actor, lead_import.campaign):
-        raise PermissionDenied("Only the campaign's owner or a manager can import leads.")
+    check_import_allowed(campaign=lead_import.campaign, actor=actor)
     with transaction.atomic():
         started = LeadImport.objects.filter(pk=lead_import.pk, status=Status.UPLOADED).update(
             mapping=mapping, status=Status.QUEUED
@@ -129,8 +126,7 @@ def _send(import_id: int) -> None:
 
 def lead_import_cancel(*, lead_import, actor) -> bool:
     """Stop an import that has not finished; False when it already has."""
-    if not lead_import_allowed(actor, lead_import.campaign):
-        raise PermissionDenied("Only the campaign's owner or a manager can cancel this import.")
+    check_import_allowed(campaign=lead_import.campaign, actor=actor, doing="cancel this import")
     now = timezone.now()
     not_started = LeadImport.objects.filter(pk=lead_import.pk, status__in=[Status.UPLOADED, Status.QUEUED])
     done = not_started.update(status=Status.CANCELLED, finished_at=now)
@@ -147,7 +143,7 @@ def lead_import_cancel(*, lead_import, actor) -> bool:
 
 
 @dataclass
-class Plan:
+class ColumnPlan:
     """Which column feeds which field, resolved once per import."""
 
     email: int
@@ -155,7 +151,7 @@ class Plan:
     custom: dict[int, str] = field(default_factory=dict)  # column -> merge token
 
     @classmethod
-    def from_mapping(cls, mapping: dict[str, str]) -> Plan:
+    def from_mapping(cls, mapping: dict[str, str]) -> ColumnPlan:
         plan = cls(email=-1)
         for column, token in mapping.items():
             if token == "email":
@@ -176,50 +172,54 @@ def lead_import_run(*, import_id: int) -> None:
     )
     if not claimed:
         return  # cancelled before it started, or already finished (a redelivered message)
-    imp = LeadImport.objects.select_related("campaign", "uploaded_by").get(pk=import_id)
-    LeadImportRow.objects.filter(lead_import=imp).delete()  # a redelivered task starts over
+    lead_import = LeadImport.objects.select_related("campaign", "uploaded_by").get(pk=import_id)
+    LeadImportRow.objects.filter(lead_import=lead_import).delete()  # a redelivered task starts over
     try:
         with csv_import.Report() as report:
-            counts = _stage(imp, report)
-            _apply(imp, counts, report)
+            counts = _stage(lead_import, report)
+            _apply(lead_import, counts, report)
     except ImportStopped:
-        _discard(imp, Status.CANCELLED, "Cancelled; no leads were changed.")
+        _discard(lead_import, Status.CANCELLED, "Cancelled; no leads were changed.")
     except csv_import.CsvProblem as exc:
-        _discard(imp, Status.FAILED, f"{exc} No leads were changed.")
+        _discard(lead_import, Status.FAILED, f"{exc} No leads were changed.")
     except SoftTimeLimitExceeded:
-        _discard(imp, Status.FAILED, "The import took too long and was stopped; no leads were changed.")
+        _discard(lead_import, Status.FAILED, "The import took too long and was stopped; no leads were changed.")
     except Exception as exc:
         logger.exception("import %s failed", import_id)
         _discard(
-            imp,
+            lead_import,
             Status.FAILED,
             f"The import stopped on an unexpected error ({exc.__class__.__name__}); no leads were changed.",
         )
 
 
 @contextlib.contextmanager
-def _open(imp):
-    with imp.file.storage.open(imp.file.name, "rb") as f:
+def _open(lead_import):
+    with lead_import.file.storage.open(lead_import.file.name, "rb") as f:
         yield f.file  # the real binary file: TextIOWrapper needs read1/readable
 
 
-def _stage(imp, report: csv_import.Report) -> dict:
-    options = {"encoding": imp.encoding, "delimiter": imp.delimiter, "has_header": imp.has_header}
-    with _open(imp) as raw:
+def _stage(lead_import, report: csv_import.Report) -> dict:
+    options = {
+        "encoding": lead_import.encoding,
+        "delimiter": lead_import.delimiter,
+        "has_header": lead_import.has_header,
+    }
+    with _open(lead_import) as raw:
         total = csv_import.count_records(raw, **options)
-    LeadImport.objects.filter(pk=imp.pk).update(total_rows=total)
-    plan = Plan.from_mapping(imp.mapping)
+    LeadImport.objects.filter(pk=lead_import.pk).update(total_rows=total)
+    plan = ColumnPlan.from_mapping(lead_import.mapping)
     counts = dict.fromkeys(COUNT_KEYS, 0)
-    with _open(imp) as raw:
+    with _open(lead_import) as raw:
         records = csv_import.iter_records(raw, **options)
         while batch := list(islice(records, BATCH)):
-            if LeadImport.objects.filter(pk=imp.pk, cancel_requested=True).exists():
+            if LeadImport.objects.filter(pk=lead_import.pk, cancel_requested=True).exists():
                 raise ImportStopped
-            _stage_batch(imp, plan, batch, report, counts)
+            _stage_batch(lead_import, plan, batch, report, counts)
     return counts
 
 
-def _row_values(cells: list[str], plan: Plan) -> tuple[dict, dict, str]:
+def _row_values(cells: list[str], plan: ColumnPlan) -> tuple[dict, dict, str]:
     """(standard fields, custom fields, problem) with only the non-empty cells given, each on one line."""
     standard, custom = {}, {}
     for column, attr in plan.standard.items():
@@ -237,7 +237,7 @@ def _row_values(cells: list[str], plan: Plan) -> tuple[dict, dict, str]:
     return standard, custom, ""
 
 
-def _stage_batch(imp, plan: Plan, batch, report: csv_import.Report, counts: dict) -> None:
+def _stage_batch(lead_import, plan: ColumnPlan, batch, report: csv_import.Report, counts: dict) -> None:
     lines, staged, repeats = [], {}, []
     for number, cells in batch:
         raw_email = cells[plan.email] if plan.email < len(cells) else ""
@@ -254,13 +254,15 @@ def _stage_batch(imp, plan: Plan, batch, report: csv_import.Report, counts: dict
         else:
             staged[email] = Staged(number, email, standard, custom, is_role_address(email))
     emails = list(staged)
-    earlier = dict(LeadImportRow.objects.filter(lead_import=imp, email__in=emails).values_list("email", "row_number"))
+    earlier = dict(
+        LeadImportRow.objects.filter(lead_import=lead_import, email__in=emails).values_list("email", "row_number")
+    )
     suppressed = set(SuppressedEmail.objects.filter(email__in=emails).values_list("email", flat=True))
     for number, email in repeats:
         counts["duplicate"] += 1
         first = earlier.get(email, staged[email].row_number)
         lines.append((number, email, f"duplicate of row {first}", "skipped"))
-    rows = []  # (lead_import_id, *Staged) tuples for fast_insert
+    rows = []
     for email, row in staged.items():
         if email in earlier:
             counts["duplicate"] += 1
@@ -269,15 +271,15 @@ def _stage_batch(imp, plan: Plan, batch, report: csv_import.Report, counts: dict
             counts["suppressed"] += 1
             lines.append((row.row_number, email, "on the suppression list", "skipped"))
         else:
-            rows.append((imp.pk, *row))
+            rows.append(LeadImportRow(lead_import_id=lead_import.pk, **row._asdict()))
             if row.is_role_address:
                 counts["flagged"] += 1
                 lines.append((row.row_number, email, "role address (a shared mailbox, not a person)", "imported"))
     counts["rows"] += len(batch)
     report.add(lines)
     with transaction.atomic():
-        fast_insert(LeadImportRow, ["lead_import_id", *Staged._fields], rows)
-        LeadImport.objects.filter(pk=imp.pk).update(processed_rows=counts["rows"], counts=counts)
+        LeadImportRow.objects.bulk_create(rows, batch_size=INSERT_BATCH)
+        LeadImport.objects.filter(pk=lead_import.pk).update(processed_rows=counts["rows"], counts=counts)
 
 
 def _fields_of(lead: Lead) -> tuple:
@@ -297,38 +299,40 @@ def _merge(lead: Lead, row: Staged, now) -> bool:
     return before != _fields_of(lead)
 
 
-def _apply(imp, counts: dict, report: csv_import.Report) -> None:
-    report_name = _save_report(imp, report)
+def _apply(lead_import, counts: dict, report: csv_import.Report) -> None:
+    report_name = _save_report(lead_import, report)
     now, last = timezone.now(), 0
     update_fields = [*FIELD_ATTRS.values(), "custom_fields", "status", "error", "is_role_address", "updated_at"]
     try:
         with transaction.atomic():
-            locked = LeadImport.objects.select_for_update().filter(pk=imp.pk)
+            locked = LeadImport.objects.select_for_update().filter(pk=lead_import.pk)
             if list(locked.values_list("cancel_requested", flat=True)) != [False]:
                 raise ImportStopped
             # Two imports into one campaign apply one after the other; otherwise both could
             # see an address as new and the second would fail on the unique (campaign, email).
-            list(Campaign.objects.select_for_update().filter(pk=imp.campaign_id).values_list("pk"))
-            staged = LeadImportRow.objects.filter(lead_import=imp).order_by("pk").values_list("pk", *Staged._fields)
+            list(Campaign.objects.select_for_update().filter(pk=lead_import.campaign_id).values_list("pk"))
+            staged = (
+                LeadImportRow.objects.filter(lead_import=lead_import).order_by("pk").values_list("pk", *Staged._fields)
+            )
             while page := list(staged.filter(pk__gt=last)[:BATCH]):
                 last, chunk = page[-1][0], [Staged(*values[1:]) for values in page]
-                existing = Lead.objects.filter(campaign_id=imp.campaign_id, email__in=[r.email for r in chunk])
+                existing = Lead.objects.filter(campaign_id=lead_import.campaign_id, email__in=[r.email for r in chunk])
                 by_email = {lead.email: lead for lead in existing}
                 new, changed = [], []
                 for row in chunk:
                     lead = by_email.get(row.email)
                     if lead is None:
-                        new.append(_new_lead(imp, row))
+                        new.append(_new_lead(lead_import, row))
                     elif _merge(lead, row, now):
                         changed.append(lead)
                     else:
                         counts["unchanged"] += 1
-                fast_insert(Lead, NEW_LEAD_COLUMNS, new)
-                Lead.objects.bulk_update(changed, update_fields, batch_size=500)
+                Lead.objects.bulk_create(new, batch_size=INSERT_BATCH)
+                Lead.objects.bulk_update(changed, update_fields, batch_size=INSERT_BATCH)
                 counts["new"] += len(new)
                 counts["updated"] += len(changed)
-            LeadImportRow.objects.filter(lead_import=imp).delete()
-            LeadImport.objects.filter(pk=imp.pk).update(
+            LeadImportRow.objects.filter(lead_import=lead_import).delete()
+            LeadImport.objects.filter(pk=lead_import.pk).update(
                 status=Status.SUCCEEDED,
                 counts=counts,
                 processed_rows=counts["rows"],
@@ -337,52 +341,52 @@ def _apply(imp, counts: dict, report: csv_import.Report) -> None:
                 finished_at=timezone.now(),
             )
             audit_record(
-                actor=imp.uploaded_by,
+                actor=lead_import.uploaded_by,
                 action="leads.imported",
-                campaign=imp.campaign,
-                import_id=imp.pk,
-                file=imp.original_name,
+                campaign=lead_import.campaign,
+                import_id=lead_import.pk,
+                file=lead_import.original_name,
                 **counts,
             )
     except BaseException:
         if report_name:
-            imp.error_report.storage.delete(report_name)
+            lead_import.error_report.storage.delete(report_name)
         raise
 
 
-NEW_LEAD_COLUMNS = [
-    "campaign_id",
-    "email",
-    *FIELD_ATTRS.values(),
-    "custom_fields",
-    "is_role_address",
-    "source_import_id",
-]
+def _new_lead(lead_import, row: Staged) -> Lead:
+    return Lead(
+        campaign_id=lead_import.campaign_id,
+        email=row.email,
+        **{attr: row.fields.get(attr, "") for attr in FIELD_ATTRS.values()},
+        custom_fields=row.custom_fields,
+        is_role_address=row.is_role_address,
+        source_import_id=lead_import.pk,
+    )
 
 
-def _new_lead(imp, row: Staged) -> tuple:
-    standard = [row.fields.get(attr, "") for attr in FIELD_ATTRS.values()]
-    return (imp.campaign_id, row.email, *standard, row.custom_fields, row.is_role_address, imp.pk)
-
-
-def _save_report(imp, report: csv_import.Report) -> str:
+def _save_report(lead_import, report: csv_import.Report) -> str:
     if not report.lines:
         return ""
     report.file.flush()
     report.file.seek(0)
-    storage = imp.error_report.storage
-    name = imp.error_report.field.generate_filename(imp, f"import-{imp.pk}-problems.csv")
+    storage = lead_import.error_report.storage
+    name = lead_import.error_report.field.generate_filename(lead_import, f"import-{lead_import.pk}-problems.csv")
     with open(report.file.fileno(), "rb", closefd=False) as binary:
         binary.seek(0)
         return storage.save(name, File(binary))
 
 
-def _discard(imp, status: str, message: str) -> None:
-    LeadImportRow.objects.filter(lead_import=imp).delete()
-    LeadImport.objects.filter(pk=imp.pk).update(
+def _discard(lead_import, status: str, message: str) -> None:
+    LeadImportRow.objects.filter(lead_import=lead_import).delete()
+    LeadImport.objects.filter(pk=lead_import.pk).update(
         status=status, error=message, finished_at=timezone.now(), cancel_requested=False
     )
     if status == Status.FAILED:
         audit_record(
-            actor=imp.uploaded_by, action="leads.import_failed", campaign=imp.campaign, import_id=imp.pk, error=message
+            actor=lead_import.uploaded_by,
+            action="leads.import_failed",
+            campaign=lead_import.campaign,
+            import_id=lead_import.pk,
+            error=message,
         )

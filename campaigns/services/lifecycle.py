@@ -1,16 +1,13 @@
 """Campaign lifecycle: submit, approve, reject, void, pause, resume, bounce guard.
 
-CONTRACT (the approvals & launch work owns this module). Other areas call:
-- campaign_pause(campaign=..., actor=None, reason=...): used by the bounce guard
-  (actor None = the system). Records who and why, enqueues a `pause` operation.
-- approval_void(campaign=..., actor=...): the editor calls it after any content save;
-  an in_review or approved campaign returns to draft, saying why, and its approval is emptied.
-- campaign_bounce_guard(campaign): the stats poller calls it after storing counters.
-
-Every service checks the role itself (PermissionDenied -> 403) and the state through the one
-table in campaigns/services/transitions.py (LifecycleError -> a clear refusal); views only
-translate those answers. Who may approve given who wrote and submitted the content (four-eyes)
-is decided here, from the versions; campaigns/permissions.py keeps the role rules.
+Each service checks the role itself (campaigns/permissions.py; PermissionDenied -> 403) and
+the state through the one table in campaigns/services/transitions.py (LifecycleError -> a
+refusal that says why); views only translate those answers. Who may approve given who wrote
+and submitted the content (four-eyes) is decided here, from the versions.
+- campaign_pause(campaign=..., actor=None, reason=...): actor None is the system (the bounce guard).
+- approval_void(campaign=..., actor=...): called after any content save; an in_review or
+  approved campaign returns to draft and its approval is emptied.
+- campaign_bounce_guard(campaign): called by the stats poller after it stores counters.
 Launching lives in campaigns/services/launch.py.
 """
 
@@ -34,36 +31,34 @@ from campaigns.services.transitions import (  # noqa: F401  (re-exported: caller
 )
 from campaigns.services.versions import campaign_snapshot, content_hash, version_save
 
-S = Campaign.Status
-
-# Who may attempt each action (the state is checked separately, so each answer is precise).
-ROLE_RULES = {
-    "submit": permissions.can_submit,
-    "approve": permissions.can_review,
-    "reject": permissions.can_review,
-    "launch": lambda user, campaign: permissions.can_launch(user),
-    "retry_launch": lambda user, campaign: permissions.can_launch(user),
-    "pause": lambda user, campaign: permissions.can_launch(user),
-    "resume": lambda user, campaign: permissions.can_launch(user),
-    "guard": lambda user, campaign: permissions.can_launch(user),
-}
 APPROVAL_FIELDS = ["approved_version", "approved_hash", "approved_by", "approved_at"]
 
 
 def check_role(action: str, *, user, campaign: Campaign) -> None:
-    if user is None or not user.is_authenticated or not ROLE_RULES[action](user, campaign):
+    if not permissions.may(action, user, campaign):
         raise PermissionDenied(f"You may not {ACTION_VERBS.get(action, action)}.")
+
+
+def authorize(action: str, *, actor, campaign: Campaign) -> None:
+    """May `actor` take `action` on `campaign` now? PermissionDenied for the role, then
+    LifecycleError for the state: what a confirmation page asks before it is shown.
+    Settings that are no transition (the bounce guard) have no state to check."""
+    check_role(action, user=actor, campaign=campaign)
+    if action in TRANSITIONS:
+        check_state(action, campaign)
 
 
 def allowed_actions(campaign: Campaign, user) -> set[str]:
     """The actions `user` may take on `campaign` now (for drawing buttons; services re-check)."""
     if not getattr(user, "is_authenticated", False):
         return set()
-    allowed = set()
-    for action, (sources, _target) in TRANSITIONS.items():
-        if action in ROLE_RULES and campaign.status in sources and ROLE_RULES[action](user, campaign):
-            allowed.add(action)
-    return allowed
+    return {
+        action
+        for action, (sources, _target) in TRANSITIONS.items()
+        if action in permissions.LIFECYCLE_ROLES
+        and campaign.status in sources
+        and permissions.may(action, user, campaign)
+    }
 
 
 def approval_refusal(campaign: Campaign, user) -> str | None:
@@ -190,7 +185,7 @@ def approval_void(*, campaign: Campaign, actor) -> bool:
         return False  # launched or voided meanwhile
     previous, voided_hash = campaign.status, campaign.approved_hash
     who = actor.get_username() if getattr(actor, "is_authenticated", False) else "the system"
-    was = {S.APPROVED: "approved", S.IN_REVIEW: "submitted"}.get(previous, "approved")
+    was = {Campaign.Status.APPROVED: "approved", Campaign.Status.IN_REVIEW: "submitted"}.get(previous, "approved")
     campaign.approved_version, campaign.approved_hash, campaign.approved_by, campaign.approved_at = None, "", None, None
     transition(
         campaign, "void", reason=f"Edited by {who} after it was {was}; it needs a new review.", fields=APPROVAL_FIELDS
@@ -262,7 +257,7 @@ def campaign_guard_update(*, campaign: Campaign, actor, threshold: float, min_de
 
 def bounce_guard_trips(campaign: Campaign) -> bool:
     return (
-        campaign.status == S.RUNNING
+        campaign.status == Campaign.Status.RUNNING
         and campaign.delivered >= campaign.bounce_min_delivered
         and campaign.bounce_rate > campaign.bounce_threshold
     )

@@ -44,19 +44,29 @@ def rows_etag(rows, *context) -> str:
     return etag_of(*context, *values)
 
 
+def campaign_live(campaign: Campaign) -> dict:
+    """What the counters partial shows beyond the row itself: freshness, series (one query), and
+    the ETag of exactly that (the same as campaign_version), which the partial sends back."""
+    return {
+        "freshness": StatsFreshness.of(polled_at=campaign.stats_polled_at, failed_at=campaign.stats_failed_at),
+        "series": campaign_series(campaign) if campaign.remote_id or campaign.stats_polled_at else None,
+        "etag": etag_of(campaign.updated_at, campaign.stats_polled_at, campaign.stats_failed_at),
+    }
+
+
 def campaign_version(pk: int) -> str | None:
     row = Campaign.objects.filter(pk=pk).values_list("updated_at", "stats_polled_at", "stats_failed_at").first()
     return etag_of(*row) if row else None
 
 
 @dataclass
-class Freshness:
+class StatsFreshness:
     polled_at: datetime | None
     failing: bool  # the last attempt failed
     stale: bool  # older than stale_after(), or failing
 
     @classmethod
-    def of(cls, *, polled_at, failed_at, now=None) -> Freshness:
+    def of(cls, *, polled_at, failed_at, now=None) -> StatsFreshness:
         now = now or timezone.now()
         failing = bool(failed_at and (polled_at is None or failed_at > polled_at))
         old = polled_at is not None and now - polled_at > stale_after()
@@ -166,7 +176,7 @@ def wall_board(*, page: int = 1, now: datetime | None = None, per_page: int = WA
         page=page,
         pages=pages,
         totals=_wall_totals(rows, today),
-        pools=pools_for_wall(),  # the pools area's: each pool also says whether it can send
+        pools=pools_for_wall(),  # each pool also says whether it can send
         **_data_age(now),
     )
 
@@ -194,7 +204,7 @@ def _wall_row(c: Campaign, now: datetime) -> WallRow:
         reply_rate=c.reply_rate,
         bounce_rate=c.bounce_rate,
         bounce_level=bounce_level(c.bounce_rate, c.bounce_threshold),
-        stale=Freshness.of(polled_at=c.stats_polled_at, failed_at=c.stats_failed_at, now=now).stale,
+        stale=StatsFreshness.of(polled_at=c.stats_polled_at, failed_at=c.stats_failed_at, now=now).stale,
     )
 
 

@@ -1,6 +1,6 @@
 """The transactional outbox: every Leadterra write is an Operation.
 
-CONTRACT (the client/outbox work owns the engine; areas register handlers):
+What the rest of the project uses:
 - operation_enqueue(kind=..., campaign=..., payload=..., actor=...) creates the row in the
   caller's transaction and sends `run_operation` when that transaction commits.
 - @handles(kind) registers `fn(op, client) -> dict | None` (the app's ready() imports the
@@ -10,7 +10,7 @@ CONTRACT (the client/outbox work owns the engine; areas register handlers):
   Handlers must be safe to run again: checkpoint in `op.progress` and save it at once
   (`checkpoint(op)`); a handler that raises Continue is re-queued at once (long work is
   cut into tasks well under the time limit).
-- on_failure(op) hooks let an area react when an operation fails for good or is
+- on_failure(op) hooks let a module react when an operation fails for good or is
   cancelled (e.g. a launch sets the campaign to launch_failed).
 - before_retry(op, actor) hooks run inside a manager's retry, with the row locked, before
   it is queued again; raising OperationStateError refuses the retry with that sentence
@@ -32,7 +32,6 @@ from datetime import timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -41,13 +40,13 @@ from campaigns import dispatch
 from campaigns.audit import audit_record
 from campaigns.leadterra import LeadterraError, Transient, get_client
 from campaigns.models import ApiCall, Operation
-from campaigns.permissions import can
+from campaigns.permissions import require
 
 logger = logging.getLogger(__name__)
 HANDLERS: dict[str, Callable] = {}
 FAILURE_HOOKS: dict[str, Callable] = {}
 RETRY_HOOKS: dict[str, Callable] = {}
-S = Operation.Status
+Status = Operation.Status
 
 
 class Continue(Exception):  # noqa: N818 (a signal, not an error)
@@ -70,7 +69,7 @@ def handles(kind: str, *, on_failure: Callable | None = None, before_retry: Call
     return register
 
 
-def knob(name: str, default: float) -> float:
+def setting_number(name: str, default: float) -> float:
     """Engine settings are read at call time so tests and operators can change them."""
     return float(getattr(settings, name, default))
 
@@ -108,10 +107,10 @@ def checkpoint(op: Operation, **progress) -> None:
 def operation_run(*, operation_id: int) -> str:
     """Claim the operation and run its handler once; returns what happened, for logs."""
     now = timezone.now()
-    claimable = Operation.objects.filter(pk=operation_id, status__in=[S.QUEUED, S.RETRYING]).filter(
+    claimable = Operation.objects.filter(pk=operation_id, status__in=[Status.QUEUED, Status.RETRYING]).filter(
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now + timedelta(seconds=1))
     )
-    if not claimable.update(status=S.RUNNING, claimed_at=now, attempts=F("attempts") + 1, updated_at=now):
+    if not claimable.update(status=Status.RUNNING, claimed_at=now, attempts=F("attempts") + 1, updated_at=now):
         return "not claimable"  # done, cancelled, running elsewhere, or an early duplicate
     op = Operation.objects.select_related("campaign", "created_by").get(pk=operation_id)
     handler = HANDLERS.get(op.kind)
@@ -121,7 +120,7 @@ def operation_run(*, operation_id: int) -> str:
     try:
         result = handler(op, get_client())
     except Continue:
-        if _mine(op).update(status=S.QUEUED, failure_streak=0, updated_at=timezone.now()):
+        if _mine(op).update(status=Status.QUEUED, failure_streak=0, updated_at=timezone.now()):
             return _resend(op)
         return "claim lost"
     except LeadterraError as exc:
@@ -135,7 +134,7 @@ def operation_run(*, operation_id: int) -> str:
         logger.exception("operation %s (%s) crashed", op.pk, op.kind)
         return _fail(op, f"Unexpected error in the {op.kind} handler: {exc.__class__.__name__}: {exc}")
     _mine(op).update(
-        status=S.SUCCEEDED,
+        status=Status.SUCCEEDED,
         result=result or {},
         last_error="",
         failure_streak=0,
@@ -148,7 +147,7 @@ def operation_run(*, operation_id: int) -> str:
 
 def _mine(op: Operation):
     """The row, only while this worker's claim on it stands."""
-    return Operation.objects.filter(pk=op.pk, status=S.RUNNING, claimed_at=op.claimed_at)
+    return Operation.objects.filter(pk=op.pk, status=Status.RUNNING, claimed_at=op.claimed_at)
 
 
 def _resend(op: Operation, countdown: float | None = None) -> str:
@@ -158,14 +157,17 @@ def _resend(op: Operation, countdown: float | None = None) -> str:
 
 def backoff(streak: int) -> float:
     """Exponential backoff with jitter: a random wait in [d/2, d], d = base * 2^(streak-1)."""
-    base, cap = knob("OPERATION_RETRY_BASE_SECONDS", 2.0), knob("OPERATION_RETRY_MAX_SECONDS", 300.0)
+    base, cap = (
+        setting_number("OPERATION_RETRY_BASE_SECONDS", 2.0),
+        setting_number("OPERATION_RETRY_MAX_SECONDS", 300.0),
+    )
     delay = min(cap, base * 2 ** max(0, streak - 1))
     return random.uniform(delay / 2, delay)
 
 
 def _retry(op: Operation, message: str, progressed: bool, retry_after: float | None = None) -> str:
     streak = 1 if progressed else op.failure_streak + 1
-    limit = int(knob("OPERATION_MAX_FAILURE_STREAK", 10))
+    limit = int(setting_number("OPERATION_MAX_FAILURE_STREAK", 10))
     if streak > limit:
         return _fail(op, f"Gave up after {limit} failed attempts in a row. Last error: {message}")
     if retry_after is not None:  # 429: wait what Leadterra asked (plus a little, so workers spread out)
@@ -174,7 +176,7 @@ def _retry(op: Operation, message: str, progressed: bool, retry_after: float | N
         delay = backoff(streak)
     now = timezone.now()
     changed = _mine(op).update(
-        status=S.RETRYING,
+        status=Status.RETRYING,
         last_error=message,
         retries=F("retries") + 1,
         failure_streak=streak,
@@ -186,9 +188,11 @@ def _retry(op: Operation, message: str, progressed: bool, retry_after: float | N
 
 def _fail(op: Operation, message: str) -> str:
     now = timezone.now()
-    if not _mine(op).update(status=S.FAILED, last_error=message, next_attempt_at=None, finished_at=now, updated_at=now):
+    if not _mine(op).update(
+        status=Status.FAILED, last_error=message, next_attempt_at=None, finished_at=now, updated_at=now
+    ):
         return "claim lost"
-    op.status, op.last_error = S.FAILED, message
+    op.status, op.last_error = Status.FAILED, message
     _run_failure_hook(op)
     return "failed"
 
@@ -210,19 +214,21 @@ def operations_sweep(*, now=None) -> dict:
     whose countdown message vanished, or a claim whose worker died (no sign of life
     for longer than any task may run)."""
     now = now or timezone.now()
-    grace = now - timedelta(seconds=knob("OPERATIONS_SWEEP_GRACE_SECONDS", 30))
-    stale = now - timedelta(seconds=knob("OPERATION_STALE_SECONDS", 330))
+    grace = now - timedelta(seconds=setting_number("OPERATIONS_SWEEP_GRACE_SECONDS", 30))
+    stale = now - timedelta(seconds=setting_number("OPERATION_STALE_SECONDS", 330))
     counts = {"queued": 0, "retrying": 0, "stale": 0}
     waiting = Operation.objects.filter(updated_at__lt=grace).filter(
-        Q(status=S.QUEUED) | Q(status=S.RETRYING, next_attempt_at__lt=grace)
+        Q(status=Status.QUEUED) | Q(status=Status.RETRYING, next_attempt_at__lt=grace)
     )
     for pk, status in waiting.values_list("pk", "status")[:500]:
         if Operation.objects.filter(pk=pk, status=status, updated_at__lt=grace).update(updated_at=now):
             counts[status] += 1
             _send(pk)
-    for pk, seen in Operation.objects.filter(status=S.RUNNING, updated_at__lt=stale).values_list("pk", "updated_at"):
-        if Operation.objects.filter(pk=pk, status=S.RUNNING, updated_at=seen).update(
-            status=S.QUEUED, last_error="The worker running it stopped; it was queued again.", updated_at=now
+    for pk, seen in Operation.objects.filter(status=Status.RUNNING, updated_at__lt=stale).values_list(
+        "pk", "updated_at"
+    ):
+        if Operation.objects.filter(pk=pk, status=Status.RUNNING, updated_at=seen).update(
+            status=Status.QUEUED, last_error="The worker running it stopped; it was queued again.", updated_at=now
         ):
             counts["stale"] += 1
             _send(pk)
@@ -241,8 +247,7 @@ def call_log_prune(*, now=None) -> int:
 
 
 def _check_manager(actor) -> None:
-    if not can(actor, "manage_operations"):
-        raise PermissionDenied("Only managers can retry or cancel operations.")
+    require(actor, "manage_operations")
 
 
 @transaction.atomic
@@ -250,12 +255,12 @@ def operation_retry(*, operation: Operation, actor) -> Operation:
     """Queue a failed operation again; its checkpoints are kept, so done work is skipped."""
     _check_manager(actor)
     op = Operation.objects.select_for_update().get(pk=operation.pk)
-    if op.status != S.FAILED:
+    if op.status != Status.FAILED:
         raise OperationStateError("Only a failed operation can be retried.")
     hook = RETRY_HOOKS.get(op.kind)
     if hook:
         hook(op, actor)  # may refuse (OperationStateError); the transaction then writes nothing
-    op.status, op.failure_streak, op.next_attempt_at, op.finished_at = S.QUEUED, 0, None, None
+    op.status, op.failure_streak, op.next_attempt_at, op.finished_at = Status.QUEUED, 0, None, None
     op.save(update_fields=["status", "failure_streak", "next_attempt_at", "finished_at", "updated_at"])
     audit_record(actor=actor, action="operation.retried", campaign=op.campaign, operation=op.pk, kind=op.kind)
     transaction.on_commit(lambda: _send(op.pk))
@@ -267,12 +272,12 @@ def operation_cancel(*, operation: Operation, actor) -> Operation:
     """Close an operation that no worker holds; it will not be sent again."""
     _check_manager(actor)
     op = Operation.objects.select_for_update().get(pk=operation.pk)
-    if op.status not in (S.FAILED, S.QUEUED, S.RETRYING):
+    if op.status not in (Status.FAILED, Status.QUEUED, Status.RETRYING):
         raise OperationStateError("Only a failed, queued or retrying operation can be cancelled.")
-    already_failed = op.status == S.FAILED  # its failure hook ran when it failed
+    already_failed = op.status == Status.FAILED  # its failure hook ran when it failed
     note = f"Cancelled by {actor.get_username()}."
     op.last_error = f"{note} {op.last_error}".strip()
-    op.status, op.next_attempt_at, op.finished_at = S.CANCELLED, None, timezone.now()
+    op.status, op.next_attempt_at, op.finished_at = Status.CANCELLED, None, timezone.now()
     op.save(update_fields=["status", "last_error", "next_attempt_at", "finished_at", "updated_at"])
     if not already_failed:
         _run_failure_hook(op)

@@ -8,11 +8,12 @@ seen with its outcome. Read the other way round, a pause finishing between the t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.shortcuts import get_object_or_404
 
 from campaigns.models import Campaign, Operation
+from campaigns.services.lifecycle import allowed_actions
 
 # Kinds whose progress the panel follows live, and the status each leaves when it succeeds.
 OUTCOME = {
@@ -23,18 +24,29 @@ OUTCOME = {
 FOLLOWED = tuple(OUTCOME)
 
 
+EVENTS_SHOWN = 8
+
+
 @dataclass(frozen=True)
 class Panel:
     campaign: Campaign
     op: Operation | None
     live: bool  # poll: the state can still change without anyone clicking
+    actions: frozenset[str] = frozenset()  # what the reader may do now (buttons; services re-check)
+    events: tuple = ()  # the latest audit events, newest first
 
 
-def panel_read(pk) -> Panel:
-    """The latest followed operation, then the campaign (404 if none): never the other way round."""
+def panel_read(pk: int, *, reader=None) -> Panel:
+    """The latest followed operation, then the campaign (404 if none): never the other way round.
+
+    With `reader`, also the actions that person may take now and the latest audit events."""
     op = latest_operation(pk)
     campaign = get_object_or_404(Campaign.objects.select_related("owner", "approved_by", "paused_by"), pk=pk)
-    return Panel(campaign=campaign, op=op, live=panel_is_live(campaign, op))
+    panel = Panel(campaign=campaign, op=op, live=panel_is_live(campaign, op))
+    if reader is None:
+        return panel
+    events = tuple(campaign.audit_events.select_related("actor")[:EVENTS_SHOWN])
+    return replace(panel, actions=frozenset(allowed_actions(campaign, reader)), events=events)
 
 
 def latest_operation(campaign_pk) -> Operation | None:

@@ -95,7 +95,16 @@ def _committed(exclude_pk=None):
     return sorted(qs, key=lambda c: (c.started_at or c.launched_at or c.updated_at, c.pk))
 
 
-def campaign_plan(campaign, *, model: str | None = None) -> planner.Plan:
+# A plan means something while a campaign may still send: not once archived or failed.
+PLANNED_STATES = {"draft", "in_review", "approved", "launching", "running", "paused"}
+
+
+def campaign_plan_shown(campaign: Campaign) -> planner.CapacityPlan | None:
+    """The plan the campaign page shows: None once the campaign can no longer send."""
+    return campaign_plan(campaign) if campaign.status in PLANNED_STATES else None
+
+
+def campaign_plan(campaign, *, model: str | None = None) -> planner.CapacityPlan:
     """Will `campaign` fit, after the campaigns already queued ahead of it?"""
     now = timezone.now()
     campaign = _campaigns(Campaign.objects.filter(pk=campaign.pk)).get()

@@ -110,13 +110,13 @@ def pools_refresh_enqueue(*, actor=None) -> Operation:
 
 
 @dataclass(frozen=True)
-class Freshness:
+class PoolsFreshness:
     refreshed_at: datetime | None
     stale: bool
     error: str  # why the last attempt failed, when it did
 
 
-def pools_freshness(*, now: datetime | None = None) -> Freshness:
+def pools_freshness(*, now: datetime | None = None) -> PoolsFreshness:
     """Stale when no success for three refresh intervals, or the last attempt failed."""
     now = now or timezone.now()
     state = sync_state(sync_jobs.POOLS)
@@ -128,7 +128,7 @@ def pools_freshness(*, now: datetime | None = None) -> Freshness:
     if failed_op and not error:
         error = failed_op.last_error or "the last refresh failed"
     too_old = ok_at is None or now - ok_at > timedelta(seconds=3 * settings.POOLS_REFRESH_SECONDS)
-    return Freshness(refreshed_at=ok_at, stale=too_old or bool(error), error=error)
+    return PoolsFreshness(refreshed_at=ok_at, stale=too_old or bool(error), error=error)
 
 
 def _failed_refresh_after(ok_at):

@@ -237,10 +237,10 @@ def _example(use: merge_tags.Token, steps: list[dict], filler: str) -> str:
 
 
 def leads_url(campaign, token: str | None = None) -> str | None:
-    """The leads table, filtered to leads missing `token` if given (the leads area owns that page)."""
+    """The leads table, filtered to leads missing `token` if given."""
     try:
         url = reverse("lead_list", args=[campaign.pk])
-    except NoReverseMatch:  # without the leads area installed, pages still render
+    except NoReverseMatch:  # without the leads pages routed, pages still render
         return None
     return url + f"?missing={token}" if token else url
 

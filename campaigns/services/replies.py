@@ -1,6 +1,6 @@
 """Replies: pulled from GET /v1/replies by beat and pushed by webhooks, stored once each.
 
-Unsubscribes and bounces feed the local suppression mirror through the leads area's
+Unsubscribes and bounces feed the local suppression mirror through services/suppression.py's
 suppression_add, which pushes them to Leadterra (it suppresses them itself too, but the
 mirror is what imports check against).
 """

@@ -22,6 +22,7 @@ from django.utils import timezone
 from campaigns.leadterra import AuthFailed, LeadterraError, NotFound, RateLimited, StatsData, Transient, get_client
 from campaigns.models import Campaign, StatsSnapshot
 from campaigns.services import sync_jobs
+from campaigns.services.lifecycle import campaign_bounce_guard
 from campaigns.services.sync_jobs import lease_acquire, lease_release, sync_failure, sync_success
 
 logger = logging.getLogger(__name__)
@@ -93,15 +94,6 @@ def stats_record_failure(*, campaign: Campaign, error: LeadterraError, now: date
     campaign.save(update_fields=["stats_failed_at", "stats_error"])
 
 
-def bounce_guard(campaign: Campaign) -> None:
-    """Hand the fresh counters to the approvals area's guard (it pauses when bounces run high)."""
-    from campaigns.services import lifecycle
-
-    guard = getattr(lifecycle, "campaign_bounce_guard", None)
-    if guard is not None:
-        guard(campaign)
-
-
 def stats_poll_cycle(*, client=None) -> CycleSummary:
     """One beat cycle: poll the campaigns that are due, within the budget."""
     summary = CycleSummary()
@@ -133,7 +125,7 @@ def _poll(client, summary: CycleSummary) -> None:
         streak = 0
         summary.polled += 1
         summary.changed += stats_apply(campaign=campaign, data=data)
-        bounce_guard(campaign)
+        campaign_bounce_guard(campaign)  # pauses the campaign when bounces run high
     if summary.failed and not summary.polled:
         sync_failure(name=sync_jobs.STATS, error=last_error)
     else:

@@ -9,12 +9,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from campaigns.audit import audit_record
 from campaigns.models import Operation, SuppressedEmail
-from campaigns.permissions import can
+from campaigns.permissions import require
 from campaigns.services.emails import InvalidEmail, email_normalise
 from campaigns.services.operations import operation_enqueue
 
@@ -46,8 +45,8 @@ def suppression_parse(text: str) -> tuple[list[str], list[tuple[str, str]]]:
 
 def suppression_add(*, emails: list[str], actor, source: str = SuppressedEmail.Source.MANUAL, note: str = ""):
     """Add normalised addresses to the mirror and push the new ones to Leadterra."""
-    if actor is not None and not can(actor, "manage_suppression"):
-        raise PermissionDenied("Only managers can change the suppression list.")
+    if actor is not None:  # None: the system (a bounce or an unsubscribe from Leadterra)
+        require(actor, "manage_suppression")
     result = SuppressionResult()
     with transaction.atomic():
         known = set(SuppressedEmail.objects.filter(email__in=emails).values_list("email", flat=True))
@@ -75,8 +74,7 @@ def suppression_add(*, emails: list[str], actor, source: str = SuppressedEmail.S
 
 def suppression_push_pending(*, actor) -> Operation | None:
     """Retry the push for every address Leadterra has not accepted yet."""
-    if not can(actor, "manage_suppression"):
-        raise PermissionDenied("Only managers can push the suppression list.")
+    require(actor, "manage_suppression")
     pending = SuppressedEmail.objects.filter(pushed_at__isnull=True).count()
     if not pending:
         return None

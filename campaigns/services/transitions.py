@@ -19,28 +19,31 @@ from campaigns.audit import audit_record
 from campaigns.models import Campaign
 
 logger = logging.getLogger(__name__)
-S = Campaign.Status
+Status = Campaign.Status
 
 # action -> (states it may start from, state it leads to). None as the target: a request whose
 # state follows only when Leadterra confirms it (pause -> confirm_paused, resume -> confirm_resumed).
 TRANSITIONS: dict[str, tuple[frozenset, str | None]] = {
     # what people do
-    "submit": (frozenset({S.DRAFT}), S.IN_REVIEW),
-    "approve": (frozenset({S.IN_REVIEW}), S.APPROVED),
-    "reject": (frozenset({S.IN_REVIEW}), S.DRAFT),
+    "submit": (frozenset({Status.DRAFT}), Status.IN_REVIEW),
+    "approve": (frozenset({Status.IN_REVIEW}), Status.APPROVED),
+    "reject": (frozenset({Status.IN_REVIEW}), Status.DRAFT),
     # launch_failed before anything exists remotely is still editable, so an edit voids it too.
-    "void": (frozenset({S.IN_REVIEW, S.APPROVED, S.LAUNCH_FAILED}), S.DRAFT),
-    "launch": (frozenset({S.APPROVED}), S.LAUNCHING),
-    "retry_launch": (frozenset({S.LAUNCH_FAILED}), S.LAUNCHING),
-    "pause": (frozenset({S.RUNNING}), None),
-    "resume": (frozenset({S.PAUSED}), None),
+    "void": (frozenset({Status.IN_REVIEW, Status.APPROVED, Status.LAUNCH_FAILED}), Status.DRAFT),
+    "launch": (frozenset({Status.APPROVED}), Status.LAUNCHING),
+    "retry_launch": (frozenset({Status.LAUNCH_FAILED}), Status.LAUNCHING),
+    "pause": (frozenset({Status.RUNNING}), None),
+    "resume": (frozenset({Status.PAUSED}), None),
     # never while launching or running: mail would go on going out behind an archived campaign
-    "archive": (frozenset({S.DRAFT, S.IN_REVIEW, S.APPROVED, S.LAUNCH_FAILED, S.PAUSED}), S.ARCHIVED),
+    "archive": (
+        frozenset({Status.DRAFT, Status.IN_REVIEW, Status.APPROVED, Status.LAUNCH_FAILED, Status.PAUSED}),
+        Status.ARCHIVED,
+    ),
     # what Leadterra confirms (applied by the outbox handlers)
-    "confirm_launched": (frozenset({S.LAUNCHING}), S.RUNNING),
-    "confirm_resumed": (frozenset({S.PAUSED}), S.RUNNING),
-    "confirm_paused": (frozenset({S.RUNNING}), S.PAUSED),
-    "confirm_launch_failed": (frozenset({S.LAUNCHING}), S.LAUNCH_FAILED),
+    "confirm_launched": (frozenset({Status.LAUNCHING}), Status.RUNNING),
+    "confirm_resumed": (frozenset({Status.PAUSED}), Status.RUNNING),
+    "confirm_paused": (frozenset({Status.RUNNING}), Status.PAUSED),
+    "confirm_launch_failed": (frozenset({Status.LAUNCHING}), Status.LAUNCH_FAILED),
 }
 # Every (from, to) pair the table allows: nothing else may ever happen to a campaign's status.
 EDGES = frozenset((source, target) for sources, target in TRANSITIONS.values() if target for source in sources)

@@ -1,15 +1,23 @@
-"""The lifecycle panel on the campaign page, and how audit events read to people."""
+"""Formatting for the lifecycle panel on the campaign page, and how audit events read to people."""
 
 from django import template
 
 from campaigns.models import Campaign
-from campaigns.services.lifecycle import allowed_actions
+from campaigns.templatetags.live import percent
 
 register = template.Library()
 
 
-S = Campaign.Status
-STAGE_OF = {S.DRAFT: 0, S.IN_REVIEW: 1, S.APPROVED: 2, S.LAUNCHING: 3, S.LAUNCH_FAILED: 3, S.RUNNING: 4, S.PAUSED: 4}
+Status = Campaign.Status
+STAGE_OF = {
+    Status.DRAFT: 0,
+    Status.IN_REVIEW: 1,
+    Status.APPROVED: 2,
+    Status.LAUNCHING: 3,
+    Status.LAUNCH_FAILED: 3,
+    Status.RUNNING: 4,
+    Status.PAUSED: 4,
+}
 
 
 def stages(campaign: Campaign) -> list[tuple[str, str]]:
@@ -17,25 +25,25 @@ def stages(campaign: Campaign) -> list[tuple[str, str]]:
     if campaign.status not in STAGE_OF:
         return []
     current = STAGE_OF[campaign.status]
-    launch = "Launch failed" if campaign.status == S.LAUNCH_FAILED else "Launch"
-    last = "Paused" if campaign.status == S.PAUSED else "Running"
+    launch = "Launch failed" if campaign.status == Status.LAUNCH_FAILED else "Launch"
+    last = "Paused" if campaign.status == Status.PAUSED else "Running"
     labels = ["Draft", "In review", "Approved", launch, last]
     return [(label, "done" if i < current else "current" if i == current else "todo") for i, label in enumerate(labels)]
 
 
 @register.inclusion_tag("reviews/_panel.html", takes_context=True)
 def lifecycle_panel(context, panel):
-    """Formats a Panel (campaigns.services.panel.panel_read): the reads, in their safe order, are the view's."""
+    """Formats a Panel (campaigns.services.panel.panel_read, with its reader): no query of its own."""
     request, campaign = context["request"], panel.campaign
     return {
         "campaign": campaign,
         "request": request,
         "csrf_token": context.get("csrf_token"),
-        "actions": allowed_actions(campaign, request.user),
+        "actions": panel.actions,
         "op": panel.op,
         "stages": stages(campaign),
         "live": panel.live,
-        "events": campaign.audit_events.select_related("actor")[:8],
+        "events": panel.events,
         "is_manager": context.get("is_manager"),
         "threshold_percent": round(campaign.bounce_threshold * 100, 2),
     }
@@ -111,9 +119,4 @@ def _plain(value) -> str:
     return str(value)
 
 
-@register.filter
-def percent(value, digits=1) -> str:
-    try:
-        return f"{float(value) * 100:.{int(digits)}f}%"
-    except (TypeError, ValueError):
-        return ""
+register.filter("percent", percent)

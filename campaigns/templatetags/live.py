@@ -1,4 +1,4 @@
-"""Template helpers for live numbers: rates, "updated N s ago", sparklines."""
+"""Template filters and tags that format live numbers: rates, "updated N s ago", sparklines."""
 
 from __future__ import annotations
 
@@ -7,14 +7,16 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from campaigns import charts
-from campaigns.services.live import Freshness, campaign_series, etag_of, resample, rows_etag, stale_after
+from campaigns.services.live import StatsFreshness, resample, stale_after
 
 register = template.Library()
 
 
 @register.filter
-def pct(value, digits: int = 1) -> str:
-    """0.1234 -> '12.3%'."""
+def percent(value, digits: int = 1) -> str:
+    """A share as a percentage: 0.1234 -> '12.3%' (|percent:0 -> '12%'); '–' when there is none.
+
+    The one percent filter: the planning and lifecycle libraries register this same function."""
     try:
         return f"{float(value) * 100:.{int(digits)}f}%"
     except (TypeError, ValueError):
@@ -56,18 +58,8 @@ def updated_ago(freshness) -> str:
 
 @register.simple_tag
 def sparkline(points, label: str = "", css: str = "") -> str:
-    """The pools area's generic sparkline, fed on a regular time grid."""
+    """A generic sparkline, fed on a regular time grid."""
     return charts.sparkline(resample(points), width=320, height=56, label=label, css=f"chart--spark {css}")
-
-
-@register.simple_tag
-def live_stats(campaign) -> dict:
-    """What _stats.html needs beyond the row itself: freshness, series (one query), ETag."""
-    return {
-        "freshness": Freshness.of(polled_at=campaign.stats_polled_at, failed_at=campaign.stats_failed_at),
-        "series": campaign_series(campaign) if campaign.remote_id or campaign.stats_polled_at else None,
-        "etag": etag_of(campaign.updated_at, campaign.stats_polled_at, campaign.stats_failed_at),
-    }
 
 
 @register.filter
@@ -98,24 +90,18 @@ def age(when) -> str:
     return age_text(max(0, int((timezone.now() - when).total_seconds())))
 
 
-@register.simple_tag(takes_context=True)
-def live_rows_etag(context, campaigns) -> str:
-    """The list page's rows ETag, from the rows it already loaded (no query)."""
-    return rows_etag(list(campaigns), context["request"].GET.urlencode())
-
-
 @register.filter
 def stats_failing(campaign) -> bool:
-    return Freshness.of(polled_at=campaign.stats_polled_at, failed_at=campaign.stats_failed_at).failing
+    return StatsFreshness.of(polled_at=campaign.stats_polled_at, failed_at=campaign.stats_failed_at).failing
 
 
 @register.simple_tag
-def rows_freshness(campaigns) -> Freshness | None:
+def rows_freshness(campaigns) -> StatsFreshness | None:
     """One "updated … ago" for a page of rows: the newest good poll; failing if any row's last poll failed."""
     launched = [c for c in campaigns if c.stats_polled_at or c.stats_failed_at]
     if not launched:
         return None
     polled = max((c.stats_polled_at for c in launched if c.stats_polled_at), default=None)
-    failing = any(Freshness.of(polled_at=c.stats_polled_at, failed_at=c.stats_failed_at).failing for c in launched)
-    fresh = Freshness.of(polled_at=polled, failed_at=None)
-    return Freshness(polled_at=polled, failing=failing, stale=fresh.stale or failing)
+    failing = any(StatsFreshness.of(polled_at=c.stats_polled_at, failed_at=c.stats_failed_at).failing for c in launched)
+    fresh = StatsFreshness.of(polled_at=polled, failed_at=None)
+    return StatsFreshness(polled_at=polled, failing=failing, stale=fresh.stale or failing)

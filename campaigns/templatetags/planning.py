@@ -1,4 +1,4 @@
-"""Template helpers for capacity: plans, their charts, pool history sparklines."""
+"""Template filters and tags that format capacity: plans, their charts, pool history sparklines."""
 
 from datetime import timedelta
 
@@ -6,22 +6,10 @@ from django import template
 from django.utils import timezone
 
 from campaigns import charts
-from campaigns.services.planning import campaign_plan as build_campaign_plan
+from campaigns.templatetags.live import percent
 
 register = template.Library()
 STATUS_BADGES = {"active", "warming", "paused"}
-
-
-# A plan means something while a campaign may still send: not once archived or failed.
-PLANNED_STATES = {"draft", "in_review", "approved", "launching", "running", "paused"}
-
-
-@register.simple_tag
-def campaign_plan(campaign):
-    """`{% campaign_plan campaign as plan %}`: the plan for a page that has only the campaign."""
-    if campaign is None or campaign.status not in PLANNED_STATES:
-        return None
-    return build_campaign_plan(campaign)
 
 
 @register.filter
@@ -36,9 +24,7 @@ def sender_badge(status):
     return f"badge--{status}" if status in STATUS_BADGES else "badge--other"
 
 
-@register.filter
-def percent(share):
-    return f"{round(100 * (share or 0))}%"
+register.filter("percent", percent)
 
 
 @register.simple_tag

@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
@@ -49,7 +50,7 @@ class AuditFilterForm(forms.Form):
 
 
 @require_GET
-def audit_log(request):
+def audit_log(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None)
     events = AuditEvent.objects.select_related("actor", "campaign")
     if form.is_bound and form.is_valid():

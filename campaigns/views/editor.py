@@ -10,47 +10,29 @@
 Without JavaScript the same form posts normally and gets whole pages back.
 """
 
-import json
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from campaigns import lead_fields, merge_tags
 from campaigns.content_checks import step_warnings
-from campaigns.editor_state import apply_op, state_from_campaign, state_from_post, timeline
+from campaigns.editor_state import EditorState, apply_op, state_from_campaign, state_from_post, timeline
 from campaigns.email_safe import removed_parts
 from campaigns.models import Campaign, Lead
-from campaigns.permissions import can_edit_draft
-from campaigns.services.campaigns import VersionConflict, campaign_content_save, sanitised_content
+from campaigns.services.campaigns import VersionConflict, campaign_content_save, check_editable, sanitised_content
 from campaigns.services.preview import custom_field_names, preview_choice, token_coverage
 from campaigns.services.versions import campaign_snapshot, content_hash
+from campaigns.views.htmx import toast
 
 LEAD_CHOICES = 50
 
 
-def _editable(request, pk) -> Campaign:
+def _editable(pk: int, actor) -> Campaign:
     campaign = get_object_or_404(Campaign.objects.select_related("owner"), pk=pk)
-    if not can_edit_draft(request.user, campaign):
-        raise PermissionDenied(_locked_reason(request.user, campaign))
+    check_editable(campaign=campaign, actor=actor)  # PermissionDenied (403) saying why
     return campaign
-
-
-def _locked_reason(user, campaign) -> str:
-    if campaign.is_launched:
-        return "This campaign has been launched. Leadterra has no way to edit a sequence once it exists there."
-    if campaign.status == Campaign.Status.ARCHIVED:
-        return "This campaign is archived."
-    return f"This draft belongs to {campaign.owner.get_username()}; only they or a manager can edit it."
-
-
-def _toast(response, message: str, level: str = "success", focus: str | None = None):
-    events = {"toast": {"level": level, "message": message}}
-    response["HX-Trigger"] = json.dumps(events)
-    if focus:  # after the swap settles, so the element exists
-        response["HX-Trigger-After-Settle"] = json.dumps({"editor:focus": focus})
-    return response
 
 
 def _step_rows(state, known: set[str]) -> list[dict]:
@@ -70,7 +52,7 @@ def _step_rows(state, known: set[str]) -> list[dict]:
     ]
 
 
-def _context(request, campaign, state, **extra) -> dict:
+def _context(request: HttpRequest, campaign: Campaign, state: EditorState, **extra) -> dict:
     custom = custom_field_names(campaign)
     known = set(lead_fields.STANDARD_FIELDS) | set(custom)
     steps = state.step_dicts()
@@ -95,25 +77,28 @@ def _context(request, campaign, state, **extra) -> dict:
     }
 
 
-def _render_editor(request, campaign, state, status=200, **extra):
+def _render_editor(
+    request: HttpRequest, campaign: Campaign, state: EditorState, status: int = 200, **extra
+) -> HttpResponse:
     template = "campaigns/editor.html#editor" if request.htmx else "campaigns/editor.html"
     return render(request, template, _context(request, campaign, state, **extra), status=status)
 
 
-def campaign_edit(request, pk):
+def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign.objects.select_related("owner"), pk=pk)
-    if not can_edit_draft(request.user, campaign):
-        context = {"campaign": campaign, "reason": _locked_reason(request.user, campaign)}
-        return render(request, "campaigns/locked.html", context, status=403)
+    try:
+        check_editable(campaign=campaign, actor=request.user)
+    except PermissionDenied as refusal:  # the page says why, and what is possible instead
+        return render(request, "campaigns/locked.html", {"campaign": campaign, "reason": str(refusal)}, status=403)
     return _render_editor(request, campaign, state_from_campaign(campaign))
 
 
 @require_POST
-def editor_change(request, pk):
-    campaign = _editable(request, pk)
+def editor_change(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = _editable(pk, request.user)
     state, focus_index, message = apply_op(state_from_post(request.POST), request.POST.get("op", ""))
     response = _render_editor(request, campaign, state)
-    return _toast(response, message, "info", _focus_target(request.POST.get("op", ""), focus_index, len(state.steps)))
+    return toast(response, message, "info", _focus_target(request.POST.get("op", ""), focus_index, len(state.steps)))
 
 
 def _focus_target(op: str, index: int | None, count: int) -> str:
@@ -131,8 +116,8 @@ def _focus_target(op: str, index: int | None, count: int) -> str:
 
 
 @require_POST
-def editor_check(request, pk):
-    campaign = _editable(request, pk)
+def editor_check(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = _editable(pk, request.user)
     state = state_from_post(request.POST)
     return render(request, "campaigns/editor.html#check", _context(request, campaign, state))
 
@@ -140,18 +125,20 @@ def editor_check(request, pk):
 def _removed_note(content: dict) -> str:
     """What the email policy took out of the bodies as typed, so nobody wonders where it went."""
     parts = [
-        f"step {i + 1}: {', '.join(p)}" for i, s in enumerate(content["steps"]) if (p := removed_parts(s["body_html"]))
+        f"step {i + 1}: {', '.join(removed)}"
+        for i, step in enumerate(content["steps"])
+        if (removed := removed_parts(step["body_html"]))
     ]
     return f" Removed as unsafe for email ({'; '.join(parts)})." if parts else ""
 
 
 @require_POST
-def editor_save(request, pk):
-    campaign = _editable(request, pk)
+def editor_save(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = _editable(pk, request.user)
     state, was = state_from_post(request.POST), campaign.status
     if not state.is_valid:
         response = _render_editor(request, campaign, state, status=200 if request.htmx else 400)
-        return _toast(response, "Not saved: fix the fields marked in red.", "error")
+        return toast(response, "Not saved: fix the fields marked in red.", "error")
     try:
         version = campaign_content_save(
             campaign=campaign, actor=request.user, content=state.content(), base_version=state.base_version
@@ -160,7 +147,7 @@ def editor_save(request, pk):
         # Keep the author's content; the next Save is a deliberate overwrite of `conflict.current`.
         state.base_version = conflict.current
         response = _render_editor(request, campaign, state, status=200 if request.htmx else 409, conflict=conflict)
-        return _toast(response, f"Not saved: {conflict.by} saved a newer version meanwhile.", "warning")
+        return toast(response, f"Not saved: {conflict.by} saved a newer version meanwhile.", "warning")
     voided = was != campaign.status and campaign.status == Campaign.Status.DRAFT
     note = " It is a draft again and needs a new review." if voided else ""
     message = f"Saved as version {version.number}.{note}" if version else "Nothing to save: no changes."
@@ -170,4 +157,4 @@ def editor_save(request, pk):
     if not request.htmx:  # post/redirect/get for the no-JavaScript form
         messages.add_message(request, messages.WARNING if voided else messages.SUCCESS, message)
         return redirect("campaign_edit", pk=campaign.pk)
-    return _toast(_render_editor(request, campaign, state_from_campaign(campaign)), message, level)
+    return toast(_render_editor(request, campaign, state_from_campaign(campaign)), message, level)

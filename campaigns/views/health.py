@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 
 from leadterra_ui.broker import redis_answers
@@ -24,7 +24,7 @@ def _broker_ok() -> bool:
 
 @login_not_required
 @never_cache
-def healthz(request):
+def healthz(request: HttpRequest) -> HttpResponse:
     """Liveness for load balancers: database and broker reachability, app version."""
     checks = {"database": _database_ok(), "broker": _broker_ok()}
     healthy = all(checks.values())

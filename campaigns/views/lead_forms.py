@@ -1,4 +1,4 @@
-"""Forms of the leads area: upload, column mapping, suppression paste."""
+"""Forms of the leads pages: upload, column mapping, suppression paste."""
 
 from django import forms
 

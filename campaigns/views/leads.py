@@ -2,39 +2,38 @@
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.views.decorators.http import require_POST
-from django_htmx.http import HttpResponseStopPolling
 
 from campaigns.lead_fields import single_line
 from campaigns.models import Campaign, Lead, LeadImport, Operation
-from campaigns.permissions import can
+from campaigns.permissions import can, can_import_leads, require
 from campaigns.services import csv_encoding, lead_queries
 from campaigns.services.enrollment import EnrollRefused, leads_enroll
 from campaigns.services.leads import (
     ImportRefused,
-    lead_import_allowed,
+    check_import_allowed,
     lead_import_cancel,
     lead_import_create,
     lead_import_preview,
     lead_import_start,
 )
 from campaigns.services.preview import token_coverage
+from campaigns.views.htmx import poll_status
 from campaigns.views.lead_forms import MappingForm, UploadForm
 
 ACTIVE = {LeadImport.Status.QUEUED, LeadImport.Status.RUNNING}
 
 
-def _after(request) -> int:
+def _after(request: HttpRequest) -> int:
     value = request.GET.get("after", "")
     return int(value) if value.isdigit() else 0
 
 
-def lead_list(request, pk):
+def lead_list(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign.objects.select_related("owner"), pk=pk)
     status = request.GET.get("status", "")
     status = status if status in Lead.Status.values else ""
@@ -52,7 +51,7 @@ def lead_list(request, pk):
         "search": search,
         "missing": missing,
         "imports": campaign.imports.select_related("uploaded_by")[:5],
-        "can_import": lead_import_allowed(request.user, campaign),
+        "can_import": can_import_leads(request.user, campaign),
         "can_enroll": can(request.user, "enroll_running") and campaign.status == Campaign.Status.RUNNING,
         "enroll_op": campaign.operations.filter(kind=Operation.Kind.ENROLL_LEADS).first(),
     }
@@ -60,10 +59,9 @@ def lead_list(request, pk):
     return render(request, template, context)
 
 
-def lead_import_upload(request, pk):
+def lead_import_upload(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign, pk=pk)
-    if not lead_import_allowed(request.user, campaign):
-        raise PermissionDenied("Only the campaign's owner or a manager can import leads.")
+    check_import_allowed(campaign=campaign, actor=request.user)
     limit = settings.IMPORT_MAX_BYTES
     form, error = UploadForm(), ""
     if request.method == "POST":
@@ -74,86 +72,97 @@ def lead_import_upload(request, pk):
             form = UploadForm(request.POST, request.FILES)
             if form.is_valid():
                 try:
-                    imp = lead_import_create(campaign=campaign, actor=request.user, upload=form.cleaned_data["file"])
-                    return redirect("lead_import_map", pk=imp.pk)
+                    lead_import = lead_import_create(
+                        campaign=campaign, actor=request.user, upload=form.cleaned_data["file"]
+                    )
+                    return redirect("lead_import_map", pk=lead_import.pk)
                 except ImportRefused as exc:
                     error = str(exc)
     context = {"campaign": campaign, "form": form, "error": error, "limit": limit}
     return render(request, "leads/upload.html", context, status=400 if error or form.errors else 200)
 
 
-def _import_for(request, pk):
+def _import_for(request: HttpRequest, pk: int):
     return get_object_or_404(LeadImport.objects.select_related("campaign", "uploaded_by"), pk=pk)
 
 
-def lead_import_map(request, pk):
-    imp = _import_for(request, pk)
-    if imp.status != LeadImport.Status.UPLOADED:
-        return redirect("lead_import_detail", pk=imp.pk)
-    if not lead_import_allowed(request.user, imp.campaign):
-        raise PermissionDenied("Only the campaign's owner or a manager can import leads.")
-    form = MappingForm(request.POST or None, headers=imp.headers, mapping=imp.mapping)
+def lead_import_map(request: HttpRequest, pk: int) -> HttpResponse:
+    lead_import = _import_for(request, pk)
+    if lead_import.status != LeadImport.Status.UPLOADED:
+        return redirect("lead_import_detail", pk=lead_import.pk)
+    check_import_allowed(campaign=lead_import.campaign, actor=request.user)
+    form = MappingForm(request.POST or None, headers=lead_import.headers, mapping=lead_import.mapping)
     if request.method == "POST" and form.is_valid():
-        lead_import_start(lead_import=imp, mapping=form.cleaned_data["mapping"], actor=request.user)
-        return redirect("lead_import_detail", pk=imp.pk)
-    sniffed = lead_import_preview(imp)
+        lead_import_start(lead_import=lead_import, mapping=form.cleaned_data["mapping"], actor=request.user)
+        return redirect("lead_import_detail", pk=lead_import.pk)
+    sniffed = lead_import_preview(lead_import)
     sniffed.preview = [[single_line(cell) for cell in row] for row in sniffed.preview]  # as the leads will hold them
     columns = [
         (header, choice, token, [row[i] if i < len(row) else "" for row in sniffed.preview[:3]])
         for i, (header, choice, token) in enumerate(form.columns())
     ]
-    context = {"imp": imp, "campaign": imp.campaign, "form": form, "sniffed": sniffed, "columns": columns}
+    context = {
+        "lead_import": lead_import,
+        "campaign": lead_import.campaign,
+        "form": form,
+        "sniffed": sniffed,
+        "columns": columns,
+    }
     return render(request, "leads/mapping.html", context)
 
 
-def _progress(imp) -> dict:
-    total, done = imp.total_rows or 0, imp.processed_rows
+def _progress(lead_import) -> dict:
+    total, done = lead_import.total_rows or 0, lead_import.processed_rows
     share = done / total if total else 0.0
     eta = None
-    if imp.started_at and 0 < share < 1:
-        elapsed = (timezone.now() - imp.started_at).total_seconds()
+    if lead_import.started_at and 0 < share < 1:
+        elapsed = (timezone.now() - lead_import.started_at).total_seconds()
         eta = int(elapsed / share - elapsed) + 1
     return {"total": total, "done": done, "percent": round(share * 100, 1), "eta": eta}
 
 
-def lead_import_detail(request, pk):
-    imp = _import_for(request, pk)
-    context = {"imp": imp, "campaign": imp.campaign, "progress": _progress(imp), "active": imp.status in ACTIVE}
-    if imp.status == LeadImport.Status.SUCCEEDED:
-        context["coverage"] = token_coverage(imp.campaign)
+def lead_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    lead_import = _import_for(request, pk)
+    context = {
+        "lead_import": lead_import,
+        "campaign": lead_import.campaign,
+        "progress": _progress(lead_import),
+        "active": lead_import.status in ACTIVE,
+    }
+    if lead_import.status == LeadImport.Status.SUCCEEDED:
+        context["coverage"] = token_coverage(lead_import.campaign)
     if request.htmx:
-        response = render(request, "leads/import.html#progress", context)
-        if imp.status not in ACTIVE:  # 286: htmx swaps in the result and stops polling
-            response = HttpResponseStopPolling(response.content)
-        return response
-    context["encoding_label"] = csv_encoding.label(imp.encoding)
+        return render(request, "leads/import.html#progress", context, status=poll_status(live=context["active"]))
+    context["encoding_label"] = csv_encoding.label(lead_import.encoding)
     return render(request, "leads/import.html", context)
 
 
 @require_POST
-def lead_import_cancel_view(request, pk):
-    imp = _import_for(request, pk)
-    if lead_import_cancel(lead_import=imp, actor=request.user):
+def lead_import_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
+    lead_import = _import_for(request, pk)
+    if lead_import_cancel(lead_import=lead_import, actor=request.user):
         messages.info(request, "Cancelling the import; the campaign's leads stay as they were.")
     else:
         messages.warning(request, "The import had already finished.")
-    return redirect("lead_import_detail", pk=imp.pk)
+    return redirect("lead_import_detail", pk=lead_import.pk)
 
 
-def lead_import_report(request, pk):
-    imp = _import_for(request, pk)
-    if not imp.error_report:
+def lead_import_report(request: HttpRequest, pk: int) -> HttpResponse:
+    lead_import = _import_for(request, pk)
+    if not lead_import.error_report:
         raise Http404("This import has no problems to report.")
-    stem = imp.original_name.rsplit(".", 1)[0] or "leads"
+    stem = lead_import.original_name.rsplit(".", 1)[0] or "leads"
     return FileResponse(
-        imp.error_report.open("rb"), as_attachment=True, filename=f"{stem}-problems.csv", content_type="text/csv"
+        lead_import.error_report.open("rb"),
+        as_attachment=True,
+        filename=f"{stem}-problems.csv",
+        content_type="text/csv",
     )
 
 
-def lead_enroll(request, pk):
+def lead_enroll(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign, pk=pk)
-    if not can(request.user, "enroll_running"):
-        raise PermissionDenied("Only managers can enroll leads into a running campaign.")
+    require(request.user, "enroll_running")
     if request.method == "POST":
         try:
             leads_enroll(campaign=campaign, actor=request.user)

@@ -1,59 +1,52 @@
 """Live partials polled by HTMX: unchanged ones answer 304 after one cheap query.
 
 The client sends the ETag it holds in `If-None-Match` (set by hx-headers in the partial
-itself); static/js/live.js tells HTMX that a 304 means "keep what you have".
+itself); static/js/live.js tells HTMX that a 304 means "keep what you have". Django's
+`condition` compares it with the ETag of what the partial would show now.
 """
 
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponseNotModified
-from django.shortcuts import render
-from django.utils.cache import patch_cache_control
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import condition
 
 from campaigns.models import Campaign
-from campaigns.services import campaigns as campaign_service
-from campaigns.services.live import ROW_VERSION_FIELDS, campaign_version, rows_etag
+from campaigns.services.campaigns import campaign_list_filters, campaign_list_query
+from campaigns.services.live import ROW_VERSION_FIELDS, campaign_live, campaign_version, rows_etag
 from campaigns.views.campaigns import PER_PAGE
 
 
-def conditional(request, etag: str, render_response):
-    """304 when the client already holds `etag`, else the rendered response; both carry the ETag."""
-    quoted = f'"{etag}"'
-    if quoted in request.headers.get("If-None-Match", ""):
-        response = HttpResponseNotModified()
-    else:
-        response = render_response()
-    response["ETag"] = quoted
-    patch_cache_control(response, private=True, no_cache=True)
-    return response
-
-
-def campaign_stats(request, pk):
-    """The campaign page's counters, freshness and sparklines."""
+def _stats_etag(request: HttpRequest, pk: int) -> str:
     etag = campaign_version(pk)
     if etag is None:
         raise Http404("No such campaign.")
-
-    def fresh():
-        campaign = Campaign.objects.get(pk=pk)
-        return render(request, "campaigns/_stats.html", {"campaign": campaign})
-
-    return conditional(request, etag, fresh)
+    return etag
 
 
-def campaign_rows(request):
-    """The campaign list's rows for the same filters, sort and page as the list itself.
+@cache_control(private=True, no_cache=True)
+@condition(etag_func=_stats_etag)
+def campaign_stats(request: HttpRequest, pk: int) -> HttpResponse:
+    """The campaign page's counters, freshness and sparklines."""
+    campaign = get_object_or_404(Campaign, pk=pk)
+    return render(request, "campaigns/_stats.html", {"campaign": campaign, "live": campaign_live(campaign)})
 
-    The version check reads four small columns of the page's rows (plus the paginator's
-    count); only a changed page is rendered, with the list's own query.
-    """
-    query = campaign_service.campaign_list_query(**campaign_service.campaign_list_filters(request.GET))
-    number = request.GET.get("page")
-    versions = Paginator(query.values_list(*ROW_VERSION_FIELDS), PER_PAGE).get_page(number)
-    etag = rows_etag(versions.object_list, request.GET.urlencode())
 
-    def fresh():
-        page = Paginator(query, PER_PAGE).get_page(number)
-        context = {"campaigns": page.object_list, "rows_etag": etag}
-        return render(request, "monitoring/_campaign_rows_response.html", context)
+def _list_query(request: HttpRequest):
+    return campaign_list_query(**campaign_list_filters(request.GET))
 
-    return conditional(request, etag, fresh)
+
+def _rows_etag(request: HttpRequest) -> str:
+    """Four small columns of the page's rows (plus the paginator's count), for the same filters,
+    sort and page as the list itself."""
+    versions = Paginator(_list_query(request).values_list(*ROW_VERSION_FIELDS), PER_PAGE)
+    return rows_etag(versions.get_page(request.GET.get("page")).object_list, request.GET.urlencode())
+
+
+@cache_control(private=True, no_cache=True)
+@condition(etag_func=_rows_etag)
+def campaign_rows(request: HttpRequest) -> HttpResponse:
+    """The campaign list's rows: only a changed page is rendered, with the list's own query."""
+    page = Paginator(_list_query(request), PER_PAGE).get_page(request.GET.get("page"))
+    context = {"campaigns": page.object_list, "rows_etag": rows_etag(page.object_list, request.GET.urlencode())}
+    return render(request, "monitoring/_campaign_rows_response.html", context)

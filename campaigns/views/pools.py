@@ -5,16 +5,16 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.db.models import Count, Prefetch, Q
-from django.http import HttpResponseForbidden
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import trigger_client_event
 
 from campaigns.models import Campaign, Operation, PoolSnapshot, SenderAccount, SenderPool
-from campaigns.permissions import can
+from campaigns.permissions import can, require
 from campaigns.services.planning import campaign_plan, pool_usable_capacity, pools_capacity, workspace_plan
 from campaigns.services.pools import pools_freshness, pools_refresh_enqueue
+from campaigns.views.htmx import toast
 
 HISTORY = timedelta(hours=24)
 
@@ -30,7 +30,7 @@ def _pools():
     )
 
 
-def _pools_context(request) -> dict:
+def _pools_context(request: HttpRequest) -> dict:
     pools = list(_pools())
     for pool in pools:
         pool.usable = pool_usable_capacity(pool)
@@ -48,29 +48,28 @@ def _pools_context(request) -> dict:
 
 
 @require_GET
-def pools_page(request):
+def pools_page(request: HttpRequest) -> HttpResponse:
     template = "pools/page.html#live" if request.htmx else "pools/page.html"
     return render(request, template, _pools_context(request))
 
 
 @require_POST
-def pools_refresh(request):
-    if not can(request.user, "manage_integration"):
-        return HttpResponseForbidden("Refreshing pools needs the manage_integration permission.")
+def pools_refresh(request: HttpRequest) -> HttpResponse:
+    require(request.user, "manage_integration")
     op = pools_refresh_enqueue(actor=request.user)
     if not request.htmx:
         messages.success(request, "Pool refresh queued.")
         return redirect("pools")
     response = render(request, "operations/_status.html", {"op": op})
-    return trigger_client_event(response, "toast", {"level": "success", "message": "Pool refresh queued."})
+    return toast(response, "Pool refresh queued.")
 
 
 @require_GET
-def workspace_plan_page(request):
+def workspace_plan_page(request: HttpRequest) -> HttpResponse:
     return render(request, "pools/plan.html", {"view": workspace_plan(days=14)})
 
 
 @require_GET
-def campaign_plan_fragment(request, pk):
+def campaign_plan_fragment(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign, pk=pk)
     return render(request, "campaigns/_plan.html", {"plan": campaign_plan(campaign), "campaign": campaign})

@@ -1,19 +1,19 @@
 """The suppression list page: the local mirror, add one or many, push what is pending."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from campaigns.models import SuppressedEmail
-from campaigns.permissions import can
+from campaigns.permissions import can, require
 from campaigns.services.suppression import suppression_add, suppression_parse, suppression_push_pending
 from campaigns.views.lead_forms import SuppressionForm
 
 PAGE_SIZE = 50
 
 
-def _page(request):
+def _page(request: HttpRequest):
     entries = SuppressedEmail.objects.select_related("created_by")
     search = request.GET.get("q", "").strip()[:200]
     if search:
@@ -25,11 +25,10 @@ def _page(request):
     return rows[:PAGE_SIZE], (rows[PAGE_SIZE - 1].pk if len(rows) > PAGE_SIZE else None), search
 
 
-def suppression(request):
+def suppression(request: HttpRequest) -> HttpResponse:
     form, invalid = SuppressionForm(), []
     if request.method == "POST":
-        if not can(request.user, "manage_suppression"):
-            raise PermissionDenied("Only managers can change the suppression list.")
+        require(request.user, "manage_suppression")
         form = SuppressionForm(request.POST)
         if form.is_valid():
             emails, invalid = suppression_parse(form.cleaned_data["emails"])
@@ -65,7 +64,7 @@ def _summary(result, invalid) -> str:
 
 
 @require_POST
-def suppression_push(request):
+def suppression_push(request: HttpRequest) -> HttpResponse:
     if suppression_push_pending(actor=request.user):
         messages.success(request, "Pushing every pending address to Leadterra.")
     else:

@@ -4,14 +4,13 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from campaigns.models import WallToken
-from campaigns.permissions import can
+from campaigns.permissions import can, require
 from campaigns.services.live import wall_board
 from campaigns.services.wall import wall_token_create, wall_token_revoke, wall_token_seen
 
@@ -25,12 +24,11 @@ class WallTokenForm(forms.Form):
     label = forms.CharField(max_length=100, strip=True, help_text="Where the screen hangs, e.g. “Sales floor TV”.")
 
 
-def wall_tokens(request):
+def wall_tokens(request: HttpRequest) -> HttpResponse:
     manage = can(request.user, "manage_wall_tokens")
     form = WallTokenForm(request.POST or None)
     if request.method == "POST":
-        if not manage:
-            raise PermissionDenied("Only managers create wall tokens.")
+        require(request.user, "manage_wall_tokens")
         if form.is_valid():
             token = wall_token_create(label=form.cleaned_data["label"], actor=request.user)
             messages.success(request, f"Wall link for “{token.label}” created. Open it on the screen.")
@@ -40,9 +38,8 @@ def wall_tokens(request):
 
 
 @require_POST
-def wall_token_revoke_view(request, pk):
-    if not can(request.user, "manage_wall_tokens"):
-        raise PermissionDenied("Only managers revoke wall tokens.")
+def wall_token_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
+    require(request.user, "manage_wall_tokens")
     token = get_object_or_404(WallToken, pk=pk)
     wall_token_revoke(token=token, actor=request.user)
     messages.success(request, f"“{token.label}” revoked: that screen goes blank at its next refresh.")
@@ -57,7 +54,7 @@ def _live_token(token: str) -> WallToken:
     return found
 
 
-def _page_number(request) -> int:
+def _page_number(request: HttpRequest) -> int:
     try:
         return max(1, int(request.GET.get("page", 1)))
     except ValueError:
@@ -66,7 +63,7 @@ def _page_number(request) -> int:
 
 @login_not_required
 @never_cache
-def wall(request, token):
+def wall(request: HttpRequest, token: str) -> HttpResponse:
     found = _live_token(token)
     context = {"token": found, "board": wall_board(page=1), "refresh": refresh_seconds()}
     return render(request, "wall/page.html", context)
@@ -74,7 +71,7 @@ def wall(request, token):
 
 @login_not_required
 @never_cache
-def wall_screen(request, token):
+def wall_screen(request: HttpRequest, token: str) -> HttpResponse:
     found = _live_token(token)
     context = {"token": found, "board": wall_board(page=_page_number(request)), "refresh": refresh_seconds()}
     return render(request, "wall/page.html#screen", context)

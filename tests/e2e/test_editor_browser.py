@@ -66,7 +66,7 @@ def test_an_sdr_builds_a_three_step_sequence_reorders_it_and_sees_preview_and_co
         STEPS[2][0],
     ]
 
-    # Leads arrive (the leads area imports them); one has no first name.
+    # Leads arrive (an import loads them); one has no first name.
     LeadFactory(campaign=campaign, first_name="Grace", company="Navy")
     LeadFactory(campaign=campaign, first_name="", company="Acme")
     LeadFactory(campaign=campaign, first_name="Alan", company="Bletchley")

@@ -15,7 +15,7 @@ def test_a_manager_filters_operations_and_retries_a_failed_one(
 ):
     # A launch that failed for good: its retry goes through the lifecycle (state, approval, pre-flight).
     fresh_pools()
-    monkeypatch.setattr(launch, "_campaign_plan", lambda campaign: a_plan())
+    monkeypatch.setattr(launch, "launch_plan", lambda campaign: a_plan())
     campaign = campaign_in("launch_failed", owner=sdr, approver=manager2, name="Autumn outreach")
     failed = Operation.objects.create(
         kind="launch",

@@ -2,7 +2,7 @@
 
 import xml.etree.ElementTree as ET
 
-from campaigns.charts import bar_chart, downsample, line_chart, sparkline
+from campaigns.charts import bar_chart, downsample, sparkline
 
 NS = "{http://www.w3.org/2000/svg}"
 
@@ -34,12 +34,6 @@ def test_bars_stack_and_draw_limits_with_tooltips():
     assert len(rects) == 4  # zero values draw nothing
     assert len(root.findall(f"{NS}line")) == 2
     assert [t.text for t in root.iter(f"{NS}title")][-1] == "c & d"
-
-
-def test_lines_share_one_scale():
-    root = parse(line_chart([[0, 10], [0, 5]], height=100))
-    ys = [float(p.get("points").split()[1].split(",")[1]) for p in root.findall(f"{NS}polyline")]
-    assert ys[0] < ys[1]
 
 
 def test_downsampling_keeps_the_peaks():

@@ -124,7 +124,7 @@ def test_the_review_page_lists_each_uncovered_tag_next_to_approve(manager_client
 
 @pytest.fixture
 def plan(monkeypatch):
-    monkeypatch.setattr(launch, "_campaign_plan", lambda campaign: a_plan())
+    monkeypatch.setattr(launch, "launch_plan", lambda campaign: a_plan())
 
 
 @pytest.fixture

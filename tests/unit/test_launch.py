@@ -17,9 +17,9 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
 
 @pytest.fixture
 def plan(monkeypatch):
-    """The planner's answer for these tests (the planner itself is tested by the pools area)."""
+    """The planner's answer for these tests (the planner has its own tests)."""
     holder = {"plan": a_plan()}
-    monkeypatch.setattr(launch, "_campaign_plan", lambda campaign: holder["plan"])
+    monkeypatch.setattr(launch, "launch_plan", lambda campaign: holder["plan"])
     return holder
 
 

@@ -138,16 +138,15 @@ def test_a_cancel_between_batches_leaves_the_leads_as_they_were(campaign, sdr, m
 def test_a_failure_while_applying_leaves_nothing_half_imported(campaign, sdr, monkeypatch):
     monkeypatch.setattr(service, "BATCH", 2)
     calls = []
-    real_insert = service.fast_insert
+    real_insert = Lead.objects.bulk_create
 
-    def flaky(model, columns, rows, **kwargs):
-        if model is Lead:
-            calls.append(len(rows))
-            if len(calls) == 2:  # the first chunk of leads is already written inside the transaction
-                raise RuntimeError("disk full")
-        return real_insert(model, columns, rows, **kwargs)
+    def flaky(objs, **kwargs):
+        calls.append(len(objs))
+        if len(calls) == 2:  # the first chunk of leads is already written inside the transaction
+            raise RuntimeError("disk full")
+        return real_insert(objs, **kwargs)
 
-    monkeypatch.setattr(service, "fast_insert", flaky)
+    monkeypatch.setattr(Lead.objects, "bulk_create", flaky)
     imp = run_import(campaign, sdr, b"email\na@example.com\nb@example.com\nc@example.com\n")
     assert imp.status == LeadImport.Status.FAILED
     assert "RuntimeError" in imp.error and "no leads were changed" in imp.error

@@ -34,7 +34,7 @@ def leadterra(monkeypatch):
 @pytest.fixture(autouse=True)
 def ready_to_launch(monkeypatch):
     fresh_pools()
-    monkeypatch.setattr(launch, "_campaign_plan", lambda campaign: a_plan())
+    monkeypatch.setattr(launch, "launch_plan", lambda campaign: a_plan())
 
 
 @pytest.fixture

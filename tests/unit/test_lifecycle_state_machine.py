@@ -20,6 +20,7 @@ import contextlib
 from datetime import timedelta
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
@@ -306,8 +307,10 @@ class Lifecycle(RuleBasedStateMachine):
 
 
 def test_the_lifecycle_holds_under_any_interleaving(monkeypatch):
+    # Pools refreshed once stay fresh for the whole run, however long a loaded machine takes.
+    monkeypatch.setattr(django_settings, "POOLS_REFRESH_SECONDS", 86_400)
     fresh_pools()
-    monkeypatch.setattr(launch, "_campaign_plan", lambda campaign: a_plan())
+    monkeypatch.setattr(launch, "launch_plan", lambda campaign: a_plan())
     monkeypatch.setattr(engine, "_send", lambda pk, countdown=None: None)
     monkeypatch.setattr(engine, "get_client", engine.get_client)  # the machine swaps it; this puts it back
     original = transitions.write_status

@@ -158,3 +158,24 @@ def test_the_list_rows_show_live_counters_and_change_when_a_poll_lands(manager_c
     Campaign.objects.filter(pk=campaign.pk).update(stats_failed_at=timezone.now(), stats_error="Timed out.")
     third = manager_client.get(url, HTTP_HX_REQUEST="true", HTTP_IF_NONE_MATCH=second["ETag"])
     assert "is-stale" in third.content.decode() and "Timed out." in third.content.decode()
+
+
+def test_the_etag_follows_what_the_partial_shows_and_nobody_caches_it(manager_client):
+    """A second campaign changing leaves the first one's partial unchanged (304); a failed poll of
+    the first one changes what it shows (the stale mark), so it is sent again."""
+    first, second = bulk_campaigns(2)
+    url = reverse("campaign_stats", args=[first.pk])
+    shown = manager_client.get(url, HTTP_HX_REQUEST="true")
+    assert "no-cache" in shown["Cache-Control"] and "private" in shown["Cache-Control"]
+    Campaign.objects.filter(pk=second.pk).update(sent=500, stats_polled_at=timezone.now())
+    same = manager_client.get(url, HTTP_HX_REQUEST="true", HTTP_IF_NONE_MATCH=shown["ETag"])
+    assert same.status_code == 304 and same["ETag"] == shown["ETag"]
+    assert "no-cache" in same["Cache-Control"]
+    Campaign.objects.filter(pk=first.pk).update(stats_failed_at=timezone.now())
+    failed = manager_client.get(url, HTTP_HX_REQUEST="true", HTTP_IF_NONE_MATCH=shown["ETag"])
+    assert failed.status_code == 200 and failed["ETag"] != shown["ETag"]
+    assert f'"If-None-Match": "\\{failed["ETag"][:-1]}\\""' in failed.content.decode()
+
+
+def test_an_unknown_campaign_has_no_partial(manager_client):
+    assert manager_client.get(reverse("campaign_stats", args=[999_999]), HTTP_HX_REQUEST="true").status_code == 404

@@ -57,7 +57,7 @@ def expected(action: str, role: str, state: str) -> str:
 @pytest.fixture
 def world(sdr, sdr2, manager, manager2, monkeypatch):
     fresh_pools()
-    monkeypatch.setattr(launch, "_campaign_plan", lambda campaign: a_plan())
+    monkeypatch.setattr(launch, "launch_plan", lambda campaign: a_plan())
     return {"sdr_author": sdr, "other_sdr": sdr2, "manager_author": manager, "other_manager": manager2}
 
 
@@ -185,7 +185,7 @@ def test_pages_answer_by_role_and_state(client, world, page, role, state):
     assert response.status_code in {page_expected(page, role, state), 286 if page == "campaign_lifecycle" else 0}
 
 
-# The other manager-only actions of issue 8 (their views belong to other areas): every role
+# The other manager-only actions of issue 8: every role
 # tries each one; SDRs get a 403 whoever wrote the campaign, managers get through.
 def other_area_actions(campaign):
     token = WallToken.objects.create(label="Sales floor")

@@ -157,7 +157,7 @@ def test_the_launch_button_refreshes_pools_then_shows_the_preflight(manager_clie
 
 
 def test_the_preflight_shows_checks_and_asks_to_confirm_a_spill(manager_client, sdr, manager2, monkeypatch):
-    monkeypatch.setattr(launch, "_campaign_plan", lambda campaign: a_plan("spills", spill_days=3))
+    monkeypatch.setattr(launch, "launch_plan", lambda campaign: a_plan("spills", spill_days=3))
     fresh_pools()
     campaign = campaign_in("approved", owner=sdr, approver=manager2)
     op = Operation.objects.create(kind="refresh_pools", status="succeeded")

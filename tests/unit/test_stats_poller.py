@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 class FakeClient:
-    """Answers /stats from a dict; records every call (the HTTP client is tested by the outbox area)."""
+    """Answers /stats from a dict; records every call (the HTTP client has its own tests)."""
 
     def __init__(self, numbers=None, errors=None):
         self.numbers, self.errors, self.calls = numbers or {}, errors or {}, []
@@ -157,6 +157,6 @@ def test_an_overlapping_cycle_is_skipped_so_nobody_is_polled_twice(db):
 def test_the_bounce_guard_sees_every_polled_campaign(db, monkeypatch):
     make(2)
     guarded = []
-    monkeypatch.setattr(stats, "bounce_guard", lambda campaign: guarded.append(campaign.remote_id))
+    monkeypatch.setattr(stats, "campaign_bounce_guard", lambda campaign: guarded.append(campaign.remote_id))
     stats_poll_cycle(client=FakeClient())
     assert sorted(guarded) == ["camp_r0", "camp_r1"]

@@ -68,7 +68,7 @@ def pools_failed(op: Operation) -> None:
 
 @handles(Operation.Kind.REFRESH_POOLS, on_failure=pools_failed)
 def refresh_pools(op: Operation, client) -> dict:
-    from campaigns.services.pools import pools_apply  # owned by the pools area
+    from campaigns.services.pools import pools_apply
 
     pools, accounts = client.list_sender_pools(), client.list_sender_accounts()
     applied = pools_apply(pools=pools, accounts=accounts)

@@ -20,7 +20,7 @@ from campaigns.leadterra import Invalid
 from campaigns.merge_tags import compile_steps, lead_payload
 from campaigns.models import Lead, Operation, SuppressedEmail
 from campaigns.services.handlers.common import launch_content, require_remote
-from campaigns.services.operations import Continue, checkpoint, handles, knob
+from campaigns.services.operations import Continue, checkpoint, handles, setting_number
 
 CHUNK_SIZE = 500
 COUNTS = ("chunks", "sent", "enrolled", "updated", "skipped", "rejected")
@@ -30,7 +30,7 @@ def enroll_pending(op: Operation, client, *, remote_id: str, content: dict) -> d
     """Enroll every PENDING lead of the campaign (or of payload["lead_ids"]); returns the counts."""
     _, derived = compile_steps(content["steps"])
     state = op.progress.setdefault("enroll", {"last_lead_id": 0, **dict.fromkeys(COUNTS, 0)})
-    budget = knob("OPERATION_TIME_BUDGET_SECONDS", 60)
+    budget = setting_number("OPERATION_TIME_BUDGET_SECONDS", 60)
     started = time.monotonic()
     while True:
         leads = Lead.objects.filter(
