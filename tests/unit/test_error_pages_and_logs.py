@@ -21,7 +21,9 @@ from tests.conftest import ROOT
 def log_output(logger_name):
     """What the configured handlers of `logger_name` write (their filters included)."""
     buffer = io.StringIO()
-    handlers = logging.getLogger(logger_name).handlers
+    # Only the stream handlers our LOGGING setting configured: pytest may have attached its own
+    # capturing handlers to the same logger, and those have no stream to swap.
+    handlers = [h for h in logging.getLogger(logger_name).handlers if type(h) is logging.StreamHandler]
     assert handlers, f"{logger_name} has no handler of its own"
     old = [handler.setStream(buffer) for handler in handlers]
     try:
@@ -37,11 +39,11 @@ def test_a_refusal_is_our_page_with_the_reason_and_one_log_line(sdr_client):
         response = sdr_client.post(reverse("webhook_register"), {"url": "https://x.example/hook"})
     assert response.status_code == 403
     html = response.content.decode()
-    assert "You may not do that here" in html and "Only managers register webhooks." in html
+    assert "You may not do that here" in html and "Only managers refresh pools or register webhooks." in html
     assert 'class="topbar"' in html  # the product's layout, navigation included
     lines = log.getvalue().strip().splitlines()
     assert len(lines) == 1, lines
-    assert lines[0].endswith("403 POST /integration/webhook/ user=sdr: Only managers register webhooks.")
+    assert lines[0].endswith("403 POST /integration/webhook/ user=sdr: Only managers refresh pools or register webhooks.")
     assert "Traceback" not in log.getvalue()
 
 
