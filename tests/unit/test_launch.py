@@ -13,7 +13,7 @@ from campaigns.services.lifecycle import LifecycleError
 from campaigns.services.pools import sync_record_failure, sync_record_success
 from tests.lifecycle_support import a_plan, campaign_in, fresh_pools
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
