@@ -5,8 +5,8 @@ The union of the test files is pytest_add_cli_args_test_selection in pyproject.t
 """
 
 MODULES = {
-    "campaigns/permissions.py": ["test_roles_and_auth.py", "test_permission_matrix.py"],
-    "campaigns/ratelimit.py": ["test_outbox_ratelimit.py"],
+    "campaigns/permissions.py": ["test_roles_and_auth.py", "test_permission_matrix.py", "test_permission_views.py"],
+    "campaigns/ratelimit.py": ["test_outbox_ratelimit.py", "test_ratelimit_clock.py"],
     "campaigns/planner.py": ["test_planner.py", "test_planning.py", "test_launch.py"],
     "campaigns/merge_tags.py": [
         "test_merge_tags.py",
@@ -20,12 +20,22 @@ MODULES = {
         "test_lifecycle_state_machine.py",
         "test_lifecycle_panel_race.py",
         "test_review_pages.py",
+        "test_lifecycle_thresholds.py",
     ],
-    "campaigns/services/transitions.py": ["test_lifecycle_state_machine.py", "test_lifecycle_adversary.py"],
-    "campaigns/services/launch.py": ["test_launch.py", "test_coverage_gate.py", "test_lifecycle_adversary.py"],
-    "campaigns/services/coverage_gate.py": ["test_coverage_gate.py"],
-    "campaigns/services/webhooks.py": ["test_webhooks.py"],
-    "campaigns/services/operations.py": ["test_outbox_engine.py", "test_outbox_handlers.py"],
+    "campaigns/services/transitions.py": [
+        "test_lifecycle_state_machine.py",
+        "test_lifecycle_adversary.py",
+        "test_lifecycle_thresholds.py",
+    ],
+    "campaigns/services/launch.py": [
+        "test_launch.py",
+        "test_coverage_gate.py",
+        "test_lifecycle_adversary.py",
+        "test_lifecycle_thresholds.py",
+    ],
+    "campaigns/services/coverage_gate.py": ["test_coverage_gate.py", "test_lifecycle_thresholds.py"],
+    "campaigns/services/webhooks.py": ["test_webhooks.py", "test_webhook_signatures.py"],
+    "campaigns/services/operations.py": ["test_outbox_engine.py", "test_outbox_handlers.py", "test_outbox_claims.py"],
     "campaigns/services/planning.py": ["test_planning.py", "test_pools_views.py"],
     "campaigns/services/csv_import.py": ["test_csv_import.py", "test_lead_import.py"],
 }
