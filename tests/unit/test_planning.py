@@ -192,9 +192,10 @@ def test_a_polled_running_campaign_plans_from_its_counters_not_its_lead_rows():
 
 def test_a_running_campaign_waits_only_for_those_started_before_it():
     seed_pools(capacity=100)
-    polled = {"stats_polled_at": timezone.now(), "status": Campaign.Status.RUNNING}
-    first = campaign_with(0, [0], started_at=timezone.now() - timedelta(hours=5), total_enrolled=70, queued=70, **polled)
-    second = campaign_with(0, [0], started_at=timezone.now() - timedelta(hours=2), total_enrolled=60, queued=60, **polled)
+    now = timezone.now()
+    polled = {"stats_polled_at": now, "status": Campaign.Status.RUNNING}
+    first = campaign_with(0, [0], started_at=now - timedelta(hours=5), total_enrolled=70, queued=70, **polled)
+    second = campaign_with(0, [0], started_at=now - timedelta(hours=2), total_enrolled=60, queued=60, **polled)
     assert [d.available for d in campaign_plan(first).days] == [100]  # the later one is not ahead of it
     assert [(d.available, d.planned) for d in campaign_plan(second).days] == [(30, 30), (100, 30)]
     draft = campaign_plan(campaign_with(10, [0]))  # a draft waits for both
