@@ -323,3 +323,10 @@ def test_the_email_column_is_found_by_content_when_no_header_names_it():
     assert csv_import.email_column_by_content([["Ann", "no at sign"]]) is None
     mapping = csv_import.guess_mapping(["Name", "Contact", "Backup"], rows)
     assert mapping == {"0": "Name", "1": "email", "2": "Backup"}
+
+
+def test_each_byte_utf8_rejects_is_read_on_its_own_as_windows_1252():
+    # \xe2\x80 is one rejected span of two bytes (a cut-off "€"): two characters, nothing between.
+    # \x81 is one of the five bytes Windows-1252 leaves undefined: kept as the Latin-1 character.
+    data = b"caf\xe9 \x81 \xe2\x80 x"
+    assert data.decode("utf-8", errors=csv_import.DECODE_ERRORS) == "caf\u00e9 \x81 \u00e2\u20ac x"
