@@ -321,6 +321,12 @@ def test_the_email_column_is_found_by_content_when_no_header_names_it():
     rows = [["Ann", "ann@example.com", "x@y"], ["Bob", "bob@example.com", "support@host.io"]]
     assert csv_import.email_column_by_content(rows) == 1  # "x@y" has no domain dot
     assert csv_import.email_column_by_content([["Ann", "no at sign"]]) is None
+    # The column with the most addresses, even when another column was seen first or comes last.
+    assert csv_import.email_column_by_content([["n/a", "a@x.io"], ["b@x.io", "n/a"], ["c@x.io", "n/a"]]) == 0
+    # Dots alone (web sites) are not addresses; the dot must be in the domain, after the last @.
+    assert csv_import.email_column_by_content([["acme.io", "ann@example.com"], ["bob.io", "bob@example.com"]]) == 1
+    assert csv_import.email_column_by_content([["ann.lee@localhost", "ann@example.com"], ["bo.r@localhost", ""]]) == 1
+    assert csv_import.email_column_by_content([['"a@b"@example.com', "n/a"]]) == 0
     mapping = csv_import.guess_mapping(["Name", "Contact", "Backup"], rows)
     assert mapping == {"0": "Name", "1": "email", "2": "Backup"}
 
