@@ -7,7 +7,7 @@ PY     := $(BIN)/python
 # `make run` is a local trial: debug on, sandbox on, filesystem broker if no Redis.
 RUN_ENV := DEBUG=1 BROKER_FALLBACK=quiet PATH=$(CURDIR)/$(BIN):$$PATH
 
-.PHONY: run test bench lint system-deps migrate seed clean
+.PHONY: run test bench mutants lint system-deps migrate seed clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -59,8 +59,13 @@ test: $(VENV)/.dev system-deps
 bench: $(VENV)/.dev
 	$(PY) -m bench
 
+# Mutation testing of the critical modules (slow; not part of `make test`). MODULES="a.py b.py"
+# limits it to some of them; see README "Testing".
+mutants: $(VENV)/.dev
+	$(PY) -m tests.mutation $(MODULES)
+
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf .run staticfiles .pytest_cache .test-*.sqlite3*
+	rm -rf .run mutants staticfiles .pytest_cache .test-*.sqlite3*

@@ -373,12 +373,3 @@ def media_root(settings, tmp_path):
     """Uploaded CSVs and error reports go to a throwaway folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
-
-
-# --- approvals ---
-
-
-@pytest.fixture
-def fast_passwords(settings):
-    """The permission matrix creates four users per case; the default hasher would dominate."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

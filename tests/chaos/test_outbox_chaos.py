@@ -50,7 +50,7 @@ def test_fifty_launches_through_faults_leave_exactly_fifty_running_campaigns(san
     started = time.monotonic()
     ops = [operation_enqueue(kind="launch", campaign=c, actor=manager, payload=launch_payload(c)) for c in campaigns]
     try:
-        wait_until(lambda: settled(ops), timeout=420, interval=1, message="50 launches to settle")
+        wait_until(lambda: settled(ops), timeout=420, interval=0.25, message="50 launches to settle")
     except AssertionError:
         states = Counter(Operation.objects.filter(pk__in=[op.pk for op in ops]).values_list("status", flat=True))
         record("fifty_launches_under_faults_timed_out", {**figures(ops), "states": dict(states)})

@@ -14,7 +14,7 @@ from campaigns.audit import audit_record
 from campaigns.models import AuditEvent
 from tests.factories import CampaignFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
+pytestmark = pytest.mark.django_db
 
 
 def test_an_event_cannot_be_changed_once_written(manager):

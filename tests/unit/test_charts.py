@@ -14,11 +14,14 @@ def parse(svg):
 def test_a_sparkline_is_a_labelled_svg_polyline():
     root = parse(sparkline([1, 5, 3], label="Remaining <today>"))
     assert root.get("role") == "img" and root.get("aria-label") == "Remaining <today>"
-    assert root.find(f"{NS}polyline") is not None
+    points = root.find(f"{NS}polyline").get("points").split()
+    assert len(points) == 3 and points[0].startswith("0,") and points[-1].startswith("120,")
 
 
 def test_a_sparkline_with_one_or_no_values_still_renders():
-    assert parse(sparkline([4])).find(f"{NS}polyline") is not None
+    # One value still draws a line across the whole width, level at that value.
+    (left, right) = parse(sparkline([4])).find(f"{NS}polyline").get("points").split()
+    assert left.startswith("0,") and right.startswith("120,") and left.split(",")[1] == right.split(",")[1]
     assert "chart--empty" in parse(sparkline([])).get("class")
 
 

@@ -15,7 +15,7 @@ from campaigns.services.versions import version_save
 from tests.factories import CampaignFactory, LeadFactory, StepFactory
 from tests.lifecycle_support import a_plan, fresh_pools
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
+pytestmark = pytest.mark.django_db
 
 COVERED = ("Hello {{firstName}}", "<p>Hi {{firstName}} at {{company}}</p>")
 

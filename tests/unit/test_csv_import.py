@@ -1,6 +1,7 @@
 """Reading CSVs as people export them: encodings, delimiters, headers, hostile cells."""
 
 import codecs
+import csv
 import io
 
 import pytest
@@ -191,13 +192,19 @@ def test_bytes_the_detected_encoding_cannot_read_are_refused_at_upload_with_thei
         sniffed(data)
 
 
-def test_unreadable_bytes_past_the_sample_stop_the_import_at_their_row():
-    rows = "".join(f"u{i}@example.jp,太郎,山田,株式会社サンプル\n" for i in range(40_000)).encode("shift_jis")
+@pytest.fixture
+def small_sample(monkeypatch):
+    """A 128 KiB sample instead of 1 MiB: "past the sample" costs a tenth of the rows to build."""
+    monkeypatch.setattr(csv_import, "SAMPLE_BYTES", 128 * 1024)
+
+
+def test_unreadable_bytes_past_the_sample_stop_the_import_at_their_row(small_sample):
+    rows = "".join(f"u{i}@example.jp,太郎,山田,株式会社サンプル\n" for i in range(4_000)).encode("shift_jis")
     assert len(rows) > csv_import.SAMPLE_BYTES
     data = JAPANESE.encode("shift_jis") + rows + b"bad@example.jp," + UTF8_REPLACEMENT + b",x\nlast@example.jp,a,b,c\n"
     s = sniffed(data)
     assert s.encoding == "cp932"
-    with pytest.raises(CsvProblem, match="Row 40,004 holds bytes"):
+    with pytest.raises(CsvProblem, match="Row 4,004 holds bytes"):
         records(data)
 
 
@@ -221,13 +228,111 @@ class CountingReads(io.BytesIO):
         return self.read(size)
 
 
-def test_a_large_cp1251_file_is_read_in_small_pieces():
-    rows = "".join(f"u{i}@example.ru,Иван,Петров,ООО «Ромашка»\n" for i in range(60_000)).encode("cp1251")
+def test_a_large_cp1251_file_is_read_in_small_pieces(small_sample):
+    rows = "".join(f"u{i}@example.ru,Иван,Петров,ООО «Ромашка»\n" for i in range(6_000)).encode("cp1251")
     data = CYRILLIC.encode("cp1251") + rows
     raw = CountingReads(data)
     s = csv_import.sniff(raw, len(data))
     assert raw.largest == csv_import.SAMPLE_BYTES < len(data)
     raw = CountingReads(data)
     count = csv_import.count_records(raw, encoding=s.encoding, delimiter=s.delimiter, has_header=True)
-    assert count == 60_002
+    assert count == 6_002
     assert raw.largest <= 64 * 1024
+
+
+# --- the error report, the sniffing limits -----------------------------------------------
+
+
+def test_the_report_has_its_columns_rows_in_order_and_neutralised_cells():
+    with csv_import.Report() as report:
+        report.add(
+            [
+                (7, "=cmd|' /C calc'!A0", "invalid email", "skipped"),
+                (3, "b@example.com", "duplicate of row 2", "skipped"),
+            ]
+        )
+        report.add([(9, "info@acme.example", "role address", "-imported")])
+        assert report.lines == 3
+        report.file.seek(0)
+        raw = report.file.read()
+    assert raw.startswith("Row,Email,Problem,Outcome\r\n")
+
+    assert list(csv.reader(io.StringIO(raw))) == [
+        ["Row", "Email", "Problem", "Outcome"],
+        ["3", "b@example.com", "duplicate of row 2", "skipped"],  # sorted by row within a batch
+        ["7", "'=cmd|' /C calc'!A0", "invalid email", "skipped"],
+        ["9", "info@acme.example", "role address", "'-imported"],  # every text column is neutralised
+    ]
+
+
+def test_an_empty_report_cell_stays_empty_and_others_keep_their_text():
+    assert csv_import.spreadsheet_safe(None) == ""
+    assert csv_import.spreadsheet_safe("") == ""
+    assert csv_import.spreadsheet_safe("a=b+c") == "a=b+c"  # only a leading character runs
+
+
+def test_a_few_control_bytes_are_text_but_more_than_two_percent_are_binary():
+    text = b"email,note\n" + b"a@example.com,x\t\r\n" * 49  # tabs and line ends never count
+    padded = text + b"y" * (1000 - len(text) - 20)
+    csv_import.detect_encoding(padded + b"\x01" * 20)  # 20 of 1,000: 2 %, still text
+    with pytest.raises(CsvProblem, match="binary file"):
+        csv_import.detect_encoding(padded + b"\x01" * 21)
+    with pytest.raises(CsvProblem, match="Excel workbook"):
+        csv_import.detect_encoding(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + text)
+
+
+def test_the_column_limit_and_blank_header_cells():
+    header = ",".join(["email", ""] + [f"c{i}" for i in range(198)])
+    assert len(sniffed(f"{header}\na@example.com\n".encode()).headers) == 200
+    assert sniffed(f"{header}\na@example.com\n".encode()).headers[:3] == ["email", "Column 2", "c0"]
+    with pytest.raises(CsvProblem, match="The first row has 201 columns; at most 200 are supported."):
+        sniffed(f"{header},one_more\na@example.com\n".encode())
+
+
+def test_lines_of_only_invisible_spaces_are_no_rows():
+    with pytest.raises(CsvProblem, match="The file holds no rows."):
+        sniffed("\u00a0\n \u00a0\n".encode())  # no-break spaces: not empty bytes, but no text
+
+
+def test_preview_rows_keep_to_the_header_width_and_blank_lines_are_not_numbered():
+    data = b"email,name\n\na@example.com,Ann,extra\n,\nb@example.com,Bob\n"
+    s = sniffed(data)
+    assert s.preview == [["a@example.com", "Ann"], ["b@example.com", "Bob"]]
+    assert records(data) == [(2, ["a@example.com", "Ann", "extra"]), (3, ["b@example.com", "Bob"])]
+    assert records(data, has_header=False)[0] == (1, ["email", "name"])
+
+
+def test_a_cut_sample_previews_five_rows_and_a_whole_file_six(small_sample):
+    data = b"email\n" + b"".join(b"p%d@example.com\n" % i for i in range(9_000))
+    assert len(data) > csv_import.SAMPLE_BYTES
+    assert sniffed(data).preview == [[f"p{i}@example.com"] for i in range(csv_import.PREVIEW_ROWS)]
+    short = b"email\n" + b"".join(b"p%d@example.com\n" % i for i in range(9))
+    assert len(sniffed(short).preview) == csv_import.PREVIEW_ROWS + 1  # nothing cut off: one more
+
+
+def test_the_delimiter_that_splits_consistently_wins_over_a_wider_ragged_one():
+    # Commas make 3 columns in one row and 1 in others; semicolons make 2 columns everywhere.
+    text = "email;note\na@example.com;hi, there, you\nb@example.com;fine\nc@example.com;ok\n"
+    assert csv_import.sniff_delimiter(text) == ";"
+    assert csv_import.sniff_delimiter("just one column\nand another\n") == ","  # nothing splits: the default
+
+
+def test_the_email_column_is_found_by_content_when_no_header_names_it():
+    rows = [["Ann", "ann@example.com", "x@y"], ["Bob", "bob@example.com", "support@host.io"]]
+    assert csv_import.email_column_by_content(rows) == 1  # "x@y" has no domain dot
+    assert csv_import.email_column_by_content([["Ann", "no at sign"]]) is None
+    # The column with the most addresses, even when another column was seen first or comes last.
+    assert csv_import.email_column_by_content([["n/a", "a@x.io"], ["b@x.io", "n/a"], ["c@x.io", "n/a"]]) == 0
+    # Dots alone (web sites) are not addresses; the dot must be in the domain, after the last @.
+    assert csv_import.email_column_by_content([["acme.io", "ann@example.com"], ["bob.io", "bob@example.com"]]) == 1
+    assert csv_import.email_column_by_content([["ann.lee@localhost", "ann@example.com"], ["bo.r@localhost", ""]]) == 1
+    assert csv_import.email_column_by_content([['"a@b"@example.com', "n/a"]]) == 0
+    mapping = csv_import.guess_mapping(["Name", "Contact", "Backup"], rows)
+    assert mapping == {"0": "Name", "1": "email", "2": "Backup"}
+
+
+def test_each_byte_utf8_rejects_is_read_on_its_own_as_windows_1252():
+    # \xe2\x80 is one rejected span of two bytes (a cut-off "€"): two characters, nothing between.
+    # \x81 is one of the five bytes Windows-1252 leaves undefined: kept as the Latin-1 character.
+    data = b"caf\xe9 \x81 \xe2\x80 x"
+    assert data.decode("utf-8", errors=csv_import.DECODE_ERRORS) == "caf\u00e9 \x81 \u00e2\u20ac x"

@@ -18,3 +18,23 @@ def test_healthz_is_503_when_the_broker_is_down(client):
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["checks"]["broker"] is False
+
+
+@pytest.mark.django_db
+def test_healthz_is_503_when_the_database_is_down(client, settings):
+    from django.db import OperationalError, connection
+
+    settings.CELERY_BROKER_FALLBACK = True  # the broker answers: only the database is down
+
+    def refuse(execute, sql, params, many, context):
+        raise OperationalError("could not connect to server: Connection refused")
+
+    with connection.execute_wrapper(refuse):
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "unavailable",
+        "version": settings.APP_VERSION,
+        "checks": {"database": False, "broker": True},
+    }
+    assert "no-cache" in response["Cache-Control"]  # a load balancer must not see a cached "ok"

@@ -36,7 +36,8 @@ def test_each_endpoint_reports_the_last_hour():
     stats = rows[STATS]
     assert (stats.calls, stats.errors, stats.throttled) == (13, 3, 1)
     assert stats.p50_ms == 50 and stats.p95_ms == 900  # of 5, 10…100, 900
-    assert stats.last_success_at is not None
+    newest_answer = ApiCall.objects.filter(endpoint=STATS, status_code=200).order_by("-created_at").first()
+    assert stats.last_success_at == newest_answer.created_at
     assert rows["POST /v1/campaigns"].error_rate == 0
 
 
@@ -56,7 +57,9 @@ def test_the_banner_appears_on_every_page_when_leadterra_is_away(sdr_client):
     log(status=200, ago=timedelta(minutes=20))
     log(status=None, ago=timedelta(minutes=6))
     log(status=502, ago=timedelta(minutes=1))
-    assert leadterra_outage() is not None
+    # Away since the first failure after the last answer, not since the newest failure.
+    first_failure = ApiCall.objects.get(status_code=None).created_at
+    assert leadterra_outage() == first_failure
     for url in (reverse("campaign_list"), reverse("replies"), reverse("wall_tokens")):
         assert "Leadterra has been unreachable since" in sdr_client.get(url).content.decode()
 

@@ -12,7 +12,7 @@ from campaigns.services import launch, sync_jobs
 from campaigns.services.lifecycle import LifecycleError
 from tests.lifecycle_support import a_plan, campaign_in, fresh_pools
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

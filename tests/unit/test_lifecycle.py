@@ -10,7 +10,7 @@ from campaigns.services.versions import campaign_snapshot, content_hash, version
 from tests.factories import CampaignFactory, StepFactory
 from tests.lifecycle_support import campaign_in
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
+pytestmark = pytest.mark.django_db
 
 
 def actions(campaign):

@@ -19,7 +19,7 @@ from campaigns.services.versions import campaign_snapshot, content_hash
 from tests.factories import UserFactory
 from tests.lifecycle_support import FakeLeadterra, a_plan, campaign_in, fresh_pools
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
+pytestmark = pytest.mark.django_db
 S = Campaign.Status
 
 

@@ -19,7 +19,7 @@ from campaigns.services import lifecycle
 from campaigns.services.operations import operation_run
 from tests.lifecycle_support import campaign_in
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
+pytestmark = pytest.mark.django_db
 HX = {"HX-Request": "true"}
 
 

@@ -45,7 +45,7 @@ from campaigns.services.versions import campaign_snapshot
 from tests.factories import UserFactory
 from tests.lifecycle_support import FakeLeadterra, WorkerDied, a_plan, campaign_in, fresh_pools
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
+pytestmark = pytest.mark.django_db
 S = Campaign.Status
 
 SDRS, MANAGERS = ["sdr_a", "sdr_b"], ["mgr_a", "mgr_b", "mgr_c"]

@@ -199,3 +199,60 @@ def test_the_compiled_payload_renders_escaped_bodies_and_raw_subjects(text, firs
     # TEXT has no digit, dot or dash, so Leadterra's token syntax and ours match the same tokens.
     assert render_sent(compiled[0]["subject"], payload) == render(text, raw)
     assert render_sent(compiled[0]["body_html"], payload) == render(text, {k: html.escape(v) for k, v in raw.items()})
+
+
+def test_three_steps_share_derived_tokens_number_fallbacks_and_avoid_names_in_use():
+    steps = [
+        {
+            "subject": "Hi {{ firstName | there }}, {{ company }}",
+            "body_html": "<p>{{firstName|there}} at {{company|your team}}</p>",
+            "delay_days": 0,
+        },
+        {
+            "subject": "{{firstName|friend}} / {{firstName|there}}",
+            "body_html": "<p>{{firstName_or_1}} {{firstName|friend}} {{ jobTitle }}</p>",  # a custom field
+            "delay_days": 3,
+        },
+        {"subject": "{{company|your team}}", "body_html": "{{company_html}}", "delay_days": 2},
+    ]
+    compiled, derived = compile_steps(steps)
+    # Fallbacks are numbered per (field, fallback) in order of first use, across steps; a name a
+    # step already uses (firstName_or_1, company_html) is never taken by a derived token.
+    assert compiled == [
+        {
+            "subject": "Hi {{firstName_or_1_}}, {{company}}",
+            "body_html": "<p>{{firstName_or_1_html}} at {{company_or_2_html}}</p>",
+            "delay_days": 0,
+        },
+        {
+            "subject": "{{firstName_or_3}} / {{firstName_or_1_}}",
+            "body_html": "<p>{{firstName_or_1_html_}} {{firstName_or_3_html}} {{jobTitle_html}}</p>",
+            "delay_days": 3,
+        },
+        {"subject": "{{company_or_2}}", "body_html": "{{company_html_html}}", "delay_days": 2},
+    ]
+    assert derived == {
+        "firstName_or_1_": ("firstName", "there", False),
+        "firstName_or_1_html": ("firstName", "there", True),
+        "company_or_2_html": ("company", "your team", True),
+        "firstName_or_3": ("firstName", "friend", False),
+        "firstName_or_1_html_": ("firstName_or_1", "", True),
+        "firstName_or_3_html": ("firstName", "friend", True),
+        "jobTitle_html": ("jobTitle", "", True),
+        "company_or_2": ("company", "your team", False),
+        "company_html_html": ("company_html", "", True),
+    }
+    nameless = lead(first_name="", company="A&B <Co>", job_title="CTO\nlead", custom_fields={"firstName_or_1": "x"})
+    named = lead(first_name="Ada <3")
+    sent = []
+    for who in (nameless, named):
+        payload = lead_payload(who, derived)
+        sent += [(render_sent(s["subject"], payload), render_sent(s["body_html"], payload)) for s in compiled]
+    assert sent == [
+        ("Hi there, A&B <Co>", "<p>there at A&amp;B &lt;Co&gt;</p>"),  # escaped in the body only
+        ("friend / there", "<p>x friend CTO lead</p>"),  # the custom field keeps its own name
+        ("A&B <Co>", ""),
+        ("Hi Ada <3, ", "<p>Ada &lt;3 at your team</p>"),
+        ("Ada <3 / Ada <3", "<p> Ada &lt;3 </p>"),
+        ("your team", ""),
+    ]

@@ -15,7 +15,7 @@ from campaigns.services.campaigns import campaign_content_save
 from campaigns.services.versions import campaign_snapshot
 from tests.lifecycle_support import a_plan, campaign_in, fresh_pools
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
+pytestmark = pytest.mark.django_db
 
 STATES = [s.value for s in Campaign.Status]
 ROLES = ["anonymous", "sdr_author", "other_sdr", "manager_author", "other_manager"]

@@ -1,5 +1,6 @@
 """The capacity planner: worked examples, then properties checked by hypothesis."""
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -7,10 +8,13 @@ from campaigns.planner import (
     CANNOT_START,
     DAILY_RESET,
     FITS,
+    HORIZON_DAYS,
     MODELS,
     ROLLING_24H,
     SPILLS,
     Capacity,
+    Cohort,
+    Work,
     new_campaign_work,
     plan_campaign,
     plan_workspace,
@@ -76,6 +80,94 @@ def test_a_running_campaign_counts_only_the_steps_not_yet_due():
 def test_the_workspace_plan_covers_fourteen_days_even_when_idle():
     ws = plan_workspace([], Capacity(100, 40), DAILY_RESET)
     assert ws.days == list(range(14)) and ws.capacity[:2] == [40, 100] and ws.totals == [0] * 14
+
+
+def test_todays_capacity_is_capped_by_both_what_is_left_and_the_window():
+    # Each cap on its own: more left than the window holds, then a negative count from the API.
+    assert Capacity(daily=100, remaining=250).on_day(0, DAILY_RESET) == 100
+    assert Capacity(daily=100, remaining=-5).on_day(0, DAILY_RESET) == 0
+    assert Capacity(daily=100, remaining=30).on_day(0, DAILY_RESET) == 30
+    assert Capacity(daily=100, remaining=30).on_day(1, DAILY_RESET) == 100  # only today is partial
+    assert Capacity(daily=100, remaining=30).on_day(0, ROLLING_24H) == 100
+    assert Capacity(daily=-4, remaining=0).on_day(3, ROLLING_24H) == 0
+    with pytest.raises(ValueError, match="unknown capacity model 'weekly'"):
+        Capacity(100, 100).on_day(1, "weekly")
+
+
+def test_a_new_campaign_ignores_the_first_delay_and_negative_ones():
+    work = new_campaign_work("n", leads=7, delays=[5, -2, 3])
+    assert work.cohorts == (Cohort(0, 7, (0, 3)),) and work.total == 21
+    assert new_campaign_work("n", leads=0, delays=[0]).cohorts == ()
+    assert new_campaign_work("n", leads=7, delays=[]).cohorts == ()
+
+
+def test_a_step_due_exactly_today_is_not_counted_again_as_future():
+    # Offsets 0, 2, 5: on day 2 the second step is due now (in the queue), the third is future.
+    work = running_campaign_work("r", delays=[9, 2, 3], elapsed_days=2, active_leads=40, queued=0)
+    assert work.cohorts == (Cohort(3, 40, ()),)
+    assert running_campaign_work("r", delays=[0, 2], elapsed_days=0, active_leads=0, queued=6).cohorts == (
+        Cohort(0, 6, ()),
+    )
+    assert running_campaign_work("r", delays=[0, -1, 2], elapsed_days=0, active_leads=9, queued=0).cohorts == (
+        Cohort(2, 9, ()),
+    )
+    assert running_campaign_work("r", delays=[0, 2], elapsed_days=5, active_leads=9, queued=0).cohorts == ()
+
+
+def test_follow_ups_ready_the_same_day_wait_behind_the_ones_already_waiting():
+    # Day 0 sends the first cohort; its follow-up is ready on day 1, like the second cohort.
+    # First come, first served: the second cohort goes on day 1 (its follow-up on day 4), the
+    # follow-up on day 2 (its own follow-up on day 6).
+    work = Work("w", (Cohort(0, 10, (1, 4)), Cohort(1, 10, (3,))))
+    proj = project([work], Capacity(10, 10), DAILY_RESET)
+    assert proj.planned == [[10, 10, 10, 0, 10, 0, 10]]
+    assert proj.backlog == [[0, 10, 0, 0, 0, 0, 0]]
+    assert proj.finish == [6] and proj.unfinished == [0]
+
+
+def test_what_cannot_go_out_within_the_horizon_is_reported_as_unfinished():
+    plan = plan_campaign(leads=5000, delays=[0], capacity=Capacity(1, 1), model=DAILY_RESET)
+    assert (plan.verdict, plan.unfinished, plan.last_day_projected) == (SPILLS, 5000 - HORIZON_DAYS, HORIZON_DAYS)
+    assert plan.message == "Spills: 1,350 of 5,000 sends would still be waiting after 3,650 days."
+    assert len(plan.days) == HORIZON_DAYS
+
+
+def test_the_plans_messages_and_derived_numbers():
+    nothing = plan_campaign(leads=5, delays=[0], capacity=Capacity(9, 9), model=DAILY_RESET, work=Work("x", ()))
+    assert (nothing.verdict, nothing.message, nothing.days) == (FITS, "Nothing left to send.", [])
+    assert nothing.peak == 0 and nothing.spill_days == 0
+    one_late = plan_campaign(leads=1500, delays=[0, 2], capacity=Capacity(1000, 1000), model=ROLLING_24H)
+    assert one_late.message == (
+        "Spills: 3,000 sends all go out, but the last on day 3 instead of day 2 (1 day late) "
+        "because the pools run out of capacity."
+    )
+    assert (one_late.peak, one_late.model_label, one_late.capacity) == (1500, "rolling 24 h window", 1000)
+    fits = plan_campaign(leads=1200, delays=[0, 1], capacity=Capacity(5000, 10), model=ROLLING_24H)
+    assert fits.message == "Fits: 2,400 sends go out on schedule, the last on day 1."
+    assert plan_campaign(leads=1, delays=[0], capacity=Capacity(9, 9), model=DAILY_RESET).model_label == "daily reset"
+
+
+def test_a_missing_capacity_is_refused_with_the_reason_given():
+    plan = plan_campaign(
+        leads=3, delays=[0], capacity=Capacity(0, 0), model=DAILY_RESET, no_capacity_reason="every pool is paused"
+    )
+    assert (plan.verdict, plan.message, plan.days) == (CANNOT_START, "Cannot start: every pool is paused.", [])
+    assert plan_campaign(leads=0, delays=[0], capacity=Capacity(9, 9), model=DAILY_RESET).message == (
+        "Cannot start: no leads to send to."
+    )
+    assert plan_campaign(leads=4, delays=[], capacity=Capacity(9, 9), model=DAILY_RESET).message == (
+        "Cannot start: the sequence has no steps."
+    )
+
+
+def test_the_workspace_sums_every_campaign_per_day():
+    first = new_campaign_work("a", leads=60, delays=[0, 1])
+    second = new_campaign_work("b", leads=50, delays=[0])
+    ws = plan_workspace([first, second], Capacity(100, 80), DAILY_RESET, days=4)
+    assert ws.names == ["a", "b"] and ws.capacity == [80, 100, 100, 100]
+    assert ws.planned == [[60, 60, 0, 0], [20, 30, 0, 0]]
+    assert (ws.totals, ws.waiting) == ([80, 90, 0, 0], [30, 0, 0, 0])
+    assert ws.finish == [1, 1]
 
 
 # --- properties ----------------------------------------------------------

@@ -108,7 +108,9 @@ def test_the_inbox_shows_how_long_interested_replies_have_waited(sdr_client, cam
 
 def test_marking_a_reply_handled_stops_the_clock(sdr_client, campaign):
     r = make_reply(campaign, 1, "interested", hours_ago=5)
+    assert r.handled_at is None
+    before = timezone.now()
     response = sdr_client.post(reverse("reply_handled", args=[r.pk]), HTTP_HX_REQUEST="true")
     assert response.status_code == 200 and "handled" in response.content.decode()
     r.refresh_from_db()
-    assert r.handled_at is not None
+    assert before <= r.handled_at <= timezone.now()

@@ -9,7 +9,7 @@ from campaigns.services.versions import version_save
 from tests.factories import LeadFactory
 from tests.lifecycle_support import a_plan, campaign_in, fresh_pools
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
+pytestmark = pytest.mark.django_db
 
 
 def test_the_review_page_shows_a_new_sequence_as_new(manager_client, sdr):

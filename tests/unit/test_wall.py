@@ -46,9 +46,10 @@ def test_the_wall_needs_no_login(client, manager):
 
 def test_a_revoked_token_loses_access_to_the_page_and_the_screen(manager_client, client, manager):
     token = WallToken.objects.create(label="TV", created_by=manager)
+    before = timezone.now()
     manager_client.post(reverse("wall_token_revoke", args=[token.pk]))
     token.refresh_from_db()
-    assert token.revoked_at is not None
+    assert before <= token.revoked_at <= timezone.now()
     assert client.get(reverse("wall", args=[token.token])).status_code == 404
     assert client.get(reverse("wall_screen", args=[token.token])).status_code == 404
 
@@ -125,6 +126,8 @@ def test_fresh_data_shows_no_stale_banner(client, manager):
 
 def test_the_wall_notes_when_a_screen_was_last_seen(client, manager):
     token = WallToken.objects.create(label="TV", created_by=manager)
+    assert token.last_seen_at is None
+    before = timezone.now()
     client.get(reverse("wall", args=[token.token]))
     token.refresh_from_db()
-    assert token.last_seen_at is not None
+    assert before <= token.last_seen_at <= timezone.now()

@@ -1,0 +1,1 @@
+"""Lifecycle, transitions, launch refusals and the coverage gate with non-default values."""

@@ -1,0 +1,1 @@
+"""Webhook signatures (prefixes, truncations, case) and delivery freshness at the edges."""
