@@ -43,7 +43,9 @@ def test_a_refusal_is_our_page_with_the_reason_and_one_log_line(sdr_client):
     assert 'class="topbar"' in html  # the product's layout, navigation included
     lines = log.getvalue().strip().splitlines()
     assert len(lines) == 1, lines
-    assert lines[0].endswith("403 POST /integration/webhook/ user=sdr: Only managers refresh pools or register webhooks.")
+    assert lines[0].endswith(
+        "403 POST /integration/webhook/ user=sdr: Only managers refresh pools or register webhooks."
+    )
     assert "Traceback" not in log.getvalue()
 
 
