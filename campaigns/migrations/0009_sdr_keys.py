@@ -6,63 +6,134 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('campaigns', '0008_webhooks_error'),
+        ("campaigns", "0008_webhooks_error"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LeadterraSdr',
+            name="LeadterraSdr",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sdr_id', models.CharField(max_length=64, unique=True)),
-                ('name', models.CharField(blank=True, max_length=200)),
-                ('email', models.CharField(blank=True, max_length=320)),
-                ('gmail_connected', models.BooleanField(default=False)),
-                ('listed', models.BooleanField(default=True, help_text='False once a refresh no longer lists it.')),
-                ('refreshed_at', models.DateTimeField()),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("sdr_id", models.CharField(max_length=64, unique=True)),
+                ("name", models.CharField(blank=True, max_length=200)),
+                ("email", models.CharField(blank=True, max_length=320)),
+                ("gmail_connected", models.BooleanField(default=False)),
+                ("listed", models.BooleanField(default=True, help_text="False once a refresh no longer lists it.")),
+                ("refreshed_at", models.DateTimeField()),
             ],
             options={
-                'ordering': ['name', 'email'],
+                "ordering": ["name", "email"],
             },
         ),
         migrations.AlterField(
-            model_name='operation',
-            name='kind',
-            field=models.CharField(choices=[('create_campaign', 'Create campaign'), ('enroll_leads', 'Enroll leads'), ('start', 'Start'), ('pause', 'Pause'), ('launch', 'Launch'), ('suppress', 'Suppress'), ('register_webhook', 'Register webhook'), ('refresh_pools', 'Refresh pools'), ('refresh_sdrs', 'Refresh SDR list'), ('assign_reply', 'Assign reply'), ('followup', 'Follow-up action'), ('send_draft', 'Send answer')], max_length=30),
+            model_name="operation",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("create_campaign", "Create campaign"),
+                    ("enroll_leads", "Enroll leads"),
+                    ("start", "Start"),
+                    ("pause", "Pause"),
+                    ("launch", "Launch"),
+                    ("suppress", "Suppress"),
+                    ("register_webhook", "Register webhook"),
+                    ("refresh_pools", "Refresh pools"),
+                    ("refresh_sdrs", "Refresh SDR list"),
+                    ("assign_reply", "Assign reply"),
+                    ("followup", "Follow-up action"),
+                    ("send_draft", "Send answer"),
+                ],
+                max_length=30,
+            ),
         ),
         migrations.AlterField(
-            model_name='operation',
-            name='status',
-            field=models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('retrying', 'Retrying'), ('succeeded', 'Succeeded'), ('failed', 'Failed'), ('cancelled', 'Cancelled'), ('outcome_unknown', 'Outcome unknown — check the thread')], db_index=True, default='queued', max_length=20),
+            model_name="operation",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("queued", "Queued"),
+                    ("running", "Running"),
+                    ("retrying", "Retrying"),
+                    ("succeeded", "Succeeded"),
+                    ("failed", "Failed"),
+                    ("cancelled", "Cancelled"),
+                    ("outcome_unknown", "Outcome unknown — check the thread"),
+                ],
+                db_index=True,
+                default="queued",
+                max_length=20,
+            ),
         ),
         migrations.CreateModel(
-            name='ReplyHandoff',
+            name="ReplyHandoff",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sdr_id', models.CharField(max_length=64)),
-                ('thread_id', models.CharField(blank=True, db_index=True, max_length=64)),
-                ('handoff_id', models.CharField(blank=True, max_length=64)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('assigned_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('reply', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='handoff', to='campaigns.reply')),
-                ('sdr_user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='handoffs', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("sdr_id", models.CharField(max_length=64)),
+                ("thread_id", models.CharField(blank=True, db_index=True, max_length=64)),
+                ("handoff_id", models.CharField(blank=True, max_length=64)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "assigned_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "reply",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="handoff", to="campaigns.reply"
+                    ),
+                ),
+                (
+                    "sdr_user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="handoffs",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='SdrLink',
+            name="SdrLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sdr_id', models.CharField(max_length=64)),
-                ('sdr_name', models.CharField(blank=True, help_text="As last seen in Leadterra's list.", max_length=200)),
-                ('sdr_email', models.CharField(blank=True, help_text="As last seen in Leadterra's list.", max_length=320)),
-                ('key_encrypted', models.TextField(blank=True)),
-                ('key_last4', models.CharField(blank=True, max_length=4)),
-                ('key_saved_at', models.DateTimeField(blank=True, null=True)),
-                ('key_saved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='sdr_link', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("sdr_id", models.CharField(max_length=64)),
+                (
+                    "sdr_name",
+                    models.CharField(blank=True, help_text="As last seen in Leadterra's list.", max_length=200),
+                ),
+                (
+                    "sdr_email",
+                    models.CharField(blank=True, help_text="As last seen in Leadterra's list.", max_length=320),
+                ),
+                ("key_encrypted", models.TextField(blank=True)),
+                ("key_last4", models.CharField(blank=True, max_length=4)),
+                ("key_saved_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "key_saved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sdr_link",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
     ]

@@ -345,5 +345,7 @@ def operation_settle(*, operation: Operation, actor, sent: bool) -> Operation:
         op.last_error = f"Checked by {who}: it did not go out. {op.last_error}".strip()
     op.finished_at = now
     op.save(update_fields=["status", "result", "last_error", "finished_at", "updated_at"])
-    audit_record(actor=actor, action="operation.settled", campaign=op.campaign, operation=op.pk, kind=op.kind, sent=sent)
+    audit_record(
+        actor=actor, action="operation.settled", campaign=op.campaign, operation=op.pk, kind=op.kind, sent=sent
+    )
     return op

@@ -87,7 +87,9 @@ def reply_assign_enqueue(
             to=sdr_user.get_username(),
             force_forward=force_forward,
         )
-        return operation_enqueue(kind=Operation.Kind.ASSIGN_REPLY, campaign=reply.campaign, payload=payload, actor=actor)
+        return operation_enqueue(
+            kind=Operation.Kind.ASSIGN_REPLY, campaign=reply.campaign, payload=payload, actor=actor
+        )
 
 
 def followup_enqueue(

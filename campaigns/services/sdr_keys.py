@@ -19,6 +19,7 @@ from django.utils import timezone
 from campaigns.audit import audit_record
 from campaigns.models import LeadterraSdr, Operation, SdrLink
 from campaigns.permissions import can
+from campaigns.services.operations import operation_enqueue
 
 
 class SdrKeyError(Exception):
@@ -68,9 +69,7 @@ def sdr_link_save(*, user, sdr_id: str, key: str = "", actor) -> SdrLink:
     sdr = LeadterraSdr.objects.filter(sdr_id=sdr_id, listed=True).first()
     if sdr is None:
         raise ValueError("Pick an SDR from Leadterra's list (refresh the list if they are missing).")
-    link, created = SdrLink.objects.select_for_update().get_or_create(
-        user=user, defaults={"sdr_id": sdr.sdr_id}
-    )
+    link, created = SdrLink.objects.select_for_update().get_or_create(user=user, defaults={"sdr_id": sdr.sdr_id})
     changed_sdr = not created and link.sdr_id != sdr.sdr_id
     if changed_sdr and not key:
         raise ValueError("A different SDR has a different key: paste the new SDR's personal key too.")
@@ -107,7 +106,9 @@ def sdr_key_for(user) -> str:
     link = SdrLink.objects.filter(user_id=getattr(user, "pk", user)).first()
     if link is None or not link.has_key:
         name = getattr(user, "get_username", lambda: f"user #{user}")()
-        raise SdrKeyError(f"{name} is not linked to a Leadterra SDR with a key; a manager links it on the SDR keys page.")
+        raise SdrKeyError(
+            f"{name} is not linked to a Leadterra SDR with a key; a manager links it on the SDR keys page."
+        )
     return key_decrypt(link.key_encrypted)
 
 
@@ -123,8 +124,6 @@ def sdr_id_for(user) -> str:
 
 def sdrs_refresh_enqueue(*, actor) -> Operation:
     """One refresh at a time: reuse the active one rather than stacking API calls."""
-    from campaigns.services.operations import operation_enqueue
-
     _check(actor)
     with transaction.atomic():
         active = (
