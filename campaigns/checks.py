@@ -29,3 +29,18 @@ def api_key_is_a_test_key(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register(Tags.security, deploy=True)
+def sdr_key_encryption_key_set(app_configs, **kwargs):
+    if not settings.DEBUG and not settings.SDR_KEY_ENCRYPTION_KEY:
+        return [
+            Error(
+                "SDR_KEY_ENCRYPTION_KEY is not set while DEBUG is off: SDRs' personal Leadterra keys "
+                "could not be stored or read.",
+                hint="Set SDR_KEY_ENCRYPTION_KEY to a long random secret and keep it: changing it makes "
+                "the stored SDR keys unreadable.",
+                id="leadterra.E002",
+            )
+        ]
+    return []

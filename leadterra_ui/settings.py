@@ -187,6 +187,10 @@ LEADTERRA_WEBHOOK_SECRET = env(
     "LEADTERRA_WEBHOOK_SECRET", default=SANDBOX_WEBHOOK_SECRET if SANDBOX_IS_DEFAULT_API else ""
 )
 CALL_LOG_RETENTION_HOURS = env.int("CALL_LOG_RETENTION_HOURS", default=48)
+# Encrypts each SDR's personal Leadterra key at rest (campaigns/services/sdr_keys.py). Required
+# outside DEBUG (a deploy check says so); in DEBUG an unset one is derived from SECRET_KEY.
+# Changing it makes the stored keys unreadable: managers then save them again.
+SDR_KEY_ENCRYPTION_KEY = env("SDR_KEY_ENCRYPTION_KEY", default="")
 # The outbox (campaigns/services/operations.py): backoff, give-up point, dead-worker detection.
 OPERATION_RETRY_BASE_SECONDS = env.float("OPERATION_RETRY_BASE_SECONDS", default=2.0)
 OPERATION_RETRY_MAX_SECONDS = env.float("OPERATION_RETRY_MAX_SECONDS", default=300.0)

@@ -6,6 +6,7 @@ from .leads import Lead, LeadImport, LeadImportRow, SuppressedEmail
 from .monitoring import Reply, StatsSnapshot, SyncState, WallToken, WebhookEvent
 from .operations import ApiCall, Operation
 from .pools import PoolSnapshot, SenderAccount, SenderPool
+from .sdr import LeadterraSdr, ReplyHandoff, SdrLink
 
 __all__ = [
     "ApiCall",
@@ -13,11 +14,14 @@ __all__ = [
     "Campaign",
     "CampaignVersion",
     "Lead",
+    "LeadterraSdr",
     "LeadImport",
     "LeadImportRow",
     "Operation",
     "PoolSnapshot",
     "Reply",
+    "ReplyHandoff",
+    "SdrLink",
     "SenderAccount",
     "SenderPool",
     "SequenceStep",

@@ -16,6 +16,10 @@ class Operation(models.Model):
         SUPPRESS = "suppress", "Suppress"
         REGISTER_WEBHOOK = "register_webhook", "Register webhook"
         REFRESH_POOLS = "refresh_pools", "Refresh pools"
+        REFRESH_SDRS = "refresh_sdrs", "Refresh SDR list"
+        ASSIGN_REPLY = "assign_reply", "Assign reply"
+        FOLLOWUP = "followup", "Follow-up action"
+        SEND_DRAFT = "send_draft", "Send answer"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -24,6 +28,8 @@ class Operation(models.Model):
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
+        # Final: a call that is not safe to repeat may or may not have reached Leadterra.
+        OUTCOME_UNKNOWN = "outcome_unknown", "Outcome unknown — check the thread"
 
     ACTIVE_STATES = {Status.QUEUED, Status.RUNNING, Status.RETRYING}
 

@@ -15,8 +15,13 @@ What the rest of the project uses:
 - before_retry(op, actor) hooks run inside a manager's retry, with the row locked, before
   it is queued again; raising OperationStateError refuses the retry with that sentence
   (e.g. a launch is retried only through the campaign's lifecycle and its checks).
+- retry_safe=False marks a kind whose call must never be repeated on its own (an SDR's send):
+  when its outcome cannot be known (OutcomeUnknown, an interruption or a crash while it ran,
+  a worker that died holding it) the row ends `outcome_unknown` instead of being retried or
+  re-queued, and only a person settles it (operation_settle), after checking the thread.
+  OutcomeUnknown from any kind ends the same way.
 
-Life of a row: queued → running → succeeded | retrying (→ running …) | failed; a manager
+Life of a row: queued → running → succeeded | retrying (→ running …) | failed | outcome_unknown; a manager
 may retry a failed one or cancel a failed, queued or retrying one. Every state change is a
 conditional UPDATE, so two workers holding the same message (a redelivery, a sweep) can
 never both run it, and a worker that lost its claim can never overwrite the result.
@@ -38,7 +43,7 @@ from django.utils import timezone
 
 from campaigns import dispatch
 from campaigns.audit import audit_record
-from campaigns.leadterra import LeadterraError, Transient, get_client
+from campaigns.leadterra import LeadterraError, OutcomeUnknown, Transient, get_client
 from campaigns.models import ApiCall, Operation
 from campaigns.permissions import require
 
@@ -46,6 +51,7 @@ logger = logging.getLogger(__name__)
 HANDLERS: dict[str, Callable] = {}
 FAILURE_HOOKS: dict[str, Callable] = {}
 RETRY_HOOKS: dict[str, Callable] = {}
+NOT_RETRY_SAFE: set[str] = set()
 Status = Operation.Status
 
 
@@ -57,9 +63,13 @@ class OperationStateError(Exception):
     """A manager asked for something the operation's state does not allow."""
 
 
-def handles(kind: str, *, on_failure: Callable | None = None, before_retry: Callable | None = None):
+def handles(
+    kind: str, *, on_failure: Callable | None = None, before_retry: Callable | None = None, retry_safe: bool = True
+):
     def register(fn):
         HANDLERS[kind] = fn
+        if not retry_safe:
+            NOT_RETRY_SAFE.add(kind)
         if on_failure:
             FAILURE_HOOKS[kind] = on_failure
         if before_retry:
@@ -123,15 +133,21 @@ def operation_run(*, operation_id: int) -> str:
         if _mine(op).update(status=Status.QUEUED, failure_streak=0, updated_at=timezone.now()):
             return _resend(op)
         return "claim lost"
+    except OutcomeUnknown as exc:
+        return _unknown(op, exc.message)
     except LeadterraError as exc:
         if isinstance(exc, Transient):
             return _retry(op, exc.message, op.progress != before, getattr(exc, "retry_after", None))
         return _fail(op, exc.message)
     except (SoftTimeLimitExceeded, OperationalError, InterfaceError) as exc:
+        if op.kind in NOT_RETRY_SAFE:  # it may have been cut off after its call went out
+            return _unknown(op, f"Interrupted while it ran ({exc.__class__.__name__}).")
         # The time limit, or the database was briefly unavailable: nothing is wrong with the request.
         return _retry(op, f"Interrupted ({exc.__class__.__name__}); it will be retried.", op.progress != before)
     except Exception as exc:
         logger.exception("operation %s (%s) crashed", op.pk, op.kind)
+        if op.kind in NOT_RETRY_SAFE:
+            return _unknown(op, f"The {op.kind} handler crashed while it ran ({exc.__class__.__name__}).")
         return _fail(op, f"Unexpected error in the {op.kind} handler: {exc.__class__.__name__}: {exc}")
     _mine(op).update(
         status=Status.SUCCEEDED,
@@ -197,6 +213,21 @@ def _fail(op: Operation, message: str) -> str:
     return "failed"
 
 
+UNKNOWN_NOTE = "Outcome unknown — check the thread before doing it again; it will not be retried on its own."
+
+
+def _unknown(op: Operation, message: str) -> str:
+    """Final: the call may have reached Leadterra, so nothing repeats it; a person settles it."""
+    now = timezone.now()
+    text = f"{message} {UNKNOWN_NOTE}" if UNKNOWN_NOTE not in message else message
+    if not _mine(op).update(
+        status=Status.OUTCOME_UNKNOWN, last_error=text, next_attempt_at=None, finished_at=now, updated_at=now
+    ):
+        return "claim lost"
+    audit_record(actor=None, action="operation.outcome_unknown", campaign=op.campaign, operation=op.pk, kind=op.kind)
+    return "outcome unknown"
+
+
 def _run_failure_hook(op: Operation) -> None:
     hook = FAILURE_HOOKS.get(op.kind)
     if hook:
@@ -224,9 +255,9 @@ def operations_sweep(*, now=None) -> dict:
         if Operation.objects.filter(pk=pk, status=status, updated_at__lt=grace).update(updated_at=now):
             counts[status] += 1
             _send(pk)
-    for pk, seen in Operation.objects.filter(status=Status.RUNNING, updated_at__lt=stale).values_list(
-        "pk", "updated_at"
-    ):
+    dead = Operation.objects.filter(status=Status.RUNNING, updated_at__lt=stale)
+    counts["unknown"] = _settle_dead_unsafe(dead.filter(kind__in=NOT_RETRY_SAFE), now)
+    for pk, seen in dead.exclude(kind__in=NOT_RETRY_SAFE).values_list("pk", "updated_at"):
         if Operation.objects.filter(pk=pk, status=Status.RUNNING, updated_at=seen).update(
             status=Status.QUEUED, last_error="The worker running it stopped; it was queued again.", updated_at=now
         ):
@@ -235,6 +266,19 @@ def operations_sweep(*, now=None) -> dict:
     if any(counts.values()):
         logger.info("operations sweep re-sent %s", counts)
     return counts
+
+
+def _settle_dead_unsafe(dead, now) -> int:
+    """A worker died holding a call that must not be repeated: it may have gone out."""
+    settled = 0
+    for pk, kind, seen in dead.values_list("pk", "kind", "updated_at"):
+        message = f"The worker running it stopped mid-call. {UNKNOWN_NOTE}"
+        if Operation.objects.filter(pk=pk, status=Status.RUNNING, updated_at=seen).update(
+            status=Status.OUTCOME_UNKNOWN, last_error=message, next_attempt_at=None, finished_at=now, updated_at=now
+        ):
+            settled += 1
+            audit_record(actor=None, action="operation.outcome_unknown", operation=pk, kind=kind)
+    return settled
 
 
 def call_log_prune(*, now=None) -> int:
@@ -282,4 +326,29 @@ def operation_cancel(*, operation: Operation, actor) -> Operation:
     if not already_failed:
         _run_failure_hook(op)
     audit_record(actor=actor, action="operation.cancelled", campaign=op.campaign, operation=op.pk, kind=op.kind)
+    return op
+
+
+@transaction.atomic
+def operation_settle(*, operation: Operation, actor, sent: bool) -> Operation:
+    """A person checked the thread of an outcome-unknown operation and says what happened.
+
+    There is deliberately no retry for it: "sent" closes it as succeeded; "not sent" cancels
+    it, and whoever wants it done does it again as a new, deliberate action."""
+    _check_manager(actor)
+    op = Operation.objects.select_for_update().get(pk=operation.pk)
+    if op.status != Status.OUTCOME_UNKNOWN:
+        raise OperationStateError("Only an operation whose outcome is unknown can be settled.")
+    who, now = actor.get_username(), timezone.now()
+    if sent:
+        op.status, op.result = Status.SUCCEEDED, {**op.result, "settled": "sent", "settled_by": who}
+        op.last_error = f"Checked by {who}: it went out. {op.last_error}".strip()
+    else:
+        op.status = Status.CANCELLED
+        op.last_error = f"Checked by {who}: it did not go out. {op.last_error}".strip()
+    op.finished_at = now
+    op.save(update_fields=["status", "result", "last_error", "finished_at", "updated_at"])
+    audit_record(
+        actor=actor, action="operation.settled", campaign=op.campaign, operation=op.pk, kind=op.kind, sent=sent
+    )
     return op

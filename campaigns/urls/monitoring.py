@@ -1,6 +1,6 @@
 from django.urls import path
 
-from campaigns.views import live, monitoring, wall
+from campaigns.views import live, monitoring, sdr_keys, wall
 
 urlpatterns = [
     path("replies/", monitoring.replies, name="replies"),
@@ -13,5 +13,8 @@ urlpatterns = [
     path("wall/<str:token>/screen/", wall.wall_screen, name="wall_screen"),
     path("integration/", monitoring.integration_health, name="integration_health"),
     path("integration/webhook/", monitoring.webhook_register, name="webhook_register"),
+    path("sdr-keys/", sdr_keys.sdr_keys, name="sdr_keys"),
+    path("sdr-keys/refresh/", sdr_keys.sdr_keys_refresh, name="sdr_keys_refresh"),
+    path("sdr-keys/<int:user_id>/remove/", sdr_keys.sdr_key_remove, name="sdr_key_remove"),
     path("webhooks/leadterra", monitoring.webhook_leadterra, name="webhook_leadterra"),
 ]

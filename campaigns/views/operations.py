@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from campaigns.models import Campaign, Operation
 from campaigns.permissions import can
-from campaigns.services.operations import OperationStateError, operation_cancel, operation_retry
+from campaigns.services.operations import OperationStateError, operation_cancel, operation_retry, operation_settle
 from campaigns.views.htmx import poll_status, toast
 from campaigns.views.redirects import redirect_back
 
@@ -52,6 +52,14 @@ def operation_retry_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def operation_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(request, pk, operation_cancel, "Cancelled: it will not be sent again.")
+
+
+@require_POST
+def operation_settle_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """After checking the thread: no retry for an unknown outcome, only what really happened."""
+    sent = request.POST.get("sent") == "1"
+    done = "marked as sent." if sent else "marked as not sent; send it again from the thread if it is still wanted."
+    return _act(request, pk, lambda **kw: operation_settle(sent=sent, **kw), done)
 
 
 def _act(request: HttpRequest, pk: int, action, done: str) -> HttpResponse:

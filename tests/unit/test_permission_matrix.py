@@ -198,6 +198,7 @@ def other_area_actions(campaign):
         "revoke a wall token": (reverse("wall_token_revoke", args=[token.pk]), {}),
         "retry an operation": (reverse("operation_retry", args=[op.pk]), {}),
         "register a webhook": (reverse("webhook_register"), {"url": "https://ops.example.com/hook"}),
+        **sdr_key_actions(),
     }
 
 
@@ -209,12 +210,38 @@ ACTION_NAMES = [
     "revoke a wall token",
     "retry an operation",
     "register a webhook",
+    "link a user to an SDR with a key",
+    "refresh the SDR list",
+    "remove an SDR key",
+    "settle an outcome-unknown send",
 ]
+
+
+def sdr_key_actions():
+    """Issue 13's manager-only pages: SDR keys, and settling a send whose outcome is unknown."""
+    from django.utils import timezone
+
+    from campaigns.models import LeadterraSdr
+    from tests.factories import UserFactory
+
+    listed = LeadterraSdr.objects.create(sdr_id="sdr_m", name="Matrix", refreshed_at=timezone.now())
+    target = UserFactory(username="linked_person", role="SDR")
+    unknown = Operation.objects.create(kind="send_draft", status="outcome_unknown", last_error="Outcome unknown")
+    return {
+        "link a user to an SDR with a key": (
+            reverse("sdr_keys"),
+            {"user": target.pk, "sdr_id": listed.sdr_id, "key": "sk_live_sdr_matrix_1234"},
+        ),
+        "refresh the SDR list": (reverse("sdr_keys_refresh"), {}),
+        "remove an SDR key": (reverse("sdr_key_remove", args=[target.pk]), {}),
+        "settle an outcome-unknown send": (reverse("operation_settle", args=[unknown.pk]), {"sent": "1"}),
+    }
 
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("action", ACTION_NAMES)
-def test_manager_only_actions_of_other_areas_answer_by_role(client, world, action, role):
+def test_manager_only_actions_of_other_areas_answer_by_role(client, world, action, role, settings):
+    settings.SDR_KEY_ENCRYPTION_KEY = "permission-matrix"
     author = world["manager_author"] if role == "manager_author" else world["sdr_author"]
     campaign = campaign_in("running", owner=author, approver=world["other_manager"])
     url, data = other_area_actions(campaign)[action]
@@ -229,3 +256,77 @@ def test_manager_only_actions_of_other_areas_answer_by_role(client, world, actio
     else:
         assert response.status_code == 403
         assert AuditEvent.objects.count() == before
+
+
+# Issue 13's SDR actions (services decide; their desk pages come later): an SDR acts on replies
+# nobody holds and on their own threads, a manager on all. "own" is the SDR the action is for.
+SDR_ROLES = ["sdr_self", "other_sdr", "manager"]
+SDR_ACTIONS = {
+    # name: (roles allowed)
+    "claim an unassigned reply": {"sdr_self", "other_sdr", "manager"},
+    "reassign a reply someone holds": {"manager"},
+    "force a forward": {"manager"},
+    "skip a follow-up of the SDR's thread": {"sdr_self", "manager"},
+    "schedule a follow-up on the SDR's thread": {"sdr_self", "manager"},
+    "send an answer on the SDR's thread": {"sdr_self", "manager"},
+}
+
+
+def sdr_action(name, actor, owner, held_by):
+    from campaigns.services import sdr_actions as act
+
+    reply = held_by.handoffs.first().reply if name == "reassign a reply someone holds" else None
+    calls = {
+        "claim an unassigned reply": lambda: act.reply_assign_enqueue(reply=fresh_reply(), sdr_user=owner, actor=actor),
+        "reassign a reply someone holds": lambda: act.reply_assign_enqueue(reply=reply, sdr_user=owner, actor=actor),
+        "force a forward": lambda: act.reply_assign_enqueue(
+            reply=fresh_reply(), sdr_user=owner, actor=actor, force_forward=True
+        ),
+        "skip a follow-up of the SDR's thread": lambda: act.followup_enqueue(
+            action="skip", sdr_user=owner, actor=actor, followup_id="fu_1", reason="Left the company"
+        ),
+        "schedule a follow-up on the SDR's thread": lambda: act.followup_enqueue(
+            action="schedule", sdr_user=owner, actor=actor, thread_id="thr_own"
+        ),
+        "send an answer on the SDR's thread": lambda: act.draft_send_enqueue(
+            draft_id="drf_1", thread_id="thr_own", sdr_user=owner, actor=actor
+        ),
+    }
+    return calls[name]()
+
+
+def fresh_reply():
+    from django.utils import timezone
+
+    from campaigns.models import Reply
+
+    n = Reply.objects.count() + 1
+    return Reply.objects.create(
+        remote_id=f"rep_m{n}", email=f"p{n}@x.test", classification="interested", received_at=timezone.now()
+    )
+
+
+@pytest.mark.parametrize("role", SDR_ROLES)
+@pytest.mark.parametrize("action", list(SDR_ACTIONS))
+def test_sdr_actions_answer_by_role(sdr, sdr2, manager, manager2, settings, action, role):
+    from django.core.exceptions import PermissionDenied
+    from django.utils import timezone
+
+    from campaigns.models import LeadterraSdr, ReplyHandoff
+    from campaigns.services.sdr_keys import sdr_link_save
+
+    settings.SDR_KEY_ENCRYPTION_KEY = "permission-matrix"
+    for n, user in enumerate((sdr, sdr2), 1):
+        LeadterraSdr.objects.create(sdr_id=f"sdr_{n}", name=user.username, refreshed_at=timezone.now())
+        sdr_link_save(user=user, sdr_id=f"sdr_{n}", key=f"sk_live_matrix_key_{n}", actor=manager2)
+    ReplyHandoff.objects.create(reply=fresh_reply(), sdr_user=sdr, sdr_id="sdr_1", thread_id="thr_own")
+    actor = {"sdr_self": sdr, "other_sdr": sdr2, "manager": manager}[role]
+    before = (AuditEvent.objects.count(), Operation.objects.count())
+    if role in SDR_ACTIONS[action]:
+        op = sdr_action(action, actor, sdr, held_by=sdr)
+        assert op.created_by == actor and op.payload["sdr_user"] == sdr.pk
+        assert AuditEvent.objects.filter(actor=actor).count() == 1, "every allowed action is on the record"
+    else:
+        with pytest.raises(PermissionDenied):
+            sdr_action(action, actor, sdr, held_by=sdr)
+        assert (AuditEvent.objects.count(), Operation.objects.count()) == before

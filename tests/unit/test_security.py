@@ -61,6 +61,7 @@ def check_deploy(tmp_path, **overrides):
             "ALLOWED_HOSTS": "ops.example.com",
             "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
             "LEADTERRA_API_KEY": "sk_live_example",
+            "SDR_KEY_ENCRYPTION_KEY": secrets.token_urlsafe(32),
             **overrides,
         }
     )
