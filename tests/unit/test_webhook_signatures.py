@@ -1,1 +1,167 @@
 """Webhook signatures (prefixes, truncations, case) and delivery freshness at the edges."""
+
+import hashlib
+import hmac
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from campaigns.models import WebhookEvent
+from campaigns.services.webhooks import (
+    DeliveryRefused,
+    PayloadInvalid,
+    dedupe_key,
+    delivery_fresh,
+    signature_valid,
+    webhook_receive,
+)
+
+BODY = b'{"event":"message.sent","data":{"messageId":"msg_1"}}'
+SECRET = "whsec_other"  # not the test settings' secret: the argument must win
+
+
+def hexsig(body: bytes = BODY, secret: str = SECRET) -> str:
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        hexsig(),
+        hexsig().upper(),
+        "sha256=" + hexsig(),
+        "SHA256=" + hexsig(),
+        "  sha256=" + hexsig() + "\n",
+    ],
+    ids=["hex", "upper-hex", "prefixed", "upper-prefix", "padded"],
+)
+def test_a_right_signature_is_accepted_in_every_spelling(header):
+    assert signature_valid(body=BODY, header=header, secret=SECRET)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        hexsig()[:-1],  # truncated by one character
+        hexsig()[:32],  # only the first half
+        hexsig() + "0",  # one character too many
+        "sha256=" + hexsig()[:-1],
+        "sha256=",
+        "sha256=sha256=" + hexsig(),
+        "sha1=" + hexsig(),
+        hexsig()[1:] + hexsig()[0],  # the right characters in the wrong order
+        hexsig(secret="whsec_test"),  # signed with another secret
+        hexsig(body=BODY + b" "),  # signed over another body
+        "",
+        None,
+    ],
+    ids=[
+        "truncated",
+        "half",
+        "too-long",
+        "prefixed-truncated",
+        "prefix-only",
+        "double-prefix",
+        "other-algorithm",
+        "rotated",
+        "other-secret",
+        "other-body",
+        "empty",
+        "missing",
+    ],
+)
+def test_a_wrong_signature_is_refused(header):
+    assert not signature_valid(body=BODY, header=header, secret=SECRET)
+
+
+def test_the_configured_secret_is_used_when_none_is_given(settings):
+    settings.LEADTERRA_WEBHOOK_SECRET = "whsec_configured"
+    assert signature_valid(body=BODY, header=hexsig(secret="whsec_configured"))
+    assert not signature_valid(body=BODY, header=hexsig())
+
+
+def test_an_empty_secret_trusts_nobody_not_even_a_signature_made_with_it(settings):
+    settings.LEADTERRA_WEBHOOK_SECRET = ""
+    assert not signature_valid(body=BODY, header=hexsig(secret=""))
+    assert not signature_valid(body=BODY, header=hexsig(secret=""), secret="")
+
+
+NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
+
+
+def test_a_timestamp_without_a_zone_is_read_as_utc():
+    delivery_fresh({"timestamp": "2026-11-26T10:04:59"}, now=NOW)  # within the 5 minutes of skew
+    with pytest.raises(DeliveryRefused, match="from the future"):
+        delivery_fresh({"timestamp": "2026-11-26T10:05:01"}, now=NOW)
+    delivery_fresh({"timestamp": "2026-11-25T10:00:00"}, now=NOW)
+    with pytest.raises(DeliveryRefused, match="too old"):
+        delivery_fresh({"timestamp": "2026-11-25T09:59:59"}, now=NOW)
+
+
+def test_a_timestamp_in_another_zone_is_compared_as_the_same_instant():
+    delivery_fresh({"timestamp": "2026-11-26T12:04:00+02:00"}, now=NOW)
+    with pytest.raises(DeliveryRefused, match="from the future"):
+        delivery_fresh({"timestamp": "2026-11-26T10:06:00-00:00"}, now=NOW)
+
+
+def test_a_refusal_quotes_at_most_sixty_characters_of_a_bad_timestamp():
+    raw = "x" * 100
+    with pytest.raises(DeliveryRefused) as refused:
+        delivery_fresh({"timestamp": raw}, now=NOW)
+    assert repr("x" * 60) in str(refused.value) and "x" * 61 not in str(refused.value)
+    assert refused.value.status == 400
+
+
+def test_a_reply_id_outranks_the_message_id_and_the_event_names_the_message_key():
+    both = {"event": "reply.received", "data": {"reply": {"id": "rpl_9"}, "messageId": "msg_9"}}
+    assert dedupe_key(both) == "reply:rpl_9"
+    sent = {"event": "message.sent", "data": {"messageId": "msg_9"}}
+    bounced = {"event": "message.bounced", "data": {"messageId": "msg_9"}}
+    assert (dedupe_key(sent), dedupe_key(bounced)) == ("message.sent:msg_9", "message.bounced:msg_9")
+
+
+def test_a_reply_that_is_not_an_object_falls_back_to_the_message_id():
+    assert dedupe_key({"event": "reply.received", "data": {"reply": "rpl_9", "messageId": "m"}}) == "reply.received:m"
+
+
+def test_data_keys_in_another_order_give_the_same_key_and_other_data_another():
+    one = {"event": "campaign.started", "data": {"campaignId": "c1", "status": "running"}}
+    same = {"event": "campaign.started", "data": {"status": "running", "campaignId": "c1"}}
+    other = {"event": "campaign.started", "data": {"status": "running", "campaignId": "c2"}}
+    assert dedupe_key(one) == dedupe_key(same) != dedupe_key(other)
+    assert dedupe_key(one).startswith("campaign.started:sha256:")
+    assert dedupe_key({"data": "not an object"}).startswith("unknown:sha256:")
+
+
+@pytest.mark.django_db
+def test_a_very_long_message_id_is_stored_under_a_cut_key_and_still_deduplicated():
+    payload = {
+        "event": "message.sent",
+        "timestamp": datetime.now(UTC).isoformat(),
+        "data": {"messageId": "m" * 400},
+    }
+    event, created = webhook_receive(payload=payload)
+    assert created and len(event.dedupe_key) == 200
+    assert webhook_receive(payload=payload) == (None, False)
+
+
+@pytest.mark.django_db
+def test_a_refused_delivery_is_kept_under_its_own_key_with_its_reason():
+    payload = {
+        "event": "reply.received" + "!" * 80,
+        "timestamp": datetime.now(UTC).isoformat(),
+        "data": "not an object",
+    }
+    with pytest.raises(PayloadInvalid):
+        webhook_receive(payload=payload)
+    kept = WebhookEvent.objects.get()
+    assert kept.dedupe_key.startswith("refused:") and len(kept.event) == 60
+    assert kept.error == "`data` is not a JSON object." and kept.processed_at is None
+
+
+@pytest.mark.django_db
+def test_a_delivery_just_inside_the_skew_is_accepted(time_machine):
+    time_machine.move_to(NOW, tick=False)
+    payload = {"event": "message.sent", "timestamp": (NOW + timedelta(minutes=5)).isoformat(), "data": {}}
+    _, created = webhook_receive(payload=payload)
+    assert created
