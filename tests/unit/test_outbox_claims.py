@@ -192,3 +192,40 @@ def test_the_sweeper_leaves_a_worker_that_showed_life_since_it_looked(sent, sett
     assert seen and counts["stale"] == 0 and sent == []
     op.refresh_from_db()
     assert op.status == S.RUNNING
+
+
+REAL_SEND = engine._send  # the autouse fixture replaces it; these tests check the real one
+
+
+class Connection:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def test_a_message_is_published_once_with_no_publish_retries(monkeypatch):
+    from campaigns.tasks import run_operation
+
+    connection, opened, published = Connection(), [], []
+    monkeypatch.setattr(run_operation.app, "connection_for_write", lambda **kw: opened.append(kw) or connection)
+    monkeypatch.setattr(run_operation, "apply_async", lambda args, **kw: published.append((args, kw)))
+    REAL_SEND(41, 7.5)
+    REAL_SEND(42)
+    assert opened == [{"transport_options": {"max_retries": 0}}] * 2
+    assert published == [
+        ((41,), {"countdown": 7.5, "retry": False, "connection": connection}),
+        ((42,), {"countdown": None, "retry": False, "connection": connection}),
+    ]
+
+
+def test_a_dead_broker_leaves_the_row_queued_and_says_so(monkeypatch, caplog):
+    from campaigns.tasks import run_operation
+
+    def refuse(**kw):
+        raise ConnectionRefusedError("no broker")
+
+    monkeypatch.setattr(run_operation.app, "connection_for_write", refuse)
+    REAL_SEND(43)  # no exception: the sweeper sends it later
+    assert "operation 43 stays queued: broker unavailable (ConnectionRefusedError)" in caplog.text
