@@ -229,3 +229,62 @@ def test_a_dead_broker_leaves_the_row_queued_and_says_so(monkeypatch, caplog):
     monkeypatch.setattr(run_operation.app, "connection_for_write", refuse)
     REAL_SEND(43)  # no exception: the sweeper sends it later
     assert "operation 43 stays queued: broker unavailable (ConnectionRefusedError)" in caplog.text
+
+
+# --- a manager's retry and cancel, with every field they reset --------------------------------
+
+
+def test_a_retry_clears_the_schedule_and_the_end(manager, sent, django_capture_on_commit_callbacks):
+    from campaigns.models import AuditEvent
+    from campaigns.services.operations import operation_retry
+
+    done = timezone.now() - timedelta(minutes=5)
+    op = Operation.objects.create(
+        kind="race", status=S.FAILED, failure_streak=3, next_attempt_at=done, finished_at=done, last_error="boom"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        operation_retry(operation=op, actor=manager)
+    op.refresh_from_db()
+    assert (op.status, op.failure_streak, op.next_attempt_at, op.finished_at) == (S.QUEUED, 0, None, None)
+    assert sent == [(op.pk, None)]
+    retried = AuditEvent.objects.get(action="operation.retried")
+    assert (retried.actor, retried.details["operation"], retried.details["kind"]) == (manager, op.pk, "race")
+
+
+@pytest.mark.parametrize("status", [S.QUEUED, S.RETRYING, S.FAILED])
+def test_a_cancel_closes_the_row_and_keeps_the_last_error(manager, monkeypatch, status):
+    from campaigns.models import AuditEvent
+    from campaigns.services.operations import operation_cancel
+
+    hooked = []
+    monkeypatch.setitem(engine.FAILURE_HOOKS, "race", lambda op: hooked.append(op.status))
+    later = timezone.now() + timedelta(minutes=5)
+    op = Operation.objects.create(kind="race", status=status, next_attempt_at=later, last_error="Leadterra said 503.")
+    operation_cancel(operation=op, actor=manager)
+    op.refresh_from_db()
+    assert (op.status, op.next_attempt_at) == (S.CANCELLED, None) and op.finished_at is not None
+    assert op.last_error == "Cancelled by manager. Leadterra said 503."
+    assert hooked == ([] if status == S.FAILED else [S.CANCELLED])
+    cancelled = AuditEvent.objects.get(action="operation.cancelled")
+    assert (cancelled.details["operation"], cancelled.details["kind"]) == (op.pk, "race")
+
+
+@pytest.mark.parametrize("status", [S.SUCCEEDED, S.CANCELLED, S.RUNNING])
+def test_a_finished_or_running_row_cannot_be_cancelled(manager, status):
+    from campaigns.services.operations import OperationStateError, operation_cancel
+
+    op = Operation.objects.create(kind="race", status=status)
+    with pytest.raises(OperationStateError, match="Only a failed, queued or retrying operation"):
+        operation_cancel(operation=op, actor=manager)
+
+
+def test_a_crashing_failure_hook_does_not_undo_the_failure(monkeypatch):
+    def crash(op):
+        raise RuntimeError("hook bug")
+
+    monkeypatch.setitem(engine.FAILURE_HOOKS, "race", crash)
+    monkeypatch.setitem(engine.HANDLERS, "race", lambda op, client: (_ for _ in ()).throw(AuthFailed("bad key")))
+    op = Operation.objects.create(kind="race")
+    assert operation_run(operation_id=op.pk) == "failed"
+    op.refresh_from_db()
+    assert (op.status, op.last_error) == (S.FAILED, "bad key")
