@@ -165,3 +165,111 @@ def test_a_delivery_just_inside_the_skew_is_accepted(time_machine):
     payload = {"event": "message.sent", "timestamp": (NOW + timedelta(minutes=5)).isoformat(), "data": {}}
     _, created = webhook_receive(payload=payload)
     assert created
+
+
+# --- what each event changes, with values other than the happy path --------------------------
+
+
+def receive(event: str, data: dict):
+    return webhook_receive(payload={"event": event, "timestamp": datetime.now(UTC).isoformat(), "data": data})
+
+
+@pytest.fixture
+def two_campaigns(db):
+    from tests.factories import CampaignFactory
+
+    return (
+        CampaignFactory(status="running", remote_id="camp_A", sent=10, queued=1, bounced=2),
+        CampaignFactory(status="running", remote_id="camp_B", sent=10, queued=1, bounced=2),
+    )
+
+
+def counters(campaign):
+    campaign.refresh_from_db()
+    return campaign.sent, campaign.queued, campaign.bounced
+
+
+def test_sent_messages_move_only_their_campaign_and_never_below_zero_queued(two_campaigns):
+    a, b = two_campaigns
+    receive("message.sent", {"campaignId": "camp_A", "messageId": "m1"})
+    receive("message.sent", {"campaignId": "camp_A", "messageId": "m2"})
+    assert counters(a) == (12, 0, 2) and counters(b) == (10, 1, 2)
+    receive("message.sent", {"messageId": "m3"})  # no campaign named: nothing moves
+    assert counters(a) == (12, 0, 2) and counters(b) == (10, 1, 2)
+
+
+@pytest.mark.django_db
+def test_a_soft_bounce_counts_but_does_not_suppress(two_campaigns):
+    from campaigns.models import SuppressedEmail
+
+    a, _ = two_campaigns
+    receive(
+        "message.bounced", {"campaignId": "camp_A", "messageId": "b1", "email": "x@example.com", "bounceType": "soft"}
+    )
+    assert counters(a) == (10, 1, 3) and not SuppressedEmail.objects.exists()
+
+
+def test_a_hard_bounce_without_a_type_suppresses_the_to_address_with_its_reason(two_campaigns):
+    from campaigns.models import SuppressedEmail
+
+    reason = "r" * 600
+    receive(
+        "message.bounced",
+        {"campaignId": "camp_B", "messageId": "b2", "to": " Bad@Example.com ", "bounceReason": reason},
+    )
+    kept = SuppressedEmail.objects.get()
+    assert kept.email == "bad@example.com" and kept.source == SuppressedEmail.Source.BOUNCE
+    assert kept.note == ("hard bounce: " + reason)[:500]
+
+
+def test_a_hard_bounce_to_an_unreadable_address_still_counts(two_campaigns):
+    from campaigns.models import SuppressedEmail
+
+    a, _ = two_campaigns
+    receive("message.bounced", {"campaignId": "camp_A", "messageId": "b3", "email": "not an address"})
+    assert counters(a) == (10, 1, 3) and not SuppressedEmail.objects.exists()
+
+
+def test_campaign_started_only_touches_its_campaign(two_campaigns):
+    a, b = two_campaigns
+    before_b = b.updated_at
+    receive("campaign.started", {"campaignId": "camp_A"})
+    b.refresh_from_db()
+    a_before = a.updated_at
+    a.refresh_from_db()
+    assert a.updated_at > a_before and b.updated_at == before_b
+
+
+@pytest.mark.django_db
+def test_an_unknown_event_is_stored_and_marked_processed():
+    event, created = receive("message.opened", {"messageId": "o1"})
+    event.refresh_from_db()
+    assert created and event.processed_at is not None and event.event == "message.opened"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("when", "ok"), [("", True), ("2026-11-26T10:00:00Z", True), ("2026-02-30T10:00:00Z", False)])
+def test_a_reply_date_may_be_missing_but_not_impossible(when, ok):
+    data = {"reply": {"id": f"r-{when}", "email": "a@example.com", "receivedAt": when}}
+    if ok:
+        assert receive("reply.received", data)[1]
+        return
+    with pytest.raises(PayloadInvalid, match=r"`data.reply.receivedAt` is '2026-02-30T10:00:00Z'"):
+        receive("reply.received", data)
+
+
+@pytest.mark.django_db
+def test_pruning_keeps_three_days_and_waits_an_hour_between_runs():
+    from django.utils import timezone
+
+    from campaigns.services.webhooks import webhook_prune
+
+    now = timezone.now()
+    old = WebhookEvent.objects.create(dedupe_key="old", event="x", payload={})
+    kept = WebhookEvent.objects.create(dedupe_key="kept", event="x", payload={})
+    WebhookEvent.objects.filter(pk=old.pk).update(received_at=now - timedelta(days=3, seconds=1))
+    WebhookEvent.objects.filter(pk=kept.pk).update(received_at=now - timedelta(days=3) + timedelta(seconds=1))
+    assert webhook_prune(now=now) == 1
+    WebhookEvent.objects.filter(pk=kept.pk).update(received_at=now - timedelta(days=10))
+    assert webhook_prune(now=now + timedelta(minutes=59)) == 0
+    assert webhook_prune(now=now + timedelta(minutes=61)) == 1
