@@ -273,3 +273,14 @@ def test_pruning_keeps_three_days_and_waits_an_hour_between_runs():
     WebhookEvent.objects.filter(pk=kept.pk).update(received_at=now - timedelta(days=10))
     assert webhook_prune(now=now + timedelta(minutes=59)) == 0
     assert webhook_prune(now=now + timedelta(minutes=61)) == 1
+
+
+def test_a_hard_bounce_without_a_reason_is_noted_plainly_and_stamps_its_campaign(two_campaigns):
+    from campaigns.models import SuppressedEmail
+
+    a, _ = two_campaigns
+    before = a.updated_at
+    receive("message.bounced", {"campaignId": "camp_A", "messageId": "b4", "email": "gone@example.com"})
+    assert SuppressedEmail.objects.get().note == "hard bounce: "
+    a.refresh_from_db()
+    assert a.updated_at > before
