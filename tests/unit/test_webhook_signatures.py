@@ -284,3 +284,81 @@ def test_a_hard_bounce_without_a_reason_is_noted_plainly_and_stamps_its_campaign
     assert SuppressedEmail.objects.get().note == "hard bounce: "
     a.refresh_from_db()
     assert a.updated_at > before
+
+
+def test_a_reply_with_only_an_id_is_stored_with_empty_fields(db):
+    from campaigns.models import Reply
+    from tests.factories import CampaignFactory
+
+    CampaignFactory(status="draft")  # a local campaign with no remote id must not be linked
+    receive("reply.received", {"reply": {"id": "rpl_bare"}})
+    reply = Reply.objects.get()
+    assert (reply.email, reply.remote_campaign_id, reply.classification, reply.snippet) == ("", "", "unknown", "")
+    assert reply.campaign is None
+
+
+def test_a_reply_keeps_its_thread_snippet(db):
+    from campaigns.models import Reply
+
+    receive("reply.received", {"reply": {"id": "rpl_s", "threadSnippet": "See you Tuesday", "classification": "ooo"}})
+    assert Reply.objects.values_list("snippet", "classification").get() == ("See you Tuesday", "ooo")
+
+
+def test_a_reply_without_an_id_is_refused_with_the_exact_reason(db):
+    with pytest.raises(PayloadInvalid) as refused:
+        receive("reply.received", {"reply": {"email": "a@example.com"}})
+    assert str(refused.value) == "A reply.received delivery without `data.reply.id`: there is no reply to store."
+
+
+def test_a_sent_message_without_a_campaign_id_moves_no_campaign_even_one_without_remote_id(db):
+    from tests.factories import CampaignFactory
+
+    local = CampaignFactory(status="draft", sent=0)
+    receive("message.sent", {"messageId": "m-none"})
+    local.refresh_from_db()
+    assert local.sent == 0
+
+
+def test_a_sent_message_stamps_its_campaign(two_campaigns):
+    a, _ = two_campaigns
+    before = a.updated_at
+    receive("message.sent", {"campaignId": "camp_A", "messageId": "m-stamp"})
+    a.refresh_from_db()
+    assert a.updated_at > before
+
+
+@pytest.mark.django_db
+def test_a_refused_delivery_without_an_event_name_is_kept_with_an_empty_one():
+    with pytest.raises(PayloadInvalid):
+        webhook_receive(payload={"timestamp": datetime.now(UTC).isoformat(), "data": "text"})
+    assert WebhookEvent.objects.get().event == ""
+
+
+@pytest.mark.django_db
+def test_a_refused_reply_with_a_long_id_is_kept_under_a_cut_key():
+    reply = {"id": "r" * 300, "receivedAt": "2026-02-30T10:00:00Z"}
+    with pytest.raises(PayloadInvalid):
+        receive("reply.received", {"reply": reply})
+    assert len(WebhookEvent.objects.get().dedupe_key) == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", [12345, "9" * 100])
+def test_a_reply_date_that_is_not_a_string_or_is_long_is_refused_readably(value):
+    with pytest.raises(PayloadInvalid) as refused:
+        receive("reply.received", {"reply": {"id": f"r{str(value)[:5]}", "receivedAt": value}})
+    shown = str(value)[:60]
+    assert f"is {shown!r}, which is not a real date and time." in str(refused.value)
+
+
+@pytest.mark.django_db
+def test_pruning_runs_again_exactly_an_hour_later():
+    from django.utils import timezone
+
+    from campaigns.services.webhooks import webhook_prune
+
+    now = timezone.now()
+    webhook_prune(now=now)
+    old = WebhookEvent.objects.create(dedupe_key="old", event="x", payload={})
+    WebhookEvent.objects.filter(pk=old.pk).update(received_at=now - timedelta(days=10))
+    assert webhook_prune(now=now + timedelta(hours=1)) == 1
