@@ -197,3 +197,29 @@ def test_a_confirmation_stores_the_reason_and_stamps(sdr):
     assert (campaign.status, campaign.status_reason, campaign.queued) == (S.LAUNCH_FAILED, "Leadterra said no", 5)
     assert transitions.may_confirm(campaign, "confirm_launch_failed")  # already there: accepted
     assert not transitions.may_confirm(campaign, "confirm_launched")
+
+
+def test_a_tripped_guard_is_audited_with_the_campaigns_numbers(sdr):
+    campaign = campaign_in(
+        "running", owner=sdr, sent=45, delivered=30, bounced=15, bounce_threshold=0.3, bounce_min_delivered=30
+    )
+    lifecycle.campaign_bounce_guard(campaign)
+    tripped = AuditEvent.objects.get(action="bounce_guard.tripped")
+    assert tripped.actor is None and tripped.campaign_id == campaign.pk
+    assert tripped.details == {"bounce_rate": 0.3333, "threshold": 0.3, "delivered": 30, "bounced": 15}
+
+
+def test_a_refused_confirmation_names_the_operation(sdr):
+    from campaigns.models import Operation
+
+    campaign = campaign_in("draft", owner=sdr)
+    op = Operation.objects.create(kind="launch", campaign=campaign)
+    transitions.confirm(campaign.pk, "confirm_launched", operation=op)
+    assert AuditEvent.objects.get(action="campaign.confirmation_refused").details["operation"] == op.pk
+
+
+def test_a_merge_tag_problem_without_a_suggestion_ends_plainly():
+    sentence = coverage_gate._issue_sentence("syntax", "{{first", "Unclosed braces.", None, ["step 1 body"])
+    assert sentence == "“{{first” (step 1 body): Unclosed braces."
+    hinted = coverage_gate._issue_sentence("syntax", "{{first", "Unclosed braces.", "{{first}}", ["step 2 subject"])
+    assert hinted == "“{{first” (step 2 subject): Unclosed braces — did you mean “{{first}}”?"

@@ -288,3 +288,22 @@ def test_a_crashing_failure_hook_does_not_undo_the_failure(monkeypatch):
     assert operation_run(operation_id=op.pk) == "failed"
     op.refresh_from_db()
     assert (op.status, op.last_error) == (S.FAILED, "bad key")
+
+
+def test_handles_registers_the_handler_and_its_hooks(monkeypatch):
+    for table in ("HANDLERS", "FAILURE_HOOKS", "RETRY_HOOKS"):
+        monkeypatch.setattr(engine, table, {})
+
+    def handler(op, client):
+        return None
+
+    def failed(op):
+        return None
+
+    def retried(op, actor):
+        return None
+
+    assert engine.handles("k", on_failure=failed, before_retry=retried)(handler) is handler
+    engine.handles("plain")(handler)
+    assert {"k": handler, "plain": handler} == engine.HANDLERS
+    assert {"k": failed} == engine.FAILURE_HOOKS and {"k": retried} == engine.RETRY_HOOKS
