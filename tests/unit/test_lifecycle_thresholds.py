@@ -223,3 +223,16 @@ def test_a_merge_tag_problem_without_a_suggestion_ends_plainly():
     assert sentence == "“{{first” (step 1 body): Unclosed braces."
     hinted = coverage_gate._issue_sentence("syntax", "{{first", "Unclosed braces.", "{{first}}", ["step 2 subject"])
     assert hinted == "“{{first” (step 2 subject): Unclosed braces — did you mean “{{first}}”?"
+
+
+def test_no_user_may_take_no_action(sdr):
+    campaign = campaign_in("draft", owner=sdr)
+    assert lifecycle.allowed_actions(campaign, None) == set()
+
+
+def test_an_approved_version_that_is_gone_gives_no_approved_content(sdr):
+    campaign = campaign_in("approved", owner=sdr)
+    approved = campaign.versions.get(number=campaign.last_approved_version)
+    assert lifecycle.approved_content(campaign) == approved.content
+    campaign.last_approved_version = 99
+    assert lifecycle.approved_content(campaign) is None

@@ -232,3 +232,12 @@ def test_the_broker_url_is_celerys_or_the_settings(monkeypatch, settings):
     monkeypatch.setattr(current_app.conf, "broker_url", None)
     settings.CELERY_BROKER_URL = "redis://settings.example:2/0"
     assert ratelimit._broker_url() == "redis://settings.example:2/0"
+
+
+def test_redis_is_tried_again_at_exactly_five_seconds(clock, redis_fake):
+    redis_fake.error = ConnectionError("refused")
+    ratelimit.acquire()
+    redis_fake.error = None
+    clock.now += ratelimit.REDIS_RETRY_SECONDS
+    ratelimit.acquire()
+    assert len(redis_fake.calls) == 2
