@@ -125,7 +125,7 @@ def test_acquire_refuses_a_wait_over_max_wait_without_sleeping(clock, settings):
     assert clock.slept == []
     assert raised.value.retry_after == pytest.approx(12.5)
     assert raised.value.code == "local_rate_budget" and raised.value.status is None
-    assert "rate budget is exhausted" in str(raised.value)
+    assert str(raised.value) == "The shared Leadterra rate budget is exhausted; the call will be retried shortly."
 
 
 @pytest.mark.parametrize("rps", [0, -1])

@@ -89,7 +89,8 @@ def test_an_empty_secret_trusts_nobody_not_even_a_signature_made_with_it(setting
 NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
 
 
-def test_a_timestamp_without_a_zone_is_read_as_utc():
+def test_a_timestamp_without_a_zone_is_read_as_utc_whatever_the_servers_zone(settings):
+    settings.TIME_ZONE = "America/New_York"
     delivery_fresh({"timestamp": "2026-11-26T10:04:59"}, now=NOW)  # within the 5 minutes of skew
     with pytest.raises(DeliveryRefused, match="from the future"):
         delivery_fresh({"timestamp": "2026-11-26T10:05:01"}, now=NOW)
@@ -362,3 +363,22 @@ def test_pruning_runs_again_exactly_an_hour_later():
     old = WebhookEvent.objects.create(dedupe_key="old", event="x", payload={})
     WebhookEvent.objects.filter(pk=old.pk).update(received_at=now - timedelta(days=10))
     assert webhook_prune(now=now + timedelta(hours=1)) == 1
+
+
+def test_refusals_say_why_in_full():
+    with pytest.raises(DeliveryRefused) as missing:
+        delivery_fresh({}, now=NOW)
+    assert str(missing.value) == "The delivery has no timestamp; it is needed to refuse replays."
+    with pytest.raises(DeliveryRefused) as old:
+        delivery_fresh({"timestamp": "2026-11-20T10:00:00Z"}, now=NOW)
+    assert str(old.value) == (
+        "The delivery is too old: sent 2026-11-20T10:00:00Z, more than a day ago; Leadterra's retries end sooner, "
+        "so it is refused as a replay."
+    )
+
+
+@pytest.mark.django_db
+def test_a_stored_event_name_is_empty_when_missing_and_cut_at_sixty():
+    nameless, _ = webhook_receive(payload={"timestamp": datetime.now(UTC).isoformat(), "data": {"messageId": "n1"}})
+    long, _ = receive("e" * 80, {"messageId": "n2"})
+    assert (nameless.event, long.event) == ("", "e" * 60)
