@@ -307,3 +307,43 @@ def test_handles_registers_the_handler_and_its_hooks(monkeypatch):
     engine.handles("plain")(handler)
     assert {"k": handler, "plain": handler} == engine.HANDLERS
     assert {"k": failed} == engine.FAILURE_HOOKS and {"k": retried} == engine.RETRY_HOOKS
+
+
+# --- the sweeper with more than one row -----------------------------------------------------
+
+
+def aged(seconds, **fields):
+    op = Operation.objects.create(kind="race", **fields)
+    Operation.objects.filter(pk=op.pk).update(updated_at=timezone.now() - timedelta(seconds=seconds))
+    return op
+
+
+def test_the_sweeper_resends_every_lost_row_once(sent):
+    one, two = aged(60), aged(60)
+    assert operations_sweep()["queued"] == 2
+    assert sorted(sent) == sorted([(one.pk, None), (two.pk, None)])
+
+
+def test_the_sweeper_resends_at_most_500_rows_a_run(sent):
+    past = timezone.now() - timedelta(minutes=5)
+    Operation.objects.bulk_create([Operation(kind="race") for _ in range(501)])
+    Operation.objects.update(updated_at=past)
+    assert operations_sweep()["queued"] == 500
+
+
+def test_the_sweeper_leaves_finished_rows_with_an_old_schedule(sent):
+    old = timezone.now() - timedelta(minutes=5)
+    for status in (S.FAILED, S.SUCCEEDED, S.CANCELLED):
+        aged(600, status=status, next_attempt_at=old)
+    assert operations_sweep() == {"queued": 0, "retrying": 0, "stale": 0} and sent == []
+
+
+def test_two_dead_workers_seen_at_the_same_moment_are_both_requeued_once(sent, settings):
+    settings.OPERATION_STALE_SECONDS = 60
+    one, two = aged(120, status=S.RUNNING), aged(120, status=S.RUNNING)
+    Operation.objects.filter(pk=two.pk).update(updated_at=Operation.objects.get(pk=one.pk).updated_at)
+    assert operations_sweep()["stale"] == 2
+    one.refresh_from_db()
+    assert one.last_error == "The worker running it stopped; it was queued again."
+    assert operations_sweep() == {"queued": 0, "retrying": 0, "stale": 0}  # requeued rows count as fresh
+    assert len(sent) == 2
