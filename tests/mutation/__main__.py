@@ -2,11 +2,13 @@
 
     python -m tests.mutation                      # every module in tests/mutation/modules.py
     python -m tests.mutation campaigns/ratelimit.py campaigns/services/webhooks.py
+    python -m tests.mutation --survivors          # after adding tests: rerun only the survivors
     python -m tests.mutation --report             # only print the last results again
 
 A mutant is killed when a test fails against it (a timeout counts as killed: the tests
 noticed). Survivors include mutants no selected test reaches ("no tests"). Results are kept
-in mutants/ and a second run retests only mutants whose function or tests changed.
+in mutants/: a run over every module retests only mutants whose function changed; naming
+modules retests every mutant of those modules.
 """
 
 import argparse
@@ -23,9 +25,12 @@ KILLED = {"killed", "timeout", "caught by type check"}
 NOT_RUN = {"not checked", "skipped", "check was interrupted by user"}
 
 
-def run_mutmut(paths: list[str]) -> int:
-    names = [f"{dotted(path)}.*" for path in paths]
+def run_mutmut(names: list[str]) -> int:
     return subprocess.call([sys.executable, "-m", "mutmut", "run", *names])
+
+
+def survivors_of(results: dict[str, str]) -> list[str]:
+    return sorted(n for n, s in results.items() if s not in KILLED | NOT_RUN)
 
 
 def load_results(paths: list[str]) -> dict[str, str]:
@@ -52,7 +57,7 @@ def score_line(statuses) -> tuple[str, int, int]:
 
 def report(paths: list[str]) -> int:
     results = load_results(paths)
-    survivors = sorted(n for n, s in results.items() if s not in KILLED | NOT_RUN)
+    survivors = survivors_of(results)
     if survivors:
         print("\nSurvivors (see one with: .venv/bin/mutmut show NAME):")
         for name in survivors:
@@ -72,15 +77,22 @@ def report(paths: list[str]) -> int:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.mutation", description=__doc__.splitlines()[0])
     parser.add_argument("modules", nargs="*", help="module paths (default: all in tests/mutation/modules.py)")
+    parser.add_argument("--survivors", action="store_true", help="rerun only the last run's survivors")
     parser.add_argument("--report", action="store_true", help="print the last results without running")
     args = parser.parse_args(argv)
     unknown = [m for m in args.modules if m not in MODULES]
     if unknown:
         parser.error(f"not under mutation testing: {', '.join(unknown)}; choose from {', '.join(MODULES)}")
     paths = args.modules or list(MODULES)
+    if args.survivors:
+        names = survivors_of(load_results(paths))
+        if not names:
+            return report(paths)
+    else:
+        names = [f"{dotted(path)}.*" for path in args.modules]  # none: every module, cached results stand
     if not args.report:
         started = time.monotonic()
-        code = run_mutmut(paths)
+        code = run_mutmut(names)
         if code:
             print(f"mutmut stopped with exit code {code}", file=sys.stderr)
             return code

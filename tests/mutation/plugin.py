@@ -1,15 +1,17 @@
 """Pytest plugin loaded only inside mutant runs (see [tool.mutmut] in pyproject.toml).
 
 mutmut runs two mutants at once, each in a process forked from the same parent, so the
-file-based test database the suite normally uses would be shared between them. Each
-run gets its own in-memory SQLite database instead.
+file-based test database the suite normally uses would be shared between them (one run's
+teardown deletes it under the other: "disk I/O error", which would count as a kill). Each
+run gets its own in-memory SQLite database instead. This is a session hook, not a fixture
+override: pytest-django's own fixture would win over one defined in a -p plugin.
 """
 
 import pytest
 
 
-@pytest.fixture(scope="session")
-def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session):
     from django.conf import settings
 
     for db in settings.DATABASES.values():
