@@ -149,7 +149,7 @@ def operation_run(*, operation_id: int) -> str:
         if op.kind in NOT_RETRY_SAFE:
             return _unknown(op, f"The {op.kind} handler crashed while it ran ({exc.__class__.__name__}).")
         return _fail(op, f"Unexpected error in the {op.kind} handler: {exc.__class__.__name__}: {exc}")
-    _mine(op).update(
+    stored = _mine(op).update(
         status=Status.SUCCEEDED,
         result=result or {},
         last_error="",
@@ -158,7 +158,7 @@ def operation_run(*, operation_id: int) -> str:
         finished_at=timezone.now(),
         updated_at=timezone.now(),
     )
-    return "succeeded"
+    return "succeeded" if stored else "claim lost"  # another worker holds it now: its outcome stands
 
 
 def _mine(op: Operation):
