@@ -9,7 +9,6 @@ import pytest
 from celery import current_app
 
 from campaigns import ratelimit
-from campaigns.leadterra import RateLimited
 
 
 class Clock:
@@ -120,12 +119,11 @@ def test_acquire_sleeps_a_wait_of_exactly_max_wait(clock, settings):
 def test_acquire_refuses_a_wait_over_max_wait_without_sleeping(clock, settings):
     settings.LEADTERRA_MAX_RPS = 0.08  # one call every 12.5 s
     ratelimit.acquire()
-    with pytest.raises(RateLimited) as raised:
+    with pytest.raises(ratelimit.BudgetExhausted) as raised:
         ratelimit.acquire()
     assert clock.slept == []
     assert raised.value.retry_after == pytest.approx(12.5)
-    assert raised.value.code == "local_rate_budget" and raised.value.status is None
-    assert str(raised.value) == "The shared Leadterra rate budget is exhausted; the call will be retried shortly."
+    assert str(raised.value) == "The shared Leadterra rate budget is exhausted for 12.5 s."
 
 
 @pytest.mark.parametrize("rps", [0, -1])
@@ -143,7 +141,7 @@ def test_waits_add_up_across_rounds_until_max_wait(clock, redis_fake):
     assert clock.slept == [4.0, 4.0]
     clock.slept.clear()
     redis_fake.waits = ["4", "4", "4"]
-    with pytest.raises(RateLimited) as raised:
+    with pytest.raises(ratelimit.BudgetExhausted) as raised:
         ratelimit.acquire()
     assert clock.slept == [4.0, 4.0] and raised.value.retry_after == 4.0
 
