@@ -21,6 +21,9 @@ What the rest of the project uses:
   re-queued, and only a person settles it (operation_settle), after checking the thread.
   OutcomeUnknown from any kind ends the same way.
 
+A database error never leaves a row claimed: the outcome is written on a fresh connection
+(the old one may be the very thing that broke), tried again for a few seconds.
+
 Life of a row: queued → running → succeeded | retrying (→ running …) | failed | outcome_unknown; a manager
 may retry a failed one or cancel a failed, queued or retrying one. Every state change is a
 conditional UPDATE, so two workers holding the same message (a redelivery, a sweep) can
@@ -32,12 +35,13 @@ from __future__ import annotations
 import copy
 import logging
 import random
+import time
 from collections.abc import Callable
 from datetime import timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -130,7 +134,7 @@ def operation_run(*, operation_id: int) -> str:
     try:
         result = handler(op, get_client())
     except Continue:
-        if _mine(op).update(status=Status.QUEUED, failure_streak=0, updated_at=timezone.now()):
+        if _claim_update(op, status=Status.QUEUED, failure_streak=0, updated_at=timezone.now()):
             return _resend(op)
         return "claim lost"
     except OutcomeUnknown as exc:
@@ -140,6 +144,8 @@ def operation_run(*, operation_id: int) -> str:
             return _retry(op, exc.message, op.progress != before, getattr(exc, "retry_after", None))
         return _fail(op, exc.message)
     except (SoftTimeLimitExceeded, OperationalError, InterfaceError) as exc:
+        if not isinstance(exc, SoftTimeLimitExceeded):
+            _drop_connection()  # it may be dead (a cut, a restart): write what happened on a new one
         if op.kind in NOT_RETRY_SAFE:  # it may have been cut off after its call went out
             return _unknown(op, f"Interrupted while it ran ({exc.__class__.__name__}).")
         # The time limit, or the database was briefly unavailable: nothing is wrong with the request.
@@ -149,7 +155,8 @@ def operation_run(*, operation_id: int) -> str:
         if op.kind in NOT_RETRY_SAFE:
             return _unknown(op, f"The {op.kind} handler crashed while it ran ({exc.__class__.__name__}).")
         return _fail(op, f"Unexpected error in the {op.kind} handler: {exc.__class__.__name__}: {exc}")
-    _mine(op).update(
+    _claim_update(
+        op,
         status=Status.SUCCEEDED,
         result=result or {},
         last_error="",
@@ -164,6 +171,36 @@ def operation_run(*, operation_id: int) -> str:
 def _mine(op: Operation):
     """The row, only while this worker's claim on it stands."""
     return Operation.objects.filter(pk=op.pk, status=Status.RUNNING, claimed_at=op.claimed_at)
+
+
+# After a database error, the outcome is written on a fresh connection, again after these
+# pauses (seconds) while the database is still away: about 7 s in all, then the task gives up
+# and the sweeper finds the row.
+DB_RECONNECT_PAUSES = (0.5, 1.0, 2.0, 4.0)
+
+
+def _drop_connection() -> None:
+    """Close this thread's connection so the next query opens a new one. Not inside a
+    transaction (only its owner may end it); the engine runs outside one."""
+    if not connection.in_atomic_block:
+        connection.close()
+
+
+def _claim_update(op: Operation, **fields) -> int:
+    """Write an outcome while this worker's claim stands (0: the claim was lost).
+
+    A write through a dead connection fails and would leave the row claimed until the
+    sweeper noticed: on a connection error, drop the connection and write again."""
+    for pause in DB_RECONNECT_PAUSES:
+        try:
+            return _mine(op).update(**fields)
+        except (OperationalError, InterfaceError):
+            if connection.in_atomic_block:
+                raise
+            logger.warning("operation %s: the database connection failed; writing its outcome again", op.pk)
+            _drop_connection()
+            time.sleep(pause)
+    return _mine(op).update(**fields)  # the last try: an error now ends the task, and the sweeper finds the row
 
 
 def _resend(op: Operation, countdown: float | None = None) -> str:
@@ -191,7 +228,8 @@ def _retry(op: Operation, message: str, progressed: bool, retry_after: float | N
     else:
         delay = backoff(streak)
     now = timezone.now()
-    changed = _mine(op).update(
+    changed = _claim_update(
+        op,
         status=Status.RETRYING,
         last_error=message,
         retries=F("retries") + 1,
@@ -204,8 +242,8 @@ def _retry(op: Operation, message: str, progressed: bool, retry_after: float | N
 
 def _fail(op: Operation, message: str) -> str:
     now = timezone.now()
-    if not _mine(op).update(
-        status=Status.FAILED, last_error=message, next_attempt_at=None, finished_at=now, updated_at=now
+    if not _claim_update(
+        op, status=Status.FAILED, last_error=message, next_attempt_at=None, finished_at=now, updated_at=now
     ):
         return "claim lost"
     op.status, op.last_error = Status.FAILED, message
@@ -220,8 +258,8 @@ def _unknown(op: Operation, message: str) -> str:
     """Final: the call may have reached Leadterra, so nothing repeats it; a person settles it."""
     now = timezone.now()
     text = f"{message} {UNKNOWN_NOTE}" if UNKNOWN_NOTE not in message else message
-    if not _mine(op).update(
-        status=Status.OUTCOME_UNKNOWN, last_error=text, next_attempt_at=None, finished_at=now, updated_at=now
+    if not _claim_update(
+        op, status=Status.OUTCOME_UNKNOWN, last_error=text, next_attempt_at=None, finished_at=now, updated_at=now
     ):
         return "claim lost"
     audit_record(actor=None, action="operation.outcome_unknown", campaign=op.campaign, operation=op.pk, kind=op.kind)
