@@ -80,6 +80,12 @@ class Leadterra:
         return answer
 
 
+def sent_webhooks(numbers) -> None:
+    for n in numbers:
+        webhook_receive(payload={"event": "message.sent", "timestamp": stamp(),
+                                 "data": {"campaignId": REMOTE, "messageId": f"m{n}"}})  # fmt: skip
+
+
 def assert_never_above(world: Leadterra, campaign: Campaign) -> None:
     campaign.refresh_from_db()
     shown = (campaign.sent, campaign.bounced, campaign.replied, campaign.delivered)
@@ -115,22 +121,16 @@ def test_a_backlog_of_webhooks_racing_polls_never_shows_more_than_leadterra(seed
 def test_the_soak_case_a_full_backlog_after_the_poll_stays_at_the_leads():
     """1,728 leads all sent; the poll says so; 312 late webhooks used to make it 2,040."""
     campaign = CampaignFactory(status=Campaign.Status.RUNNING, remote_id=REMOTE)
-    for n in range(1416):
-        webhook_receive(payload={"event": "message.sent", "timestamp": stamp(),
-                                 "data": {"campaignId": REMOTE, "messageId": f"m{n}"}})  # fmt: skip
+    sent_webhooks(range(1416))
     stats_apply(campaign=campaign, data=StatsData(REMOTE, 1728, 1728, 1700, 28, 40, 0, 0.4, 0.02))
-    for n in range(1416, 1728):
-        webhook_receive(payload={"event": "message.sent", "timestamp": stamp(),
-                                 "data": {"campaignId": REMOTE, "messageId": f"m{n}"}})  # fmt: skip
+    sent_webhooks(range(1416, 1728))
     campaign.refresh_from_db()
     assert (campaign.sent, campaign.sent_events) == (1728, 1728)
 
 
 def test_webhooks_before_any_poll_move_the_counters_at_once():
     campaign = CampaignFactory(status=Campaign.Status.RUNNING, remote_id=REMOTE, queued=3)
-    for n in range(3):
-        webhook_receive(payload={"event": "message.sent", "timestamp": stamp(),
-                                 "data": {"campaignId": REMOTE, "messageId": f"m{n}"}})  # fmt: skip
+    sent_webhooks(range(3))
     webhook_receive(payload={"event": "message.bounced", "timestamp": stamp(),
                              "data": {"campaignId": REMOTE, "messageId": "m9", "bounceType": "soft"}})  # fmt: skip
     campaign.refresh_from_db()
@@ -154,8 +154,6 @@ def test_the_poll_writes_without_trusting_the_copy_it_read_before_its_call():
 def test_a_poll_never_lowers_a_figure_below_what_webhooks_proved():
     """/stats is near real time: it may lag behind webhooks that already arrived."""
     campaign = CampaignFactory(status=Campaign.Status.RUNNING, remote_id=REMOTE)
-    for n in range(12):
-        webhook_receive(payload={"event": "message.sent", "timestamp": stamp(),
-                                 "data": {"campaignId": REMOTE, "messageId": f"m{n}"}})  # fmt: skip
+    sent_webhooks(range(12))
     stats_apply(campaign=campaign, data=StatsData(REMOTE, 50, 10, 10, 0, 0, 40, 0.0, 0.0))
     assert (campaign.sent, campaign.total_enrolled, campaign.queued) == (12, 50, 40)
