@@ -20,9 +20,7 @@ What the rest of the project uses:
   a worker that died holding it) the row ends `outcome_unknown` instead of being retried or
   re-queued, and only a person settles it (operation_settle), after checking the thread.
   OutcomeUnknown from any kind ends the same way.
-
-A database error never leaves a row claimed: the outcome is written on a fresh connection
-(the old one may be the very thing that broke), tried again for a few seconds.
+- a database error never leaves a row claimed: the outcome is written on a fresh connection.
 
 Life of a row: queued → running → succeeded | retrying (→ running …) | failed | outcome_unknown; a manager
 may retry a failed one or cancel a failed, queued or retrying one. Every state change is a
@@ -126,7 +124,10 @@ def operation_run(*, operation_id: int) -> str:
     )
     if not claimable.update(status=Status.RUNNING, claimed_at=now, attempts=F("attempts") + 1, updated_at=now):
         return "not claimable"  # done, cancelled, running elsewhere, or an early duplicate
-    op = Operation.objects.select_related("campaign", "created_by").get(pk=operation_id)
+    try:
+        op = Operation.objects.select_related("campaign", "created_by").get(pk=operation_id)
+    except (OperationalError, InterfaceError) as exc:  # cut right after the claim: hand the row back
+        return _unclaim(Operation(pk=operation_id, claimed_at=now), exc)
     handler = HANDLERS.get(op.kind)
     if handler is None:
         return _fail(op, f"No handler is registered for operations of kind {op.kind!r}.")
@@ -173,9 +174,7 @@ def _mine(op: Operation):
     return Operation.objects.filter(pk=op.pk, status=Status.RUNNING, claimed_at=op.claimed_at)
 
 
-# After a database error, the outcome is written on a fresh connection, again after these
-# pauses (seconds) while the database is still away: about 7 s in all, then the task gives up
-# and the sweeper finds the row.
+# Waits (s) between outcome writes while the database is away; then the sweeper finds the row.
 DB_RECONNECT_PAUSES = (0.5, 1.0, 2.0, 4.0)
 
 
@@ -201,6 +200,14 @@ def _claim_update(op: Operation, **fields) -> int:
             _drop_connection()
             time.sleep(pause)
     return _mine(op).update(**fields)  # the last try: an error now ends the task, and the sweeper finds the row
+
+
+def _unclaim(op: Operation, exc: Exception) -> str:
+    _drop_connection()
+    message = f"Interrupted ({exc.__class__.__name__}) before it started; it will be run again."
+    if not _claim_update(op, status=Status.QUEUED, last_error=message, updated_at=timezone.now()):
+        return "claim lost"
+    return _resend(op, backoff(1))
 
 
 def _resend(op: Operation, countdown: float | None = None) -> str:

@@ -118,3 +118,20 @@ def test_a_database_away_longer_than_the_waits_ends_the_task_and_leaves_it_to_th
     away.clear()  # the database is back
     connection.close()
     assert Operation.objects.get(pk=op.pk).status == S.RUNNING  # honest limit: the sweeper reclaims it
+
+
+def test_a_cut_right_after_the_claim_hands_the_row_back(monkeypatch, sent, pauses):
+    ran = []
+    install(monkeypatch, "test", lambda op, client: ran.append(op.pk))
+    op = Operation.objects.create(kind="test")
+    real = Operation.objects.select_related
+
+    def cut_then_load(*fields):
+        cut()
+        return real(*fields)
+
+    monkeypatch.setattr(Operation.objects, "select_related", cut_then_load)
+    assert operation_run(operation_id=op.pk) == "retrying"
+    op.refresh_from_db()
+    assert (op.status, ran) == (S.QUEUED, []) and "before it started" in op.last_error
+    assert sent == [(op.pk, sent[0][1])] and sent[0][1] > 0
