@@ -4,6 +4,7 @@ Every variable is documented in .env.example and in the README's configuration t
 Safe by default: DEBUG is off unless set, and then SECRET_KEY is required.
 """
 
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -92,8 +93,24 @@ TEMPLATES = [
 ]
 
 
-def _database(url: str) -> dict:
+# runserver answers every request on a new thread, and a connection belongs to its thread:
+# one kept open after a request is never used again and only piles up (64-75 idle PostgreSQL
+# connections from one dev process). Under runserver connections close after each request,
+# whatever CONN_MAX_AGE says; with DEBUG they do so unless CONN_MAX_AGE is set.
+RUNSERVER = len(sys.argv) > 1 and sys.argv[1] == "runserver"
+
+
+def conn_max_age(*, debug: bool, runserver: bool) -> int:
+    """Seconds a connection is kept between requests (0: closed at the end of each)."""
+    if runserver:
+        return 0
+    return env.int("CONN_MAX_AGE", default=0 if debug else 60)
+
+
+def _database(url: str, *, debug: bool = DEBUG, runserver: bool = RUNSERVER) -> dict:
     config = env.db_url_config(url)
+    # A kept connection the server dropped (a restart, a cut) is replaced before it is used.
+    config["CONN_HEALTH_CHECKS"] = True
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # Web, worker, beat and sandbox share SQLite files under `make run`:
         # WAL plus immediate transactions keep them from tripping over each other.
@@ -105,8 +122,7 @@ def _database(url: str) -> dict:
         # A file (not memory) so that a worker subprocess in a test can see it.
         config["TEST"] = {"NAME": str(BASE_DIR / f".test-{Path(config['NAME']).stem}.sqlite3")}
     else:
-        config["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-        config["CONN_HEALTH_CHECKS"] = True
+        config["CONN_MAX_AGE"] = conn_max_age(debug=debug, runserver=runserver)
     return config
 
 

@@ -60,6 +60,11 @@ class Campaign(models.Model):
     queued = models.PositiveIntegerField(default=0)
     open_rate = models.FloatField(default=0)
     reply_rate = models.FloatField(default=0)
+    # Webhook deliveries counted (each event once): lower bounds of Leadterra's figures, so the
+    # counters above are max(last poll, these) and never overshoot (services/stats.py).
+    sent_events = models.PositiveIntegerField(default=0)
+    bounced_events = models.PositiveIntegerField(default=0)
+    replied_events = models.PositiveIntegerField(default=0, help_text="Leads with a first reply by webhook.")
     stats_polled_at = models.DateTimeField(null=True, blank=True)
     stats_failed_at = models.DateTimeField(null=True, blank=True)
     stats_error = models.TextField(blank=True)

@@ -20,6 +20,7 @@ What the rest of the project uses:
   a worker that died holding it) the row ends `outcome_unknown` instead of being retried or
   re-queued, and only a person settles it (operation_settle), after checking the thread.
   OutcomeUnknown from any kind ends the same way.
+- a database error never leaves a row claimed: the outcome is written on a fresh connection.
 
 Life of a row: queued → running → succeeded | retrying (→ running …) | failed | outcome_unknown; a manager
 may retry a failed one or cancel a failed, queued or retrying one. Every state change is a
@@ -32,12 +33,13 @@ from __future__ import annotations
 import copy
 import logging
 import random
+import time
 from collections.abc import Callable
 from datetime import timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -122,7 +124,10 @@ def operation_run(*, operation_id: int) -> str:
     )
     if not claimable.update(status=Status.RUNNING, claimed_at=now, attempts=F("attempts") + 1, updated_at=now):
         return "not claimable"  # done, cancelled, running elsewhere, or an early duplicate
-    op = Operation.objects.select_related("campaign", "created_by").get(pk=operation_id)
+    try:
+        op = Operation.objects.select_related("campaign", "created_by").get(pk=operation_id)
+    except (OperationalError, InterfaceError) as exc:  # cut right after the claim: hand the row back
+        return _unclaim(Operation(pk=operation_id, claimed_at=now), exc)
     handler = HANDLERS.get(op.kind)
     if handler is None:
         return _fail(op, f"No handler is registered for operations of kind {op.kind!r}.")
@@ -130,7 +135,7 @@ def operation_run(*, operation_id: int) -> str:
     try:
         result = handler(op, get_client())
     except Continue:
-        if _mine(op).update(status=Status.QUEUED, failure_streak=0, updated_at=timezone.now()):
+        if _claim_update(op, status=Status.QUEUED, failure_streak=0, updated_at=timezone.now()):
             return _resend(op)
         return "claim lost"
     except OutcomeUnknown as exc:
@@ -140,6 +145,8 @@ def operation_run(*, operation_id: int) -> str:
             return _retry(op, exc.message, op.progress != before, getattr(exc, "retry_after", None))
         return _fail(op, exc.message)
     except (SoftTimeLimitExceeded, OperationalError, InterfaceError) as exc:
+        if not isinstance(exc, SoftTimeLimitExceeded):
+            _drop_connection()  # it may be dead (a cut, a restart): write what happened on a new one
         if op.kind in NOT_RETRY_SAFE:  # it may have been cut off after its call went out
             return _unknown(op, f"Interrupted while it ran ({exc.__class__.__name__}).")
         # The time limit, or the database was briefly unavailable: nothing is wrong with the request.
@@ -149,7 +156,8 @@ def operation_run(*, operation_id: int) -> str:
         if op.kind in NOT_RETRY_SAFE:
             return _unknown(op, f"The {op.kind} handler crashed while it ran ({exc.__class__.__name__}).")
         return _fail(op, f"Unexpected error in the {op.kind} handler: {exc.__class__.__name__}: {exc}")
-    stored = _mine(op).update(
+    stored = _claim_update(
+        op,
         status=Status.SUCCEEDED,
         result=result or {},
         last_error="",
@@ -164,6 +172,42 @@ def operation_run(*, operation_id: int) -> str:
 def _mine(op: Operation):
     """The row, only while this worker's claim on it stands."""
     return Operation.objects.filter(pk=op.pk, status=Status.RUNNING, claimed_at=op.claimed_at)
+
+
+# Waits (s) between outcome writes while the database is away; then the sweeper finds the row.
+DB_RECONNECT_PAUSES = (0.5, 1.0, 2.0, 4.0)
+
+
+def _drop_connection() -> None:
+    """Close this thread's connection so the next query opens a new one. Not inside a
+    transaction (only its owner may end it); the engine runs outside one."""
+    if not connection.in_atomic_block:
+        connection.close()
+
+
+def _claim_update(op: Operation, **fields) -> int:
+    """Write an outcome while this worker's claim stands (0: the claim was lost).
+
+    A write through a dead connection fails and would leave the row claimed until the
+    sweeper noticed: on a connection error, drop the connection and write again."""
+    for pause in DB_RECONNECT_PAUSES:
+        try:
+            return _mine(op).update(**fields)
+        except (OperationalError, InterfaceError):
+            if connection.in_atomic_block:
+                raise
+            logger.warning("operation %s: the database connection failed; writing its outcome again", op.pk)
+            _drop_connection()
+            time.sleep(pause)
+    return _mine(op).update(**fields)  # the last try: an error now ends the task, and the sweeper finds the row
+
+
+def _unclaim(op: Operation, exc: Exception) -> str:
+    _drop_connection()
+    message = f"Interrupted ({exc.__class__.__name__}) before it started; it will be run again."
+    if not _claim_update(op, status=Status.QUEUED, last_error=message, updated_at=timezone.now()):
+        return "claim lost"
+    return _resend(op, backoff(1))
 
 
 def _resend(op: Operation, countdown: float | None = None) -> str:
@@ -191,7 +235,8 @@ def _retry(op: Operation, message: str, progressed: bool, retry_after: float | N
     else:
         delay = backoff(streak)
     now = timezone.now()
-    changed = _mine(op).update(
+    changed = _claim_update(
+        op,
         status=Status.RETRYING,
         last_error=message,
         retries=F("retries") + 1,
@@ -204,8 +249,8 @@ def _retry(op: Operation, message: str, progressed: bool, retry_after: float | N
 
 def _fail(op: Operation, message: str) -> str:
     now = timezone.now()
-    if not _mine(op).update(
-        status=Status.FAILED, last_error=message, next_attempt_at=None, finished_at=now, updated_at=now
+    if not _claim_update(
+        op, status=Status.FAILED, last_error=message, next_attempt_at=None, finished_at=now, updated_at=now
     ):
         return "claim lost"
     op.status, op.last_error = Status.FAILED, message
@@ -220,8 +265,8 @@ def _unknown(op: Operation, message: str) -> str:
     """Final: the call may have reached Leadterra, so nothing repeats it; a person settles it."""
     now = timezone.now()
     text = f"{message} {UNKNOWN_NOTE}" if UNKNOWN_NOTE not in message else message
-    if not _mine(op).update(
-        status=Status.OUTCOME_UNKNOWN, last_error=text, next_attempt_at=None, finished_at=now, updated_at=now
+    if not _claim_update(
+        op, status=Status.OUTCOME_UNKNOWN, last_error=text, next_attempt_at=None, finished_at=now, updated_at=now
     ):
         return "claim lost"
     audit_record(actor=None, action="operation.outcome_unknown", campaign=op.campaign, operation=op.pk, kind=op.kind)

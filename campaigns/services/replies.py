@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from campaigns.leadterra import LeadterraError, ReplyData, get_client
 from campaigns.models import Campaign, Reply, SuppressedEmail
 from campaigns.services import sync_jobs
+from campaigns.services.counters import counter_replied
 from campaigns.services.emails import InvalidEmail, email_normalise
 from campaigns.services.suppression import suppression_add
 from campaigns.services.sync_jobs import lease_acquire, lease_release, sync_failure, sync_success
@@ -41,10 +41,15 @@ def reply_store(*, data: ReplyData, count_on_campaign: bool = False) -> Reply | 
             )
     except IntegrityError:
         return None  # seen before (poll and webhook race, or a redelivery)
-    if count_on_campaign and campaign is not None:
+    if count_on_campaign and campaign is not None and _first_from_lead(reply):
         # A webhook is sooner than the next poll; the poll then sets the exact figure.
-        Campaign.objects.filter(pk=campaign.pk).update(replied=F("replied") + 1, updated_at=timezone.now())
+        counter_replied(Campaign.objects.filter(pk=campaign.pk))
     return reply
+
+
+def _first_from_lead(reply: Reply) -> bool:
+    """Leadterra counts leads who replied, so a lead's second reply does not count."""
+    return not Reply.objects.filter(campaign=reply.campaign, email__iexact=reply.email).exclude(pk=reply.pk).exists()
 
 
 def replies_suppress(*, replies: list[Reply]) -> None:

@@ -22,6 +22,7 @@ from django.utils import timezone
 from campaigns.leadterra import AuthFailed, LeadterraError, NotFound, RateLimited, StatsData, Transient, get_client
 from campaigns.models import Campaign, StatsSnapshot
 from campaigns.services import sync_jobs
+from campaigns.services.counters import counters_from_poll
 from campaigns.services.lifecycle import campaign_bounce_guard
 from campaigns.services.sync_jobs import lease_acquire, lease_release, sync_failure, sync_success
 
@@ -69,19 +70,16 @@ def stats_due(*, now: datetime, limit: int) -> list[Campaign]:
 
 
 def stats_apply(*, campaign: Campaign, data: StatsData, now: datetime | None = None) -> bool:
-    """Store a good /stats answer; a snapshot only when a counter moved. True when changed."""
+    """Store a good /stats answer; a snapshot only when a counter moved. True when changed.
+
+    `campaign` may be a copy read before the HTTP call: the write does not compare with it
+    (webhooks may have moved the row since); it is refreshed with what was stored."""
     now = now or timezone.now()
-    changed = any(getattr(campaign, name) != getattr(data, name) for name in COUNTERS)
-    fields = ["stats_polled_at", "stats_error"]
-    campaign.stats_polled_at, campaign.stats_error = now, ""
-    if changed:
-        for name in COUNTERS:
-            setattr(campaign, name, getattr(data, name))
-        fields += [*COUNTERS, "updated_at"]
     with transaction.atomic():
-        campaign.save(update_fields=fields)
+        changed = counters_from_poll(campaign_id=campaign.pk, figures={n: getattr(data, n) for n in COUNTERS}, now=now)
+        campaign.refresh_from_db(fields=[*COUNTERS, "stats_polled_at", "stats_error", "updated_at"])
         if changed:
-            StatsSnapshot.objects.create(campaign=campaign, taken_at=now, **{n: getattr(data, n) for n in COUNTERS})
+            StatsSnapshot.objects.create(campaign=campaign, taken_at=now, **{n: getattr(campaign, n) for n in COUNTERS})
     return changed
 
 

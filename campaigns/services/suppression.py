@@ -1,7 +1,9 @@
 """The local mirror of Leadterra's suppression list (which can be neither listed nor undone).
 
-Every address added here is pushed with a `suppress` operation; `pushed_at` is set by
-that operation's handler when Leadterra accepts it.
+Every address added here starts unpushed (`pushed_at` empty). Adds are coalesced: at most one
+pending `suppress` operation exists at a time (a queued or retrying one is reused), and its
+handler pushes every unpushed address, up to 1,000 a call, setting `pushed_at` as Leadterra
+accepts each chunk.
 """
 
 from __future__ import annotations
@@ -58,9 +60,7 @@ def suppression_add(*, emails: list[str], actor, source: str = SuppressedEmail.S
             ignore_conflicts=True,  # a concurrent add of the same address is not an error
         )
         if result.added:
-            result.operation = operation_enqueue(
-                kind=Operation.Kind.SUPPRESS, payload={"emails": result.added}, actor=actor
-            )
+            result.operation = suppression_push_queue(actor=actor)
             audit_record(
                 actor=actor,
                 action="suppression.added",
@@ -79,6 +79,23 @@ def suppression_push_pending(*, actor) -> Operation | None:
     if not pending:
         return None
     with transaction.atomic():
-        op = operation_enqueue(kind=Operation.Kind.SUPPRESS, payload={}, actor=actor)
+        op = suppression_push_queue(actor=actor)
         audit_record(actor=actor, action="suppression.push_requested", count=pending, operation=op.pk)
     return op
+
+
+def suppression_push_queue(*, actor) -> Operation:
+    """The one pending push of every unpushed address: a queued or retrying one if there is
+    one (it has not read the list yet, or will read it again), else a new one.
+
+    A running push may already have read its last chunk, so it is not reused. The lock
+    makes two adds at the same moment share the pending row when one exists."""
+    with transaction.atomic():
+        pending = (
+            Operation.objects.select_for_update()
+            .filter(kind=Operation.Kind.SUPPRESS, status__in=[Operation.Status.QUEUED, Operation.Status.RETRYING])
+            .exclude(payload__has_key="emails")  # an older push of a fixed list
+            .order_by("id")
+            .first()
+        )
+        return pending or operation_enqueue(kind=Operation.Kind.SUPPRESS, payload={}, actor=actor)

@@ -26,14 +26,13 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
-from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from campaigns.leadterra import ReplyData
 from campaigns.models import Campaign, Operation, SuppressedEmail, WebhookEvent
 from campaigns.services import sync_jobs
+from campaigns.services.counters import counter_bounced, counter_sent
 from campaigns.services.emails import InvalidEmail, email_normalise
 from campaigns.services.replies import replies_suppress, reply_store
 from campaigns.services.suppression import suppression_add
@@ -203,12 +202,12 @@ def _reply_received(data: dict) -> None:
 
 
 def _message_sent(data: dict) -> None:
-    # Counters move now; the next /stats poll replaces them with Leadterra's exact figures.
-    _campaign_of(data).update(sent=F("sent") + 1, queued=Greatest(F("queued") - 1, 0), updated_at=timezone.now())
+    # Counters move now, never above Leadterra's figures; the next /stats poll sets them exactly.
+    counter_sent(_campaign_of(data))
 
 
 def _message_bounced(data: dict) -> None:
-    _campaign_of(data).update(bounced=F("bounced") + 1, updated_at=timezone.now())
+    counter_bounced(_campaign_of(data))
     email = data.get("email") or data.get("to") or ""
     if email and data.get("bounceType", "hard") == "hard":
         try:

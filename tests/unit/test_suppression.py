@@ -1,12 +1,50 @@
-"""The suppression list page: managers paste addresses, each new one is pushed by an operation."""
+"""The suppression list: managers paste addresses; adds are coalesced into one pending push."""
+
+import json
 
 import pytest
+import responses
 from django.urls import reverse
 
 from campaigns.models import AuditEvent, Operation, SuppressedEmail
-from campaigns.services.suppression import suppression_parse
+from campaigns.services import operations as engine
+from campaigns.services.operations import operation_run
+from campaigns.services.suppression import suppression_add, suppression_parse
 
+BASE = "https://lt.example.test"
+URL = f"{BASE}/v1/suppression-list"
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def engine_quiet(settings, monkeypatch):
+    settings.LEADTERRA_API_BASE = BASE
+    settings.LEADTERRA_MAX_RPS = 0
+    monkeypatch.setattr(engine, "_send", lambda pk, countdown=None: None)
+
+
+def run(op):
+    Operation.objects.filter(pk=op.pk).update(next_attempt_at=None)  # any retry countdown has passed
+    operation_run(operation_id=op.pk)
+    op.refresh_from_db()
+    return op
+
+
+def many_adds(manager, total=2500, adds=300):
+    """`total` addresses in `adds` separate adds of mixed sources: bounces, replies, a manager."""
+    emails = [f"s{i:05}@x.io" for i in range(total)]
+    size, extra = divmod(total, adds)
+    start = 0
+    for n in range(adds):
+        end = start + size + (1 if n < extra else 0)
+        actor, source = [(None, "bounce"), (None, "reply"), (manager, "manual")][n % 3]
+        suppression_add(emails=emails[start:end], actor=actor, source=source)
+        start = end
+    return emails
+
+
+def pushed(calls):
+    return [json.loads(c.request.body)["emails"] for c in calls if c.response is not None and c.response.ok]
 
 
 def test_pasted_text_is_split_normalised_and_deduplicated():
@@ -25,7 +63,7 @@ def test_a_manager_adds_many_and_only_new_ones_are_pushed(manager_client, manage
     added = SuppressedEmail.objects.get(email="new@example.com")
     assert (added.source, added.created_by, added.note, added.pushed_at) == ("manual", manager, "asked us", None)
     op = Operation.objects.get(kind="suppress")
-    assert op.payload == {"emails": ["new@example.com"]}
+    assert op.payload == {}, "the push reads every unpushed address when it runs"
     assert AuditEvent.objects.filter(action="suppression.added").count() == 1
 
 
@@ -56,3 +94,66 @@ def test_keyset_pages_run_newest_first(manager_client):
     SuppressedEmail.objects.bulk_create(SuppressedEmail(email=f"u{i}@example.com") for i in range(60))
     body = manager_client.get(reverse("suppression")).content.decode()
     assert "u59@example.com" in body and "u5@example.com" not in body and "Older" in body
+
+
+def test_push_pending_reuses_the_push_already_waiting(manager_client, manager):
+    suppression_add(emails=["a@example.com"], actor=manager)
+    manager_client.post(reverse("suppression_push"))
+    assert Operation.objects.filter(kind="suppress").count() == 1
+
+
+@responses.activate
+def test_2500_addresses_in_300_adds_take_one_operation_and_three_calls(engine_quiet, manager):
+    responses.post(URL, json={"suppressed": 1000})
+    emails = many_adds(manager)
+    assert SuppressedEmail.objects.filter(pushed_at__isnull=True).count() == 2500
+    assert Operation.objects.filter(kind="suppress").count() == 1
+    op = run(Operation.objects.get(kind="suppress"))
+    assert op.status == Operation.Status.SUCCEEDED and op.result["done"] == 2500
+    chunks = pushed(responses.calls)
+    assert [len(c) for c in chunks] == [1000, 1000, 500]
+    assert sorted(sum(chunks, [])) == emails
+    assert not SuppressedEmail.objects.filter(pushed_at__isnull=True).exists()
+
+
+@responses.activate
+def test_a_failure_mid_way_resends_only_what_was_not_accepted(engine_quiet, manager):
+    responses.post(URL, json={"suppressed": 1000})
+    responses.post(URL, status=503, json={"error": {"code": "unavailable", "message": "busy"}})
+    responses.post(URL, json={"suppressed": 1000})
+    emails = many_adds(manager)
+    op = run(Operation.objects.get(kind="suppress"))
+    assert op.status == Operation.Status.RETRYING
+    assert SuppressedEmail.objects.filter(pushed_at__isnull=False).count() == 1000
+    # more adds while it waits to retry join the same push
+    suppression_add(emails=["late1@x.io", "late2@x.io"], actor=None, source="bounce")
+    assert Operation.objects.filter(kind="suppress").count() == 1
+    op = run(op)
+    assert op.status == Operation.Status.SUCCEEDED
+    accepted = sum(pushed(responses.calls), [])
+    assert len(accepted) == len(set(accepted)) == 2502, "no address was accepted twice"
+    assert set(accepted) == {*emails, "late1@x.io", "late2@x.io"}
+    sizes = [len(json.loads(c.request.body)["emails"]) for c in responses.calls]
+    assert sizes == [1000, 1000, 1000, 502], "accepted, refused, resent, the rest with the 2 late ones"
+    assert not SuppressedEmail.objects.filter(pushed_at__isnull=True).exists()
+
+
+@responses.activate
+def test_an_add_while_the_push_runs_gets_a_new_push(engine_quiet, manager):
+    """The running push may already have read its last chunk, so it cannot be counted on."""
+    suppression_add(emails=["a@x.io"], actor=manager)
+    first = Operation.objects.get(kind="suppress")
+    Operation.objects.filter(pk=first.pk).update(status=Operation.Status.RUNNING)
+    suppression_add(emails=["b@x.io"], actor=None, source="bounce")
+    suppression_add(emails=["c@x.io"], actor=None, source="reply")
+    waiting = Operation.objects.filter(kind="suppress", status=Operation.Status.QUEUED)
+    assert waiting.count() == 1 and waiting.get().pk != first.pk
+    responses.post(URL, json={"suppressed": 3})
+    run(waiting.get())
+    assert pushed(responses.calls) == [["a@x.io", "b@x.io", "c@x.io"]]
+
+
+def test_an_older_push_of_a_fixed_list_is_not_reused(manager):
+    Operation.objects.create(kind="suppress", payload={"emails": ["old@x.io"]})
+    result = suppression_add(emails=["new@x.io"], actor=manager)
+    assert result.operation.payload == {} and Operation.objects.filter(kind="suppress").count() == 2
