@@ -112,11 +112,22 @@ def campaign_guard(request: HttpRequest, campaign: Campaign) -> HttpResponse:
     if not form.is_valid():
         errors = "; ".join(f"{form.fields[f].label or f}: {e[0]}" for f, e in form.errors.items())
         raise LifecycleError(f"Bounce guard not saved. {errors}")
-    lifecycle.campaign_guard_update(
-        campaign=campaign,
-        actor=request.user,
-        threshold=form.cleaned_data["threshold_percent"] / 100,
-        min_delivered=form.cleaned_data["min_delivered"],
-    )
-    messages.success(request, "Bounce guard saved.")
+    threshold, min_delivered = form.cleaned_data["threshold_percent"], form.cleaned_data["min_delivered"]
+    confirm = request.POST.get("confirm") == "1"
+    try:
+        lifecycle.campaign_guard_update(
+            campaign=campaign,
+            actor=request.user,
+            threshold=threshold / 100,
+            min_delivered=min_delivered,
+            confirm=confirm,
+        )
+    except lifecycle.GuardWouldPause as warning:
+        # Numbers that pause the campaign at once are asked about first, with the numbers that decide it.
+        context = {"campaign": campaign, "warning": warning, "threshold": threshold, "min_delivered": min_delivered}
+        return render(request, "reviews/confirm_guard.html", context)
+    if confirm:
+        messages.warning(request, "Bounce guard saved. The campaign is over it, so it is being paused now.")
+    else:
+        messages.success(request, "Bounce guard saved.")
     return redirect("campaign_detail", pk=campaign.pk)
