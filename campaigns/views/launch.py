@@ -17,6 +17,7 @@ from campaigns.services.coverage_gate import parse_confirmations
 from campaigns.services.transitions import LifecycleError
 from campaigns.views.htmx import poll_status
 from campaigns.views.refusals import campaign_action
+from campaigns.wording import plural
 
 
 class LaunchForm(forms.Form):
@@ -91,7 +92,7 @@ def campaign_pause(request: HttpRequest, campaign: Campaign) -> HttpResponse:
     if request.method != "POST" or not form.is_valid():
         return _confirm(request, campaign, "pause", form)
     lifecycle.campaign_pause(campaign=campaign, actor=request.user, reason=form.cleaned_data["reason"])
-    messages.success(request, f"Pausing. {campaign.queued} queued message(s) will be held.")
+    messages.success(request, f"Pausing. {plural(campaign.queued, 'queued message')} will be held.")
     return redirect("campaign_detail", pk=campaign.pk)
 
 
@@ -101,7 +102,7 @@ def campaign_resume(request: HttpRequest, campaign: Campaign) -> HttpResponse:
     if request.method != "POST":
         return _confirm(request, campaign, "resume")
     lifecycle.campaign_resume(campaign=campaign, actor=request.user)
-    messages.success(request, f"Resuming. {campaign.queued} held message(s) will go out again.")
+    messages.success(request, f"Resuming. {plural(campaign.queued, 'held message')} will go out again.")
     return redirect("campaign_detail", pk=campaign.pk)
 
 

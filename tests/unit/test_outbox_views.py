@@ -30,7 +30,7 @@ def test_the_fragment_keeps_polling_while_the_operation_is_active(sdr_client):
     assert response.status_code == 200
     html = response.content.decode()
     assert 'hx-trigger="every 1s"' in html and reverse("operation_status", args=[op.pk]) in html
-    assert "Launch: Running" in html and "1,000 lead(s) sent in 2 chunk(s)" in html
+    assert "Launch: Running" in html and "1,000 leads sent in 2 chunks" in html
 
 
 def test_the_fragment_answers_286_to_stop_polling_once_the_operation_ended(sdr_client):
@@ -100,11 +100,11 @@ def test_the_operations_page_lists_and_filters(sdr_client, django_assert_max_num
         Operation.objects.create(kind="start", campaign=campaign)
     with django_assert_max_num_queries(12):
         html = sdr_client.get(reverse("operations"), {"view": "all"}).content.decode()
-    assert "Spring push" in html and "server error (503)" in html and "2 email(s)" in html
+    assert "Spring push" in html and "server error (503)" in html and "2 emails" in html
     filtered = sdr_client.get(
         reverse("operations"), {"view": "all", "kind": "launch", "status": "failed", "campaign": campaign.pk}
     ).content.decode()
-    assert "server error (503)" in filtered and "2 email(s)" not in filtered
+    assert "server error (503)" in filtered and "2 emails" not in filtered
     assert "No operations match" in sdr_client.get(reverse("operations"), {"kind": "pause"}).content.decode()
 
 
