@@ -106,3 +106,9 @@ def test_an_sdr_cannot_confirm_their_way_past_the_guard(over, sdr_client):
 )
 def test_percentages_get_the_decimals_that_keep_them_apart(shares, expected):
     assert distinct_percents(*shares) == expected
+
+
+def test_the_campaign_page_shows_the_rate_apart_from_its_threshold(sdr, manager_client):
+    campaign = campaign_in("running", owner=sdr, sent=2500, delivered=2300, bounced=126, bounce_threshold=0.05)
+    page = manager_client.get(reverse("campaign_detail", args=[campaign.pk])).content.decode()
+    assert 'now <span class="num">5.04%</span>' in page
