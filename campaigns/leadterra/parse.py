@@ -33,6 +33,7 @@ from campaigns.leadterra.types import (
     Transient,
     WebhookData,
 )
+from campaigns.wording import plural
 
 DEFAULT_RETRY_AFTER = 5.0
 
@@ -326,5 +327,6 @@ def _invalid_message(endpoint: str, code: str, detail: str, errors: list[dict]) 
     first = errors[0]
     where = f"item {first.get('index')}" + (f" ({first.get('field')})" if first.get("field") else "")
     return (
-        f"Leadterra rejected {len(errors)} item(s) of {endpoint}; first: {where}: {first.get('message') or 'invalid'}."
+        f"Leadterra rejected {plural(len(errors), 'item')} of {endpoint}; "
+        f"first: {where}: {first.get('message') or 'invalid'}."
     )

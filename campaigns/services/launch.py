@@ -36,6 +36,7 @@ from campaigns.services.operations import operation_enqueue
 from campaigns.services.planning import campaign_plan
 from campaigns.services.pools import pools_freshness, pools_refresh_enqueue
 from campaigns.services.versions import content_hash
+from campaigns.wording import plural
 
 
 @dataclass
@@ -104,8 +105,9 @@ def campaign_preflight(campaign: Campaign) -> Preflight:
         )
     )
     steps, leads = campaign.steps.count(), campaign.leads.count()
-    result.checks.append(Check("steps", steps > 0, f"{steps} step(s)." if steps else "The sequence has no steps."))
-    result.checks.append(Check("leads", leads > 0, f"{leads} lead(s)." if leads else "There are no leads to enroll."))
+    no_steps, no_leads = "The sequence has no steps.", "There are no leads to enroll."
+    result.checks.append(Check("steps", steps > 0, f"{plural(steps, 'step')}." if steps else no_steps))
+    result.checks.append(Check("leads", leads > 0, f"{plural(leads, 'lead')}." if leads else no_leads))
     # Counted now, not from the editor's cache: the manager confirms these very numbers.
     result.uncovered = coverage_risks(campaign, fresh=True) if steps and leads else []
     result.checks.append(Check("coverage", not result.uncovered, coverage_message(result.uncovered), True))
@@ -147,7 +149,8 @@ def campaign_launch(
     if preflight.spills:
         if not confirm_spill:
             raise LifecycleError(
-                f"The plan runs {preflight.plan.spill_days} day(s) past its schedule: confirm the spill to launch."
+                f"The plan runs {plural(preflight.plan.spill_days, 'day')} past its schedule: "
+                "confirm the spill to launch."
             )
         audit_record(
             actor=actor,

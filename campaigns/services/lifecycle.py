@@ -30,6 +30,7 @@ from campaigns.services.transitions import (  # noqa: F401  (re-exported: caller
     transition,
 )
 from campaigns.services.versions import campaign_snapshot, content_hash, version_save
+from campaigns.wording import distinct_percents
 
 APPROVAL_FIELDS = ["approved_version", "approved_hash", "approved_by", "approved_at"]
 
@@ -235,13 +236,31 @@ def campaign_resume(*, campaign: Campaign, actor) -> Operation:
     return operation_enqueue(kind=Operation.Kind.START, campaign=campaign, actor=actor, payload={"resume": True})
 
 
+class GuardWouldPause(LifecycleError):
+    """The new bounce-guard numbers would pause a running campaign at once: saved only when confirmed."""
+
+
 @transaction.atomic
-def campaign_guard_update(*, campaign: Campaign, actor, threshold: float, min_delivered: int) -> Campaign:
-    """Managers tune the bounce guard per campaign (threshold as a 0–1 share)."""
+def campaign_guard_update(
+    *, campaign: Campaign, actor, threshold: float, min_delivered: int, confirm: bool = False
+) -> Campaign:
+    """Managers tune the bounce guard per campaign (threshold as a 0–1 share).
+
+    Numbers the campaign already crosses pause it now, so they need `confirm`; with it, the pause is
+    requested here rather than seconds later by the stats poller, and the manager sees it happen.
+    """
     check_role("guard", user=actor, campaign=campaign)
     if not 0 < threshold <= 1 or min_delivered < 1:
         raise LifecycleError("The threshold must be above 0% and at most 100%, after at least 1 delivered message.")
     campaign = locked(campaign)
+    trips = _guard_trips(campaign, threshold=threshold, min_delivered=min_delivered)
+    if trips and not confirm:
+        rate, limit = distinct_percents(campaign.bounce_rate, threshold)
+        raise GuardWouldPause(
+            f"Not saved: {campaign.bounced:,} of {campaign.sent:,} sent messages bounced ({rate}), above the "
+            f"new threshold of {limit}, so the bounce guard would pause this campaign now. "
+            "Confirm to save and pause it."
+        )
     before = {"threshold": campaign.bounce_threshold, "min_delivered": campaign.bounce_min_delivered}
     campaign.bounce_threshold, campaign.bounce_min_delivered = threshold, min_delivered
     campaign.save(update_fields=["bounce_threshold", "bounce_min_delivered", "updated_at"])
@@ -252,15 +271,21 @@ def campaign_guard_update(*, campaign: Campaign, actor, threshold: float, min_de
         before=before,
         after={"threshold": threshold, "min_delivered": min_delivered},
     )
+    if trips:
+        campaign_bounce_guard(campaign)
     return campaign
 
 
-def bounce_guard_trips(campaign: Campaign) -> bool:
+def _guard_trips(campaign: Campaign, *, threshold: float, min_delivered: int) -> bool:
     return (
         campaign.status == Campaign.Status.RUNNING
-        and campaign.delivered >= campaign.bounce_min_delivered
-        and campaign.bounce_rate > campaign.bounce_threshold
+        and campaign.delivered >= min_delivered
+        and campaign.bounce_rate > threshold
     )
+
+
+def bounce_guard_trips(campaign: Campaign) -> bool:
+    return _guard_trips(campaign, threshold=campaign.bounce_threshold, min_delivered=campaign.bounce_min_delivered)
 
 
 def campaign_bounce_guard(campaign: Campaign) -> Operation | None:
@@ -271,9 +296,10 @@ def campaign_bounce_guard(campaign: Campaign) -> Operation | None:
     """
     if not bounce_guard_trips(campaign) or active_operation(campaign, Operation.Kind.PAUSE):
         return None
+    rate, threshold = distinct_percents(campaign.bounce_rate, campaign.bounce_threshold)
     reason = (
-        f"Bounce guard: {campaign.bounce_rate:.1%} of {campaign.sent} sent messages bounced "
-        f"(threshold {campaign.bounce_threshold:.1%} once {campaign.bounce_min_delivered} are delivered)."
+        f"Bounce guard: {rate} of {campaign.sent:,} sent messages bounced "
+        f"(threshold {threshold} once {campaign.bounce_min_delivered:,} are delivered)."
     )
     try:
         with transaction.atomic():

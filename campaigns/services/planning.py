@@ -48,6 +48,32 @@ def pool_usable_capacity(pool) -> int:
     return pool.daily_capacity if pool.sender_count else 0
 
 
+@dataclass(frozen=True)
+class PoolUsage:
+    """Today's capacity split by why it is not available: sent already, or on senders that cannot send."""
+
+    sent: float  # share of the daily capacity sent in the current window
+    idle: float  # share that belongs to senders that are not active (none at all: every bit of it)
+    idle_senders: int  # known senders that are not active
+
+    @property
+    def unavailable(self) -> float:
+        """What the meter fills: sent plus held, the same numbers its label gives."""
+        return min(1.0, self.sent + self.idle)
+
+
+def pool_usage(pool) -> PoolUsage:
+    """Leadterra's remaining counts active senders only, so `1 - remaining / capacity` mixes what was
+    sent with what inactive senders hold; a pool that sent nothing would read "67% used". This splits
+    them (needs the `linked` and `active` annotations)."""
+    if not pool.daily_capacity:
+        return PoolUsage(0.0, 0.0, 0)
+    usable = pool_usable_capacity(pool)
+    sent = usable - min(pool.remaining, usable)
+    idle_senders = pool.linked - pool.active if pool.linked else 0
+    return PoolUsage(sent / pool.daily_capacity, (pool.daily_capacity - usable) / pool.daily_capacity, idle_senders)
+
+
 def pools_for_wall() -> list:
     """Pools for the wall's gauges, each with `sending` (has an active sender), in one query."""
     pools = list(
@@ -57,6 +83,7 @@ def pools_for_wall() -> list:
     )
     for pool in pools:
         pool.sending = pool_usable_capacity(pool) > 0
+        pool.usage = pool_usage(pool)
     return pools
 
 

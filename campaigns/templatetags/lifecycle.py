@@ -4,6 +4,7 @@ from django import template
 
 from campaigns.models import Campaign
 from campaigns.templatetags.live import percent
+from campaigns.wording import distinct_percents
 
 register = template.Library()
 
@@ -120,3 +121,9 @@ def _plain(value) -> str:
 
 
 register.filter("percent", percent)
+
+
+@register.filter
+def percent_against(share, other) -> str:
+    """`share` as a percentage with the decimals that keep it apart from `other` (a rate beside its threshold)."""
+    return distinct_percents(float(share or 0), float(other or 0))[0]

@@ -2,6 +2,8 @@
 
 from django import template
 
+from campaigns.wording import plural
+
 register = template.Library()
 
 EVERYTHING = {
@@ -16,9 +18,9 @@ def payload_summary(op) -> str:
     payload = op.payload or {}
     parts = []
     if "emails" in payload:
-        parts.append(f"{len(payload['emails'])} email(s)")
+        parts.append(plural(len(payload["emails"]), "email"))
     if "lead_ids" in payload:
-        parts.append(f"{len(payload['lead_ids'])} lead(s)")
+        parts.append(plural(len(payload["lead_ids"]), "lead"))
     if payload.get("url"):
         parts.append(payload["url"])
     if payload.get("reason"):
@@ -34,9 +36,9 @@ def progress_summary(op) -> str:
         parts.append(f"stage: {progress['stage']}")
     enroll = progress.get("enroll")
     if enroll:
-        parts.append(f"{enroll.get('sent', 0):,} lead(s) sent in {enroll.get('chunks', 0)} chunk(s)")
+        parts.append(f"{plural(enroll.get('sent', 0), 'lead')} sent in {plural(enroll.get('chunks', 0), 'chunk')}")
         if enroll.get("rejected"):
             parts.append(f"{enroll['rejected']:,} rejected")
     if progress.get("suppress"):
-        parts.append(f"{progress['suppress'].get('done', 0):,} email(s) pushed")
+        parts.append(f"{plural(progress['suppress'].get('done', 0), 'email')} pushed")
     return ", ".join(parts)

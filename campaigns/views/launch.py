@@ -17,6 +17,7 @@ from campaigns.services.coverage_gate import parse_confirmations
 from campaigns.services.transitions import LifecycleError
 from campaigns.views.htmx import poll_status
 from campaigns.views.refusals import campaign_action
+from campaigns.wording import plural
 
 
 class LaunchForm(forms.Form):
@@ -91,7 +92,7 @@ def campaign_pause(request: HttpRequest, campaign: Campaign) -> HttpResponse:
     if request.method != "POST" or not form.is_valid():
         return _confirm(request, campaign, "pause", form)
     lifecycle.campaign_pause(campaign=campaign, actor=request.user, reason=form.cleaned_data["reason"])
-    messages.success(request, f"Pausing. {campaign.queued} queued message(s) will be held.")
+    messages.success(request, f"Pausing. {plural(campaign.queued, 'queued message')} will be held.")
     return redirect("campaign_detail", pk=campaign.pk)
 
 
@@ -101,7 +102,7 @@ def campaign_resume(request: HttpRequest, campaign: Campaign) -> HttpResponse:
     if request.method != "POST":
         return _confirm(request, campaign, "resume")
     lifecycle.campaign_resume(campaign=campaign, actor=request.user)
-    messages.success(request, f"Resuming. {campaign.queued} held message(s) will go out again.")
+    messages.success(request, f"Resuming. {plural(campaign.queued, 'held message')} will go out again.")
     return redirect("campaign_detail", pk=campaign.pk)
 
 
@@ -112,11 +113,22 @@ def campaign_guard(request: HttpRequest, campaign: Campaign) -> HttpResponse:
     if not form.is_valid():
         errors = "; ".join(f"{form.fields[f].label or f}: {e[0]}" for f, e in form.errors.items())
         raise LifecycleError(f"Bounce guard not saved. {errors}")
-    lifecycle.campaign_guard_update(
-        campaign=campaign,
-        actor=request.user,
-        threshold=form.cleaned_data["threshold_percent"] / 100,
-        min_delivered=form.cleaned_data["min_delivered"],
-    )
-    messages.success(request, "Bounce guard saved.")
+    threshold, min_delivered = form.cleaned_data["threshold_percent"], form.cleaned_data["min_delivered"]
+    confirm = request.POST.get("confirm") == "1"
+    try:
+        lifecycle.campaign_guard_update(
+            campaign=campaign,
+            actor=request.user,
+            threshold=threshold / 100,
+            min_delivered=min_delivered,
+            confirm=confirm,
+        )
+    except lifecycle.GuardWouldPause as warning:
+        # Numbers that pause the campaign at once are asked about first, with the numbers that decide it.
+        context = {"campaign": campaign, "warning": warning, "threshold": threshold, "min_delivered": min_delivered}
+        return render(request, "reviews/confirm_guard.html", context)
+    if confirm:
+        messages.warning(request, "Bounce guard saved. The campaign is over it, so it is being paused now.")
+    else:
+        messages.success(request, "Bounce guard saved.")
     return redirect("campaign_detail", pk=campaign.pk)

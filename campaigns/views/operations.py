@@ -1,5 +1,7 @@
 """Operations: the status fragment (polls while active), the Operations page, retry and cancel."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -8,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from campaigns.models import Campaign, Operation
 from campaigns.permissions import can
+from campaigns.services.operation_queries import ALL, NEEDS_ATTENTION, WAITING_LONG, operations_view
 from campaigns.services.operations import OperationStateError, operation_cancel, operation_retry, operation_settle
 from campaigns.views.htmx import poll_status, toast
 from campaigns.views.redirects import redirect_back
@@ -22,6 +25,7 @@ def operation_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def operations(request: HttpRequest) -> HttpResponse:
+    """Opens on what needs a person; `view=all` shows routine work too. Filters apply within the view."""
     ops = Operation.objects.select_related("campaign", "created_by").order_by("-created_at", "-id")
     filters = {key: request.GET.get(key, "") for key in ("kind", "status", "campaign")}
     if filters["kind"] in Operation.Kind.values:
@@ -30,10 +34,16 @@ def operations(request: HttpRequest) -> HttpResponse:
         ops = ops.filter(status=filters["status"])
     if filters["campaign"].isdigit():
         ops = ops.filter(campaign_id=int(filters["campaign"]))
+    view = ALL if request.GET.get("view") == ALL else NEEDS_ATTENTION
+    ops, counts = operations_view(ops, view)
     page = Paginator(ops, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
         "filters": filters,
+        "view": view,
+        "view_counts": counts,
+        "filter_query": urlencode({key: value for key, value in filters.items() if value}),
+        "waiting_long_minutes": int(WAITING_LONG.total_seconds() // 60),
         "kinds": Operation.Kind.choices,
         "statuses": Operation.Status.choices,
         "campaigns": Campaign.objects.filter(operations__isnull=False).distinct().order_by("name")[:300],

@@ -12,7 +12,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from campaigns.models import Campaign, Operation, PoolSnapshot, SenderAccount, SenderPool
 from campaigns.permissions import can, require
-from campaigns.services.planning import campaign_plan, pool_usable_capacity, pools_capacity, workspace_plan
+from campaigns.services.planning import (
+    campaign_plan,
+    pool_usable_capacity,
+    pool_usage,
+    pools_capacity,
+    workspace_plan,
+)
 from campaigns.services.pools import pools_freshness, pools_refresh_enqueue
 from campaigns.views.htmx import toast
 
@@ -34,6 +40,7 @@ def _pools_context(request: HttpRequest) -> dict:
     pools = list(_pools())
     for pool in pools:
         pool.usable = pool_usable_capacity(pool)
+        pool.usage = pool_usage(pool)
     refresh_op = Operation.objects.filter(kind=Operation.Kind.REFRESH_POOLS).order_by("-created_at", "-pk").first()
     return {
         "pools": pools,

@@ -41,6 +41,7 @@ def campaign_submit(request: HttpRequest, campaign: Campaign) -> HttpResponse:
 def campaign_review(request: HttpRequest, pk: int) -> HttpResponse:
     """Everyone may read a review (SDRs browse everything); only a reviewer gets the form."""
     campaign = campaign_for(pk)
+    comment = request.session.pop(_kept_comment_key(pk), "") if not request.htmx else ""
     current = campaign_snapshot(campaign)
     may_decide = "approve" in lifecycle.allowed_actions(campaign, request.user)
     context = {
@@ -50,7 +51,7 @@ def campaign_review(request: HttpRequest, pk: int) -> HttpResponse:
         "approval_refusal": lifecycle.approval_refusal(campaign, request.user) if may_decide else None,
         "plan": launch_plan(campaign),
         "pools": pools_freshness(),
-        "form": DecisionForm(initial={"reviewed_version": campaign.version}),
+        "form": DecisionForm(initial={"reviewed_version": campaign.version, "comment": comment}),
     }
     context.update(review_preview(campaign, request))
     template = "reviews/review.html#preview_box" if request.htmx else "reviews/review.html"
@@ -84,20 +85,40 @@ def _decision(request: HttpRequest) -> dict:
 @campaign_action(back_to="campaign_review")
 def campaign_approve(request: HttpRequest, campaign: Campaign) -> HttpResponse:
     decision = _decision(request)
-    lifecycle.campaign_approve(
-        campaign=campaign,
-        actor=request.user,
-        comment=decision["comment"],
-        reviewed_version=decision["reviewed_version"],
-    )
+    try:
+        lifecycle.campaign_approve(
+            campaign=campaign,
+            actor=request.user,
+            comment=decision["comment"],
+            reviewed_version=decision["reviewed_version"],
+        )
+    except LifecycleError:
+        _keep_comment(request, campaign, decision["comment"])
+        raise  # refused: back to the review page with the reason, as every refusal goes
     messages.success(request, "Approved. It can be launched now.")
     return redirect("campaign_detail", pk=campaign.pk)
+
+
+def _kept_comment_key(pk: int) -> str:
+    return f"review_comment:{pk}"
+
+
+def _keep_comment(request: HttpRequest, campaign: Campaign, comment: str) -> None:
+    """A refused decision (the sequence changed meanwhile, four eyes) must not throw away what the
+    reviewer wrote: the review page it redirects to puts the comment back in the form, once."""
+    if comment:
+        request.session[_kept_comment_key(campaign.pk)] = comment
 
 
 @require_POST
 @campaign_action(back_to="campaign_review")
 def campaign_reject(request: HttpRequest, campaign: Campaign) -> HttpResponse:
-    lifecycle.campaign_reject(campaign=campaign, actor=request.user, comment=_decision(request)["comment"])
+    comment = _decision(request)["comment"]
+    try:
+        lifecycle.campaign_reject(campaign=campaign, actor=request.user, comment=comment)
+    except LifecycleError:
+        _keep_comment(request, campaign, comment)
+        raise
     messages.success(request, "Rejected. The author sees your comment.")
     return redirect("campaign_detail", pk=campaign.pk)
 

@@ -59,6 +59,13 @@ def test_the_pools_page_looks_finished(page, live_server, manager, client):
     assert page.locator("h2", has_text="Primary outbound").is_visible()
     assert page.locator(".badge--other", has_text="suspended").is_visible()
     assert page.locator("text=Updated").first.is_visible()
+    # Sent and held by inactive senders, told apart: Enterprise sent nothing, its two senders are not active.
+    usage = page.locator(".pool__usage").all_inner_texts()
+    assert usage == [
+        "8% sent today",  # Agency overflow: 250 of 3,000, its senders' statuses unknown
+        "0% sent today · 100% on 2 senders not active",  # Enterprise
+        "47% sent today · 25% on 1 sender not active",  # Primary: 705 of the 1,125 its 3 active senders hold
+    ]
     screenshot(page, "pools-page")
 
 

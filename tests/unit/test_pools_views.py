@@ -31,7 +31,10 @@ def test_the_pools_page_shows_capacity_senders_and_badges(sdr_client):
     seed()
     html = sdr_client.get("/pools/").content.decode()
     assert "Pool 0" in html and "Pool 1" in html
-    assert "1,000" in html and "60% used today" in html
+    assert "1,000" in html and "used today" not in html
+    # Pool 0 sent nothing: one sender of three is active, so 400 left is all the active one holds.
+    assert "0% sent today · 67% on 2 senders not active" in html
+    assert "60% sent today</span>" in html  # Pool 1: statuses unknown, all of it counts
     assert 'class="badge badge--active">active' in html
     assert 'class="badge badge--warming">warming' in html
     assert 'class="badge badge--other">suspended' in html  # any other status, as is
@@ -105,10 +108,13 @@ def test_the_plan_fragment_renders_for_a_campaign_and_on_its_page(sdr_client):
 def test_the_wall_gauge_renders_pools(client):
     from django.template.loader import render_to_string
 
+    from campaigns.services.planning import pools_for_wall
+
     seed()
     SenderPool.objects.filter(remote_id="pool_0").update(remaining=50, refreshed_at=timezone.now())
-    html = render_to_string("pools/_gauge.html", {"pools": SenderPool.objects.all()})
-    assert "Pool 0" in html and "gauge--danger" in html and "95% used" in html
+    html = render_to_string("pools/_gauge.html", {"pools": pools_for_wall()})
+    # 333 a day on the one active sender, 50 left: 283 sent; the other two hold 667 they cannot send.
+    assert "Pool 0" in html and "gauge--danger" in html and "28% sent · 67% on inactive senders" in html
 
 
 def test_wall_gauges_say_when_a_pool_cannot_send(django_assert_num_queries):

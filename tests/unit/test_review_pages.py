@@ -143,7 +143,7 @@ def test_the_pause_view_queues_the_operation_on_commit(manager_client, sdr, djan
     with django_capture_on_commit_callbacks() as callbacks:
         response = manager_client.post(reverse("campaign_pause", args=[campaign.pk]), {"reason": "Typo"}, follow=True)
     assert len(callbacks) == 1
-    assert "5 queued message(s) will be held" in response.content.decode()
+    assert "5 queued messages will be held" in response.content.decode()
 
 
 def test_the_launch_button_refreshes_pools_then_shows_the_preflight(manager_client, sdr, manager2):

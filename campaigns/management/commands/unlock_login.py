@@ -4,6 +4,7 @@ from axes.utils import reset
 from django.core.management.base import BaseCommand, CommandError
 
 from campaigns.audit import audit_record
+from campaigns.wording import plural
 
 
 class Command(BaseCommand):
@@ -24,6 +25,6 @@ class Command(BaseCommand):
     def _unlock(self, what: str, removed: int, **who):
         audit_record(actor=None, action="login.unlocked", failed_attempts_forgotten=removed, **who)
         if removed:
-            self.stdout.write(f"Unlocked {what}: {removed} failed attempt record(s) forgotten.")
+            self.stdout.write(f"Unlocked {what}: {plural(removed, 'failed attempt record')} forgotten.")
         else:
             self.stdout.write(f"{what.capitalize()} had no failed attempts; nothing to unlock.")

@@ -1,0 +1,20 @@
+"""Numbers in sentences: real plurals with thousands separators, percentages precise enough to be true."""
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """`plural(2541, "lead")` -> "2,541 leads"; `plural(1, "reply", "replies")` -> "1 reply"."""
+    word = singular if count == 1 else (plural_form or singular + "s")
+    return f"{count:,} {word}"
+
+
+def distinct_percents(*shares: float, digits: int = 1, most: int = 4) -> list[str]:
+    """Shares as percentages with the fewest decimals (at least `digits`) that keep unequal shares unequal.
+
+    A bounce rate of 5.04% against a threshold of 5% reads "5.0%" and "5.0%" with one decimal, which
+    says the guard paused on equal numbers; two decimals say "5.04%" and "5.00%".
+    """
+    for decimals in range(digits, most + 1):
+        texts = [f"{share * 100:.{decimals}f}%" for share in shares]
+        if all(texts[i] != texts[j] for i in range(len(shares)) for j in range(i) if shares[i] != shares[j]):
+            return texts
+    return texts
