@@ -373,3 +373,18 @@ def media_root(settings, tmp_path):
     """Uploaded CSVs and error reports go to a throwaway folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
+
+
+# --- the Leadterra client -------------------------------------------------------
+
+
+@pytest.fixture
+def leadterra_client(settings, request):
+    """The client aimed at the test module's `BASE` with its `KEY`, no shared rate budget
+    (HTTP is faked with `responses` in those modules)."""
+    from campaigns import leadterra
+
+    settings.LEADTERRA_API_BASE = request.module.BASE
+    settings.LEADTERRA_API_KEY = request.module.KEY
+    settings.LEADTERRA_MAX_RPS = 0
+    return leadterra.get_client()

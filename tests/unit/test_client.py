@@ -6,7 +6,6 @@ import json
 import pytest
 import responses
 
-from campaigns import leadterra
 from campaigns.leadterra import StepData
 
 BASE = "https://lt.example.test"
@@ -15,16 +14,9 @@ KEY = "sk_live_secret_key_123"
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def client_settings(settings):
-    settings.LEADTERRA_API_BASE = BASE
-    settings.LEADTERRA_API_KEY = KEY
-    settings.LEADTERRA_MAX_RPS = 0
-
-
 @pytest.fixture
-def client():
-    return leadterra.get_client()
+def client(leadterra_client):
+    return leadterra_client
 
 
 POOL_BARE = [

@@ -14,16 +14,9 @@ from tests.unit.test_client import BASE, KEY, POOL_BARE
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def client_settings(settings):
-    settings.LEADTERRA_API_BASE = BASE
-    settings.LEADTERRA_API_KEY = KEY
-    settings.LEADTERRA_MAX_RPS = 0
-
-
 @pytest.fixture
-def client():
-    return leadterra.get_client()
+def client(leadterra_client):
+    return leadterra_client
 
 
 # --- every endpoint × every error class ------------------------------------------

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 import pytest
 import responses
 
-from campaigns import leadterra
 from campaigns.leadterra import (
     AlreadyAssigned,
     AuthFailed,
@@ -29,16 +28,9 @@ OTHER_KEY = "sk_live_sdr_other_77a"
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def client_settings(settings):
-    settings.LEADTERRA_API_BASE = BASE
-    settings.LEADTERRA_API_KEY = KEY
-    settings.LEADTERRA_MAX_RPS = 0
-
-
 @pytest.fixture
-def client():
-    return leadterra.get_client()
+def client(leadterra_client):
+    return leadterra_client
 
 
 def err(code, message="", **extra):
