@@ -79,7 +79,7 @@ def pools_for_wall() -> list:
     pools = list(
         SenderPool.objects.annotate(
             linked=Count("senders"), active=Count("senders", filter=Q(senders__status="active"))
-        )
+        ).order_by("name")  # an aggregate drops Meta.ordering: the wall keeps the same order on every refresh
     )
     for pool in pools:
         pool.sending = pool_usable_capacity(pool) > 0

@@ -27,12 +27,19 @@ HISTORY = timedelta(hours=24)
 
 def _pools():
     since = timezone.now() - HISTORY
-    return SenderPool.objects.annotate(
-        linked=Count("senders", distinct=True),
-        active=Count("senders", filter=Q(senders__status="active"), distinct=True),
-    ).prefetch_related(
-        Prefetch("senders", queryset=SenderAccount.objects.order_by("email")),
-        Prefetch("snapshots", queryset=PoolSnapshot.objects.filter(taken_at__gte=since), to_attr="recent_snapshots"),
+    # An aggregate drops Meta.ordering (Django 3.1+): name the order, or PostgreSQL picks its own.
+    return (
+        SenderPool.objects.annotate(
+            linked=Count("senders", distinct=True),
+            active=Count("senders", filter=Q(senders__status="active"), distinct=True),
+        )
+        .order_by("name")
+        .prefetch_related(
+            Prefetch("senders", queryset=SenderAccount.objects.order_by("email")),
+            Prefetch(
+                "snapshots", queryset=PoolSnapshot.objects.filter(taken_at__gte=since), to_attr="recent_snapshots"
+            ),
+        )
     )
 
 

@@ -6,8 +6,6 @@ exactly like the one that stranded operations in the soak. These tests run outsi
 transaction (`transactional_db`): the engine must be free to drop and reopen its connection.
 """
 
-import sqlite3
-
 import pytest
 from django.db import OperationalError, connection, connections
 
@@ -20,13 +18,22 @@ S = Operation.Status
 
 
 class DeadConnection:
-    """What is left of a connection the server closed: every query fails."""
-
-    def cursor(self, *args, **kwargs):
-        raise sqlite3.OperationalError("server closed the connection unexpectedly")
+    """What is left of a connection the server closed: every use fails with the database
+    driver's own OperationalError (sqlite3's or psycopg's), as a real cut does."""
 
     def close(self):
         pass
+
+    def __getattr__(self, name):
+        raise connection.Database.OperationalError("server closed the connection unexpectedly")
+
+
+@pytest.fixture(autouse=True)
+def heal_the_connection():
+    """A test that fails halfway must not hand its dead connection to the next test."""
+    yield
+    if isinstance(connection.connection, DeadConnection):
+        connection.connection = None
 
 
 @pytest.fixture
@@ -47,7 +54,8 @@ def sent(monkeypatch):
 
 def cut() -> None:
     connection.ensure_connection()
-    connection.connection = DeadConnection()
+    real, connection.connection = connection.connection, DeadConnection()
+    real.close()  # the server's side of the session ends too, as in a real cut
 
 
 def install(monkeypatch, kind, handler, retry_safe=True):
