@@ -17,12 +17,9 @@ from dataclasses import dataclass
 
 from campaigns import lead_fields, merge_tags
 from campaigns.services.preview import known_tokens, saved_steps, token_coverage
+from campaigns.wording import plural
 
 STANDARD = ", ".join(lead_fields.STANDARD_FIELDS)
-
-
-def _leads(n: int) -> str:
-    return f"{n:,} lead{'' if n == 1 else 's'}"
 
 
 def _tag(token: str) -> str:
@@ -44,11 +41,11 @@ class Risk:
 
     @property
     def summary(self) -> str:
-        return f"{self.tag} empty for {self.missing:,} of {_leads(self.total)}, no fallback"
+        return f"{self.tag} empty for {self.missing:,} of {plural(self.total, 'lead')}, no fallback"
 
     @property
     def override_label(self) -> str:
-        return f"Send anyway: {_leads(self.missing)} will get an empty {self.tag}"
+        return f"Send anyway: {plural(self.missing, 'lead')} will get an empty {self.tag}"
 
     @property
     def confirmation(self) -> str:
@@ -121,7 +118,7 @@ def unconfirmed(risks: list[Risk], confirmed: dict[str, int]) -> list[str]:
             )
         elif risk.missing > seen:
             refusals.append(
-                f"{risk.tag} is now empty for {risk.missing:,} of {_leads(risk.total)}, not the {seen:,} you "
+                f"{risk.tag} is now empty for {risk.missing:,} of {plural(risk.total, 'lead')}, not the {seen:,} you "
                 "confirmed: the leads changed. Check the new count and confirm again."
             )
     return refusals

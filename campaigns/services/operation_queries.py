@@ -16,10 +16,10 @@ VIEWS = (NEEDS_ATTENTION, ALL)
 
 def needs_attention_q(now=None) -> Q:
     """Failed, retrying, outcome unknown, or queued/running without a change for `WAITING_LONG`."""
-    S = Operation.Status
+    Status = Operation.Status
     waiting_since = (now or timezone.now()) - WAITING_LONG
-    return Q(status__in=[S.FAILED, S.RETRYING, S.OUTCOME_UNKNOWN]) | Q(
-        status__in=[S.QUEUED, S.RUNNING], updated_at__lte=waiting_since
+    return Q(status__in=[Status.FAILED, Status.RETRYING, Status.OUTCOME_UNKNOWN]) | Q(
+        status__in=[Status.QUEUED, Status.RUNNING], updated_at__lte=waiting_since
     )
 
 
