@@ -222,6 +222,13 @@ POOLS_REFRESH_SECONDS = env.int("POOLS_REFRESH_SECONDS", default=60)
 REPLIES_POLL_SECONDS = env.int("REPLIES_POLL_SECONDS", default=30)
 CAPACITY_MODEL = env("CAPACITY_MODEL", default="daily_reset")  # or "rolling_24h"
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
+# Import recovery: the holder proves it is alive every HEARTBEAT s; one silent for STALE s is
+# resumed from its checkpoint by the sweeper (every SWEEP s); a queued import whose message
+# never ran (Redis wiped) is re-sent after GRACE s.
+IMPORT_HEARTBEAT_SECONDS = env.float("IMPORT_HEARTBEAT_SECONDS", default=3.0)
+IMPORT_STALE_SECONDS = env.float("IMPORT_STALE_SECONDS", default=20.0)
+IMPORT_SWEEP_SECONDS = env.float("IMPORT_SWEEP_SECONDS", default=10.0)
+IMPORT_QUEUED_GRACE_SECONDS = env.float("IMPORT_QUEUED_GRACE_SECONDS", default=20.0)
 BOUNCE_GUARD_RATE = env.float("BOUNCE_GUARD_RATE", default=0.05)
 BOUNCE_GUARD_MIN_DELIVERED = env.int("BOUNCE_GUARD_MIN_DELIVERED", default=50)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -259,6 +266,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "campaigns.tasks.sweep_operations",
         "schedule": timedelta(seconds=OPERATIONS_SWEEP_SECONDS),
     },
+    "sweep-imports": {"task": "campaigns.tasks.sweep_imports", "schedule": timedelta(seconds=IMPORT_SWEEP_SECONDS)},
     "refresh-pools": {"task": "campaigns.tasks.refresh_pools", "schedule": timedelta(seconds=POOLS_REFRESH_SECONDS)},
     "poll-stats": {"task": "campaigns.tasks.poll_stats", "schedule": timedelta(seconds=STATS_POLL_SECONDS)},
     "poll-replies": {"task": "campaigns.tasks.poll_replies", "schedule": timedelta(seconds=REPLIES_POLL_SECONDS)},

@@ -70,28 +70,48 @@ class LeadImport(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Recovery (see docs/imports.md): the worker holding a running import writes heartbeat_at
+    # every few seconds; the sweeper resumes one whose holder went quiet, from the checkpoint.
+    holder = models.CharField(max_length=40, blank=True, help_text="Which run holds the import (a fresh id per claim).")
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="Last proof of life of the holder.")
+    checkpoint_row = models.PositiveIntegerField(default=0, help_text="File row up to which rows are staged.")
+    resumes = models.PositiveSmallIntegerField(default=0)
+    lost_at_row = models.PositiveIntegerField(null=True, blank=True, help_text="Where the last lost worker stopped.")
+    run_started_at = models.DateTimeField(null=True, blank=True, help_text="When the current holder began.")
+    run_started_rows = models.PositiveIntegerField(default=0, help_text="Rows done when the current holder began.")
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "heartbeat_at"], name="leadimport_status_beat")]
 
 
 class LeadImportRow(models.Model):
-    """A validated row staged while its import runs.
+    """One row of a running import's file, staged (COPY on PostgreSQL, multi-row INSERTs elsewhere).
 
-    Rows are staged in small transactions so the progress bar can move; the campaign's
-    leads change only in one short transaction at the end, so a cancelled or failed
-    import leaves nothing half-imported. Staged rows are deleted when the import ends.
+    Every data row is staged, a refused one with its problem, so a resumed import still
+    reports it. Duplicates, suppression and the upsert into the leads are decided by a few
+    set-based statements at the end, in one short transaction: a cancelled or failed import
+    leaves the leads as they were. Staged rows are deleted when the import ends.
     """
 
     lead_import = models.ForeignKey(LeadImport, on_delete=models.CASCADE, related_name="staged_rows")
     row_number = models.PositiveIntegerField()
-    email = models.CharField(max_length=320)
-    fields = models.JSONField(default=dict, help_text="Standard fields the row gave (non-empty only).")
+    email = models.TextField(help_text="Normalised; as written in the file (any length) when `problem` is set.")
+    first_name = models.CharField(max_length=200, blank=True)  # '' = the row gave no value
+    last_name = models.CharField(max_length=200, blank=True)
+    company = models.CharField(max_length=200, blank=True)
+    job_title = models.CharField(max_length=200, blank=True)
     custom_fields = models.JSONField(default=dict)
     is_role_address = models.BooleanField(default=False)
+    problem = models.TextField(blank=True, help_text="Why the row was refused while reading it ('' = valid).")
+    outcome = models.CharField(max_length=12, blank=True, help_text="Set at the end: lead, duplicate, suppressed.")
+    first_row = models.PositiveIntegerField(null=True, blank=True, help_text="For a duplicate: the row it repeats.")
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["lead_import", "email"], name="uniq_staged_email")]
+        indexes = [
+            models.Index(fields=["lead_import", "email"], name="staged_import_email"),
+            models.Index(fields=["lead_import", "row_number"], name="staged_import_row"),
+        ]
 
 
 class SuppressedEmail(models.Model):

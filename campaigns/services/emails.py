@@ -5,6 +5,7 @@ Both must agree byte for byte: a suppressed address has to match the lead it blo
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from email_validator import EmailNotValidError, validate_email
@@ -17,11 +18,33 @@ ROLE_LOCAL_PARTS = frozenset(
 )
 
 
+# Plain ASCII addresses that email-validator surely accepts unchanged (bar the case we fold):
+# a dot-atom local part of common characters, host labels of letters, digits and inner
+# hyphens, an alphabetic top-level domain. Anything else (Unicode, quoting, "--" as in
+# Punycode, special-use domains, odd lengths) goes to email-validator itself, so both paths
+# agree byte for byte (a property test compares them). On a typical file this regex decides
+# almost every row at the cost of one match instead of a full validation.
+_PLAIN_ADDRESS = re.compile(
+    r"[A-Za-z0-9_%+-]{1,64}(?:\.[A-Za-z0-9_%+-]+)*@"
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+)
+_SPECIAL_USE_TLDS = frozenset({"arpa", "invalid", "local", "localhost", "onion", "test"})
+
+
 class InvalidEmail(ValueError):
     pass
 
 
-@lru_cache(maxsize=8192)  # files repeat addresses; the cache keeps duplicates cheap
+def _plain(text: str) -> str | None:
+    """The stored form of a plain ASCII address, or None when email-validator must decide."""
+    if len(text) > 254 or "--" in text or not _PLAIN_ADDRESS.fullmatch(text):
+        return None
+    local, domain = text.rsplit("@", 1)
+    if len(local) > 64 or len(domain) > 253 or domain.rsplit(".", 1)[1].lower() in _SPECIAL_USE_TLDS:
+        return None
+    return text.lower()
+
+
 def email_normalise(value: str) -> str:
     """The address as we store it, or InvalidEmail with a reason a person understands.
 
@@ -34,6 +57,11 @@ def email_normalise(value: str) -> str:
         text = text[7:]
     if not text:
         raise InvalidEmail("no email address")
+    return _plain(text) or _validated(text)
+
+
+@lru_cache(maxsize=8192)  # files repeat addresses; the cache keeps duplicates cheap
+def _validated(text: str) -> str:
     if len(text) > 320:
         raise InvalidEmail("longer than an email address can be")
     try:

@@ -4,7 +4,7 @@ Every task has an explicit name `campaigns.tasks.<name>` so that the beat schedu
 and queued messages do not depend on which module a task lives in.
 """
 
-from .leads import run_import
+from .leads import run_import, sweep_imports
 from .monitoring import poll_replies, poll_stats
 from .operations import prune_call_log, run_operation, sweep_operations
 from .pools import refresh_pools
@@ -17,6 +17,7 @@ __all__ = [
     "prune_call_log",
     "refresh_pools",
     "run_import",
+    "sweep_imports",
     "run_operation",
     "sweep_operations",
 ]

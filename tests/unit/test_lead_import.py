@@ -136,18 +136,20 @@ def test_a_cancel_between_batches_leaves_the_leads_as_they_were(campaign, sdr, m
 
 
 def test_a_failure_while_applying_leaves_nothing_half_imported(campaign, sdr, monkeypatch):
+    from campaigns.services import import_apply
+
     monkeypatch.setattr(service, "BATCH", 2)
-    calls = []
-    real_insert = Lead.objects.bulk_create
+    real_upsert = import_apply.upsert
+    written = []
 
-    def flaky(objs, **kwargs):
-        calls.append(len(objs))
-        if len(calls) == 2:  # the first chunk of leads is already written inside the transaction
-            raise RuntimeError("disk full")
-        return real_insert(objs, **kwargs)
+    def flaky(cursor, **kwargs):
+        real_upsert(cursor, **kwargs)  # the leads are written inside the transaction …
+        written.append(Lead.objects.count())
+        raise RuntimeError("disk full")  # … and then it fails
 
-    monkeypatch.setattr(Lead.objects, "bulk_create", flaky)
+    monkeypatch.setattr(import_apply, "upsert", flaky)
     imp = run_import(campaign, sdr, b"email\na@example.com\nb@example.com\nc@example.com\n")
+    assert written == [3]
     assert imp.status == LeadImport.Status.FAILED
     assert "RuntimeError" in imp.error and "no leads were changed" in imp.error
     assert Lead.objects.count() == 0
