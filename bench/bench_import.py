@@ -1,16 +1,21 @@
-"""A 100,000-row lead import against a bare csv.reader over the same file, and its peak memory.
+"""A 100,000-row lead import against a bare csv.reader over the same file, and its memory.
 
-Runs on a throwaway test database (migrated here, dropped at the end) and a temporary
-media folder, so `make bench` never touches the development data. Memory is traced in a
-second run (tracemalloc slows Python down) for two file sizes: if the import streams, the
-peak does not grow with the file.
+`rows()` runs on the database the bench runner migrated (PostgreSQL), and once more in a
+child process on a temporary SQLite database, so both ratios come from the same run.
+Memory is traced with tracemalloc in separate runs (it slows Python down) at two file
+sizes: if the import streams, the peak does not grow with the file.
+
+Standalone: `python -m bench.bench_import` makes its own throwaway database.
 """
 
 from __future__ import annotations
 
 import csv
+import json
+import os
 import random
-import resource
+import subprocess
+import sys
 import tempfile
 import time
 import tracemalloc
@@ -18,6 +23,9 @@ from pathlib import Path
 
 ROWS = 100_000
 SMALL_ROWS = 20_000
+TARGET = {"postgresql": 5.0, "sqlite": 10.0}
+MEMORY_TARGET_MB = 150.0
+FLAT = 1.5  # the 100k-row peak may be at most this many times the 20k-row one
 
 
 def write_csv(path: Path, rows: int, seed: int = 7) -> None:
@@ -37,52 +45,48 @@ def write_csv(path: Path, rows: int, seed: int = 7) -> None:
 
 
 def csv_reader_seconds(path: Path) -> float:
-    started = time.perf_counter()
-    with path.open(newline="", encoding="utf-8") as f:
-        for _row in csv.reader(f):
-            pass
-    return time.perf_counter() - started
+    """The baseline: the best of three bare csv.reader passes over the file."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        with path.open(newline="", encoding="utf-8") as f:
+            for _row in csv.reader(f):
+                pass
+        best = min(best, time.perf_counter() - started)
+    return best
 
 
-def import_once(path: Path, owner) -> tuple[float, object]:
+def import_once(path: Path, owner) -> tuple[float, dict, object]:
+    """(seconds for the whole run, seconds per phase, the import) for one import of `path`."""
     from django.core.files import File
 
     from campaigns.models import Campaign, LeadImport
+    from campaigns.services import leads
     from campaigns.services.leads import lead_import_create, lead_import_run
 
-    campaign = Campaign.objects.create(name=f"bench {path.name}", owner=owner)
+    campaign = Campaign.objects.create(name=f"bench {path.name} {time.time()}", owner=owner)
     with path.open("rb") as f:
         imp = lead_import_create(campaign=campaign, actor=owner, upload=File(f, name=path.name))
     # Queue it without a broker: the bench runs the task's service in this process.
     LeadImport.objects.filter(pk=imp.pk).update(status=LeadImport.Status.QUEUED)
-    started = time.perf_counter()
-    lead_import_run(import_id=imp.pk)
-    seconds = time.perf_counter() - started
+    phases, finish = {}, leads.lead_import_finish
+
+    def timed_finish(*args):
+        started = time.perf_counter()
+        finish(*args)
+        phases["apply"] = time.perf_counter() - started
+
+    leads.lead_import_finish = timed_finish
+    try:
+        started = time.perf_counter()
+        lead_import_run(import_id=imp.pk)
+        seconds = time.perf_counter() - started
+    finally:
+        leads.lead_import_finish = finish
+    phases["read, check, stage"] = seconds - phases.get("apply", 0)
     imp.refresh_from_db()
     assert imp.status == LeadImport.Status.SUCCEEDED, imp.error
-    return seconds, imp
-
-
-def table_milliseconds(campaign) -> dict[str, float]:
-    """The leads table's queries over the imported campaign (best of 3, in ms)."""
-    from campaigns.services.lead_queries import lead_page, lead_status_counts
-
-    cases = {
-        "first page": lambda: lead_page(campaign=campaign),
-        "page deep in the list": lambda: lead_page(campaign=campaign, after=campaign.leads.order_by("-pk")[100].pk),
-        "status counts": lambda: lead_status_counts(campaign=campaign),
-        "search": lambda: lead_page(campaign=campaign, search="person9999"),
-        "missing a custom token": lambda: lead_page(campaign=campaign, missing="nickname"),
-    }
-    timings = {}
-    for name, case in cases.items():
-        best = float("inf")
-        for _ in range(3):
-            started = time.perf_counter()
-            case()
-            best = min(best, time.perf_counter() - started)
-        timings[name] = best * 1000
-    return timings
+    return seconds, phases, imp
 
 
 def traced_peak(path: Path, owner) -> int:
@@ -94,44 +98,118 @@ def traced_peak(path: Path, owner) -> int:
         tracemalloc.stop()
 
 
-def run() -> list[str]:
+def _measure(tmp: Path, *, memory: bool) -> dict:
     from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.db import connection
 
-    # As in production: with DEBUG on, Django keeps the last 9,000 queries' SQL in memory.
-    settings.DEBUG = False
-    tmp = Path(tempfile.mkdtemp(prefix="bench-import-"))
+    settings.DEBUG = False  # as in production: with DEBUG on, Django keeps every query's SQL
     settings.MEDIA_ROOT = tmp / "media"
+    owner, _ = get_user_model().objects.get_or_create(username="bench-import")
+    big, small = tmp / "big.csv", tmp / "small.csv"
+    write_csv(big, ROWS)
+    baseline = csv_reader_seconds(big)
+    seconds, phases, imp = import_once(big, owner)
+    result = {
+        "vendor": connection.vendor,
+        "baseline": baseline,
+        "seconds": seconds,
+        "phases": phases,
+        "counts": imp.counts,
+        "megabytes": big.stat().st_size / 1e6,
+    }
+    if memory:
+        write_csv(small, SMALL_ROWS)
+        result["peak_small"], result["peak_big"] = traced_peak(small, owner), traced_peak(big, owner)
+    return result
+
+
+def _ratio_row(m: dict) -> dict:
+    ratio, c = m["seconds"] / m["baseline"], m["counts"]
+    name = {"postgresql": "PostgreSQL", "sqlite": "SQLite"}[m["vendor"]]
+    phases = ", ".join(f"{k} {v:.2f} s" for k, v in m["phases"].items())
+    return {
+        "what": f"100,000-row CSV import, {name}",
+        "measured": round(ratio, 1),
+        "target": TARGET[m["vendor"]],
+        "unit": "× csv.reader",
+        "ok": ratio <= TARGET[m["vendor"]],
+        "note": f"import {m['seconds']:.2f} s ({phases}); csv.reader {m['baseline']:.3f} s; "
+        f"{m['megabytes']:.1f} MB; new {c['new']:,}, invalid {c['invalid']:,}, duplicate {c['duplicate']:,}",
+    }
+
+
+def _memory_row(m: dict) -> dict:
+    small, big = m["peak_small"] / 1e6, m["peak_big"] / 1e6
+    return {
+        "what": "100,000-row CSV import, memory",
+        "measured": round(big, 1),
+        "target": MEMORY_TARGET_MB,
+        "unit": "MB",
+        "ok": big <= MEMORY_TARGET_MB and big <= small * FLAT,
+        "note": f"peak traced (tracemalloc) {small:.1f} MB at {SMALL_ROWS:,} rows, {big:.1f} MB at {ROWS:,} "
+        f"(ratio {big / small:.2f}; flat = streaming)",
+    }
+
+
+def _sqlite_child(tmp: Path) -> dict:
+    """The same measurement in a child process on a temporary SQLite database."""
+    env = os.environ | {"DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}", "DEBUG": "0"}
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.bench_import", "--child", str(tmp)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def rows() -> list[dict]:
+    with tempfile.TemporaryDirectory(prefix="bench-import-") as name:
+        tmp = Path(name)
+        main = _measure(tmp, memory=True)
+        table = [_ratio_row(main), _memory_row(main)]
+        (tmp / "sqlite").mkdir()
+        try:
+            table.insert(1, _ratio_row(_sqlite_child(tmp / "sqlite")))
+        except subprocess.CalledProcessError as exc:
+            table.append({**_ratio_row(main), "what": "100,000-row CSV import, SQLite", "ok": False,
+                          "note": f"the SQLite run failed: {exc.stderr[-300:]}"})  # fmt: skip
+    return table
+
+
+def _with_throwaway_database(work):
+    """Run `work()` on a migrated test database of the configured engine, dropped afterwards."""
+    import django
+    from django.db import connection
+
+    django.setup()
     old_name = connection.settings_dict["NAME"]
-    # Its own database, never the one a concurrent pytest run uses.
     sqlite = connection.vendor == "sqlite"
+    tmp = Path(tempfile.mkdtemp(prefix="bench-import-db-"))
     connection.settings_dict["TEST"]["NAME"] = str(tmp / "bench.sqlite3") if sqlite else "bench_import"
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
-        owner = get_user_model().objects.create(username="bench")
-        big, small = tmp / "big.csv", tmp / "small.csv"
-        write_csv(big, ROWS)
-        write_csv(small, SMALL_ROWS)
-        baseline = csv_reader_seconds(big)
-        seconds, imp = import_once(big, owner)
-        table = table_milliseconds(imp.campaign)
-        peak_small, peak_big = traced_peak(small, owner), traced_peak(big, owner)
-        maxrss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        c = imp.counts
-        lines = [
-            f"file: {ROWS:,} rows, {big.stat().st_size / 1e6:.1f} MB",
-            f"csv.reader over the same file: {baseline:.3f} s",
-            f"import (count, validate, stage, apply): {seconds:.2f} s = {ROWS / seconds:,.0f} rows/s",
-            f"ratio import / csv.reader: {seconds / baseline:.0f}x",
-            f"counts: new {c['new']:,}, invalid {c['invalid']:,}, duplicate {c['duplicate']:,}",
-            f"peak traced memory: {peak_small / 1e6:.1f} MB at {SMALL_ROWS:,} rows, "
-            f"{peak_big / 1e6:.1f} MB at {ROWS:,} rows (ratio {peak_big / peak_small:.2f}; flat = streaming)",
-            f"process max RSS: {maxrss_mb:.0f} MB",
-            "leads table at 100,000 leads: " + ", ".join(f"{k} {v:.0f} ms" for k, v in table.items()),
-        ]
-        for line in lines:
-            print("  " + line)
-        return lines
+        return work()
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+def run() -> list[str]:
+    """For the older runner that calls run(): the rows, printed, on a throwaway database."""
+    lines = [json.dumps(row, ensure_ascii=False) for row in _with_throwaway_database(rows)]
+    for line in lines:
+        print("  " + line)
+    return lines
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadterra_ui.settings")
+    if sys.argv[1:2] == ["--child"]:
+        result = _with_throwaway_database(lambda: _measure(Path(sys.argv[2]), memory=False))
+        print(json.dumps(result))
+    else:
+        for row in _with_throwaway_database(rows):
+            print(json.dumps(row, ensure_ascii=False))

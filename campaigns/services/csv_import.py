@@ -200,7 +200,7 @@ def _numbered(reader) -> Iterator[tuple[int, list[str]]]:
     """(row number, cells) for every record that is not blank, the header included."""
     number = 0
     for row in reader:
-        if row and any(cell.strip() for cell in row):
+        if row and (row[0].strip() or any(cell.strip() for cell in row)):  # most rows: the first cell decides
             number += 1
             yield number, row
 

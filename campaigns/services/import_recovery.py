@@ -61,8 +61,16 @@ def claim(*, import_id: int) -> str:
     )
     if not claimed:
         return ""
-    checkpoint_row = LeadImport.objects.filter(pk=import_id).values_list("checkpoint_row", flat=True).get()
+    checkpoint_row, done = LeadImport.objects.filter(pk=import_id).values_list("checkpoint_row", "processed_rows").get()
     staged_discard(import_id=import_id, after_row=checkpoint_row)  # nothing past a checkpoint survives
+    if checkpoint_row and LeadImportRow.objects.filter(lead_import_id=import_id).count() != done:
+        # The staged rows are not all there (PostgreSQL empties its unlogged staging after a
+        # crash): start from the top rather than apply a file with a hole in it.
+        logger.warning("import %s: staged rows lost; starting again from the first row", import_id)
+        staged_discard(import_id=import_id)
+        LeadImport.objects.filter(pk=import_id).update(
+            checkpoint_row=0, processed_rows=0, counts={}, run_started_rows=0
+        )
     return holder
 
 

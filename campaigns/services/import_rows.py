@@ -9,8 +9,9 @@ upsert) is decided later in SQL, over the whole staged file.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
+from json import dumps
+from json.encoder import encode_basestring
 
 from campaigns import lead_fields
 from campaigns.services.csv_import import CsvProblem
@@ -40,6 +41,7 @@ class ColumnPlan:
     email: int
     standard: dict[int, str] = field(default_factory=dict)  # column -> Lead attribute
     custom: dict[int, str] = field(default_factory=dict)  # column -> merge token
+    custom_keys: list[tuple[int, str]] = field(default_factory=list)  # column -> '"token": ' (JSON)
 
     @classmethod
     def from_mapping(cls, mapping: dict[str, str]) -> ColumnPlan:
@@ -53,6 +55,7 @@ class ColumnPlan:
                 plan.custom[int(column)] = token
         if plan.email < 0:
             raise CsvProblem("No column is mapped to Email.")
+        plan.custom_keys = [(column, dumps(token) + ": ") for column, token in plan.custom.items()]
         return plan
 
     def slots(self) -> list[tuple[int, int]]:
@@ -61,7 +64,11 @@ class ColumnPlan:
 
 
 def _cell(cells: list[str], column: int) -> str:
-    return lead_fields.single_line(cells[column]) if column < len(cells) else ""
+    if column >= len(cells):
+        return ""
+    value = cells[column]
+    # lead_fields.single_line, its common case inlined: one call fewer per cell of a large file
+    return value.strip() if value.isascii() and value.isprintable() else lead_fields.single_line(value)
 
 
 def _fields(cells: list[str], plan: ColumnPlan, slots) -> tuple[tuple, str, str]:
@@ -73,14 +80,14 @@ def _fields(cells: list[str], plan: ColumnPlan, slots) -> tuple[tuple, str, str]
             attr = TEXT_ATTRS[slot].replace("_", " ")
             return _NO_FIELDS, "{}", f"{attr} is longer than {MAX_STANDARD_CHARS} characters"
         values[slot] = value
-    custom = {}
-    for column, token in plan.custom.items():
+    custom = []
+    for column, key in plan.custom_keys:
         value = _cell(cells, column)
         if len(value) > MAX_CUSTOM_CHARS:
-            return _NO_FIELDS, "{}", f"{token} is longer than {MAX_CUSTOM_CHARS} characters"
+            return _NO_FIELDS, "{}", f"{plan.custom[column]} is longer than {MAX_CUSTOM_CHARS} characters"
         if value:
-            custom[token] = value
-    return tuple(values), (json.dumps(custom, ensure_ascii=False) if custom else "{}"), ""
+            custom.append(key + encode_basestring(value))  # JSON written directly: json.dumps per row costs more
+    return tuple(values), ("{" + ", ".join(custom) + "}" if custom else "{}"), ""
 
 
 def row_tuple(import_id: int, number: int, cells: list[str], plan: ColumnPlan, slots) -> tuple:

@@ -28,6 +28,9 @@ def stage_rows(rows: Iterable[tuple]) -> None:
     """Append `rows` to the staging table."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # A batch and its checkpoint commit together, so losing the last ones in a server
+            # crash loses both and the import resumes from the one before: no fsync to wait for.
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
             with cursor.cursor.copy(f"COPY {_table()} ({_columns()}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
