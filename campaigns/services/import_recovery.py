@@ -171,3 +171,32 @@ def imports_sweep() -> dict:
             sent.append(pk)
     purged, _ = LeadImportRow.objects.filter(lead_import__status__in=ENDED).delete()
     return {"resumed": requeued, "sent": sent, "purged": purged}
+
+
+def import_progress(lead_import, now=None) -> dict:
+    """What the progress card may truthfully say: rows done, and either an ETA from this run's
+    own rate, or that the worker was lost (and where) and the import is being resumed."""
+    now = now or timezone.now()
+    total, done = lead_import.total_rows or 0, lead_import.processed_rows
+    share = min(done / total, 1.0) if total else 0.0
+    silent = (
+        lead_import.status == Status.RUNNING
+        and lead_import.heartbeat_at is not None
+        and lead_import.heartbeat_at < now - timedelta(seconds=settings.IMPORT_STALE_SECONDS)
+    )
+    lost = silent or (lead_import.status == Status.QUEUED and lead_import.lost_at_row is not None)
+    eta = None
+    if not lost and lead_import.status == Status.RUNNING and lead_import.run_started_at and 0 < share < 1:
+        moved = done - lead_import.run_started_rows
+        elapsed = (now - lead_import.run_started_at).total_seconds()
+        if moved > 0 and elapsed >= 1:  # no rate before this run has moved: no guess
+            eta = int((total - done) / (moved / elapsed)) + 1
+    return {
+        "total": total,
+        "done": done,
+        "percent": round(share * 100, 1),
+        "eta": eta,
+        "lost": lost,
+        "lost_at_row": lead_import.checkpoint_row if silent else lead_import.lost_at_row,
+        "resumed_from": lead_import.lost_at_row if lead_import.status == Status.RUNNING and not silent else None,
+    }

@@ -5,7 +5,6 @@ from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import filesizeformat
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from campaigns.lead_fields import single_line
@@ -13,6 +12,7 @@ from campaigns.models import Campaign, Lead, LeadImport, Operation
 from campaigns.permissions import can, can_import_leads, require
 from campaigns.services import csv_encoding, lead_queries
 from campaigns.services.enrollment import EnrollRefused, leads_enroll
+from campaigns.services.import_recovery import import_progress
 from campaigns.services.leads import (
     ImportRefused,
     check_import_allowed,
@@ -111,22 +111,12 @@ def lead_import_map(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "leads/mapping.html", context)
 
 
-def _progress(lead_import) -> dict:
-    total, done = lead_import.total_rows or 0, lead_import.processed_rows
-    share = done / total if total else 0.0
-    eta = None
-    if lead_import.started_at and 0 < share < 1:
-        elapsed = (timezone.now() - lead_import.started_at).total_seconds()
-        eta = int(elapsed / share - elapsed) + 1
-    return {"total": total, "done": done, "percent": round(share * 100, 1), "eta": eta}
-
-
 def lead_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     lead_import = _import_for(request, pk)
     context = {
         "lead_import": lead_import,
         "campaign": lead_import.campaign,
-        "progress": _progress(lead_import),
+        "progress": import_progress(lead_import),
         "active": lead_import.status in ACTIVE,
     }
     if lead_import.status == LeadImport.Status.SUCCEEDED:
