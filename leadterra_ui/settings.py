@@ -222,10 +222,10 @@ POOLS_REFRESH_SECONDS = env.int("POOLS_REFRESH_SECONDS", default=60)
 REPLIES_POLL_SECONDS = env.int("REPLIES_POLL_SECONDS", default=30)
 CAPACITY_MODEL = env("CAPACITY_MODEL", default="daily_reset")  # or "rolling_24h"
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
-# Import recovery: the holder proves it is alive every HEARTBEAT s; one silent for STALE s is
+# Import recovery: the holder proves it is alive with every batch it checkpoints; one silent for STALE s is
 # resumed from its checkpoint by the sweeper (every SWEEP s); a queued import whose message
 # never ran (Redis wiped) is re-sent after GRACE s.
-IMPORT_HEARTBEAT_SECONDS = env.float("IMPORT_HEARTBEAT_SECONDS", default=3.0)
+IMPORT_BATCH_ROWS = env.int("IMPORT_BATCH_ROWS", default=5000)  # rows per staging transaction and checkpoint
 IMPORT_STALE_SECONDS = env.float("IMPORT_STALE_SECONDS", default=20.0)
 IMPORT_SWEEP_SECONDS = env.float("IMPORT_SWEEP_SECONDS", default=10.0)
 IMPORT_QUEUED_GRACE_SECONDS = env.float("IMPORT_QUEUED_GRACE_SECONDS", default=20.0)

@@ -34,7 +34,7 @@ from campaigns.services.import_staging import stage_rows, staged_discard
 from campaigns.services.preview import custom_field_names, referenced_tokens, saved_steps
 
 logger = logging.getLogger(__name__)
-BATCH = 5000  # rows per staging transaction (one COPY, one checkpoint, one heartbeat)
+BATCH = None  # rows per staging transaction (one COPY, one checkpoint, one heartbeat); None: the setting
 PROBLEM = STAGED_COLUMNS.index("problem")
 Status = LeadImport.Status
 __all__ = ["ColumnPlan", "ImportRefused", "ImportStopped", "lead_import_cancel", "lead_import_run"]
@@ -181,7 +181,7 @@ def _stage(lead_import, holder: str) -> dict:
         skip = lead_import.checkpoint_row
         if skip:  # resuming: rows up to the checkpoint are staged already; parse past them
             records = itertools.dropwhile(lambda record: record[0] <= skip, records)
-        while batch := list(islice(records, BATCH)):
+        while batch := list(islice(records, BATCH or settings.IMPORT_BATCH_ROWS)):
             _stage_batch(lead_import, plan, batch, holder, counts)
     return counts
 
