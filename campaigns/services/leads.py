@@ -29,6 +29,7 @@ from campaigns.models import Campaign, Lead, LeadImport, LeadImportRow, Suppress
 from campaigns.permissions import can_import_leads
 from campaigns.services import csv_import
 from campaigns.services.emails import InvalidEmail, email_normalise, is_role_address
+from campaigns.services.lead_counts import lead_count_refresh
 from campaigns.services.preview import custom_field_names, referenced_tokens, saved_steps
 
 logger = logging.getLogger(__name__)
@@ -332,6 +333,7 @@ def _apply(lead_import, counts: dict, report: csv_import.Report) -> None:
                 counts["new"] += len(new)
                 counts["updated"] += len(changed)
             LeadImportRow.objects.filter(lead_import=lead_import).delete()
+            lead_count_refresh(campaign_id=lead_import.campaign_id)
             LeadImport.objects.filter(pk=lead_import.pk).update(
                 status=Status.SUCCEEDED,
                 counts=counts,
