@@ -46,6 +46,7 @@ def main(selected: list[str]) -> int:
     django.setup()
     call_command("migrate", verbosity=0)
     call_command("migrate", database="sandbox", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
     rows = [r for name in names for r in run_module(name)]
     info = harness.machine()
     print()
