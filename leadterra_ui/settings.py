@@ -216,7 +216,8 @@ OPERATIONS_SWEEP_SECONDS = env.float("OPERATIONS_SWEEP_SECONDS", default=30.0)
 OPERATIONS_SWEEP_GRACE_SECONDS = env.float("OPERATIONS_SWEEP_GRACE_SECONDS", default=30.0)  # before a re-send
 
 # --- Product behaviour ---
-LIVE_REFRESH_SECONDS = env.int("LIVE_REFRESH_SECONDS", default=5)
+# 1 s: a webhook's change reaches an open page within ~1 s; an unchanged poll is a 304 after one small query.
+LIVE_REFRESH_SECONDS = env.int("LIVE_REFRESH_SECONDS", default=1)
 STATS_POLL_SECONDS = env.int("STATS_POLL_SECONDS", default=15)
 POOLS_REFRESH_SECONDS = env.int("POOLS_REFRESH_SECONDS", default=60)
 REPLIES_POLL_SECONDS = env.int("REPLIES_POLL_SECONDS", default=30)

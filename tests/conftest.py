@@ -64,6 +64,16 @@ def wait_for_port(port: int, timeout: float = 10.0) -> None:
 # --- users ---------------------------------------------------------------
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: a cached plan or preview keyed by ids must not
+    survive into a test whose database reuses those ids."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def sdr(db):
     return UserFactory(username="sdr", role="SDR")

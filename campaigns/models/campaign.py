@@ -68,6 +68,10 @@ class Campaign(models.Model):
     stats_polled_at = models.DateTimeField(null=True, blank=True)
     stats_failed_at = models.DateTimeField(null=True, blank=True)
     stats_error = models.TextField(blank=True)
+    # Stored, not counted per request: a count over a campaign with 100k leads scans them, and
+    # the list shows 50 rows. Kept exact by services/lead_counts.lead_count_refresh, called
+    # wherever leads are added or removed.
+    lead_count = models.PositiveIntegerField(default=0, help_text="Leads in the campaign (any status).")
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

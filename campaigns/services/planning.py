@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from campaigns import planner
 from campaigns.models import Campaign, Lead, SenderPool, SequenceStep
+from campaigns.services.plan_cache import leftover_shared
 
 # Campaigns that hold (or are about to hold) a place in Leadterra's send queue.
 COMMITTED = (Campaign.Status.RUNNING, Campaign.Status.PAUSED, Campaign.Status.LAUNCHING)
@@ -127,25 +128,33 @@ PLANNED_STATES = {"draft", "in_review", "approved", "launching", "running", "pau
 
 
 def campaign_plan_shown(campaign: Campaign) -> planner.CapacityPlan | None:
-    """The plan the campaign page shows: None once the campaign can no longer send."""
-    return campaign_plan(campaign) if campaign.status in PLANNED_STATES else None
+    """The plan the campaign page shows: None once the campaign can no longer send. What the
+    campaigns ahead leave is shared between requests (see leftover_shared)."""
+    return campaign_plan(campaign, shared=True) if campaign.status in PLANNED_STATES else None
 
 
-def campaign_plan(campaign, *, model: str | None = None) -> planner.CapacityPlan:
-    """Will `campaign` fit, after the campaigns already queued ahead of it?"""
-    now = timezone.now()
-    campaign = _campaigns(Campaign.objects.filter(pk=campaign.pk)).get()
+def _ahead(campaign, now) -> list[planner.Work]:
     ahead = _committed(exclude_pk=campaign.pk)
     if campaign.status in COMMITTED and campaign.started_at:
         ahead = [c for c in ahead if c.started_at and (c.started_at, c.pk) < (campaign.started_at, campaign.pk)]
+    return [campaign_work(c, now=now) for c in ahead]
+
+
+def campaign_plan(campaign, *, model: str | None = None, shared: bool = False) -> planner.CapacityPlan:
+    """Will `campaign` fit, after the campaigns already queued ahead of it? `shared` reads what
+    they leave from the cache (pages); without it they are all read now (the launch pre-flight)."""
+    now, model = timezone.now(), model or settings.CAPACITY_MODEL
+    campaign = _campaigns(Campaign.objects.filter(pk=campaign.pk)).get()
     pools = pools_capacity()
-    delays = _delays(campaign)
+    if shared:
+        left = leftover_shared(campaign, pools.capacity, model, lambda: _ahead(campaign, now))
+    else:
+        left = planner.leftover_after(_ahead(campaign, now), pools.capacity, model)
     return planner.plan_campaign(
         leads=campaign.plan_leads,
-        delays=delays,
-        capacity=pools.capacity,
-        model=model or settings.CAPACITY_MODEL,
-        running=[campaign_work(c, now=now) for c in ahead],
+        delays=_delays(campaign),
+        capacity=left,
+        model=model,
         work=campaign_work(campaign, now=now),
         no_capacity_reason=pools.reason,
     )

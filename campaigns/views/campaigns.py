@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from campaigns.models import Campaign, Lead
+from campaigns.models import Campaign
 from campaigns.permissions import can_edit_draft
 from campaigns.services import campaigns as service
 from campaigns.services.live import campaign_live, rows_etag
@@ -57,7 +57,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "panel": panel,
         "steps": list(campaign.steps.order_by("position")),
         "total_days": preview.steps[-1].day if preview.steps else 0,
-        "lead_count": Lead.objects.filter(campaign=campaign).count(),
+        "lead_count": campaign.lead_count,  # stored (services/lead_counts.py): a count scans them
         "can_edit": can_edit_draft(request.user, campaign),
         "can_archive": service.archive_allowed(request.user, campaign),
         "preview": preview,

@@ -6,13 +6,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import cache_control, never_cache
+from django.views.decorators.http import condition, require_POST
 
 from campaigns.models import WallToken
 from campaigns.permissions import can, require
-from campaigns.services.live import wall_board
+from campaigns.services.live import wall_board, wall_etag
 from campaigns.services.wall import wall_token_create, wall_token_revoke, wall_token_seen
+from campaigns.views.live import with_poll_time
 
 
 def refresh_seconds() -> int:
@@ -69,9 +70,19 @@ def wall(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "wall/page.html", context)
 
 
+def _screen_etag(request: HttpRequest, token: str) -> str:
+    """Builds the board once (kept for the view): an unchanged screen is a 304, not rendered.
+    The TV's browser revalidates each page's URL with the ETag it cached for it."""
+    request.wall_token = _live_token(token)
+    request.wall_board = wall_board(page=_page_number(request))
+    request.live_updated = request.wall_board.data_at
+    return wall_etag(request.wall_board, token, request.wall_token.label)
+
+
 @login_not_required
-@never_cache
+@with_poll_time
+@cache_control(private=True, no_cache=True)
+@condition(etag_func=_screen_etag)
 def wall_screen(request: HttpRequest, token: str) -> HttpResponse:
-    found = _live_token(token)
-    context = {"token": found, "board": wall_board(page=_page_number(request)), "refresh": refresh_seconds()}
+    context = {"token": request.wall_token, "board": request.wall_board, "refresh": refresh_seconds()}
     return render(request, "wall/page.html#screen", context)
