@@ -64,7 +64,7 @@ def _context(request: HttpRequest, owner) -> dict:
 
 
 def refreshed_ago(state) -> str:
-    """"refreshed 12 s ago" in seconds, minutes or hours: a timer that reads "0 minutes" says nothing."""
+    """ "refreshed 12 s ago" in seconds, minutes or hours: a timer that reads "0 minutes" says nothing."""
     if state is None or state.refreshed_at is None:
         return ""
     seconds = max(0, int((timezone.now() - state.refreshed_at).total_seconds()))
