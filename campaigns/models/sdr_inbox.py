@@ -91,7 +91,7 @@ class SdrDraft(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["-created_at", "position", "id"]
+        ordering = ["-operation_id", "position", "id"]  # the latest batch first, in Leadterra's order
 
     @property
     def text(self) -> str:

@@ -25,7 +25,8 @@ def knobs(settings):
     settings.SDR_KEY_ENCRYPTION_KEY = "integration-secret"
 
 
-def handed_thread(sandbox, sdr, manager) -> str:
+def handed_thread(sandbox, sdr, manager, campaign=None) -> str:
+    """Jane's interested reply handed to `sdr` (linked to the sandbox's seeded SDR) by a real worker."""
     desk = make_desk(sandbox)
     ids = {s["apiKey"]: s for s in sandbox.sdrs()}
     me = ids[SDR_KEY]
@@ -36,6 +37,8 @@ def handed_thread(sandbox, sdr, manager) -> str:
         email="jane@acme.com",
         classification="interested",
         received_at=timezone.now(),
+        campaign=campaign,
+        snippet="Yes, interested. Can you tell me more about pricing?",
     )
     icp = {"seniority": ICP_OK["seniority"], "employee_count": ICP_OK["employeeCount"]}
     op = finished(reply_assign_enqueue(reply=jane, sdr_user=sdr, actor=sdr, category="A", **icp))

@@ -175,6 +175,8 @@ def test_the_list_fragment_re_renders_itself(client, sdr, linked, monkeypatch):
     body = response.content.decode()
     assert body.startswith('\n<div id="inbox-list"') or body.lstrip().startswith('<div id="inbox-list"')
     assert 'hx-trigger="every 5s"' in body and "<html" not in body
+    page = client.get(reverse("sdr_inbox"), {"status": "new"}).content.decode()
+    assert 'hx-get="/sdr/inbox/?status=new&amp;part=list"' in page  # the fragment, not the page inside itself
 
 
 def test_the_gmail_banner_shows_when_gmail_needs_reauthorisation(client, sdr, linked, monkeypatch):
