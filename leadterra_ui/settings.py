@@ -220,6 +220,7 @@ LIVE_REFRESH_SECONDS = env.int("LIVE_REFRESH_SECONDS", default=5)
 STATS_POLL_SECONDS = env.int("STATS_POLL_SECONDS", default=15)
 POOLS_REFRESH_SECONDS = env.int("POOLS_REFRESH_SECONDS", default=60)
 REPLIES_POLL_SECONDS = env.int("REPLIES_POLL_SECONDS", default=30)
+INBOX_STALE_SECONDS = env.int("INBOX_STALE_SECONDS", default=30)  # an SDR inbox older than this is fetched again
 CAPACITY_MODEL = env("CAPACITY_MODEL", default="daily_reset")  # or "rolling_24h"
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
 BOUNCE_GUARD_RATE = env.float("BOUNCE_GUARD_RATE", default=0.05)
