@@ -221,6 +221,7 @@ LIVE_REFRESH_SECONDS = env.int("LIVE_REFRESH_SECONDS", default=1)
 STATS_POLL_SECONDS = env.int("STATS_POLL_SECONDS", default=15)
 POOLS_REFRESH_SECONDS = env.int("POOLS_REFRESH_SECONDS", default=60)
 REPLIES_POLL_SECONDS = env.int("REPLIES_POLL_SECONDS", default=30)
+INBOX_STALE_SECONDS = env.int("INBOX_STALE_SECONDS", default=30)  # an SDR inbox older than this is fetched again
 CAPACITY_MODEL = env("CAPACITY_MODEL", default="daily_reset")  # or "rolling_24h"
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
 # Import recovery: the holder proves it is alive with every batch it checkpoints; one silent for STALE s is

@@ -20,6 +20,7 @@ class Operation(models.Model):
         ASSIGN_REPLY = "assign_reply", "Assign reply"
         FOLLOWUP = "followup", "Follow-up action"
         SEND_DRAFT = "send_draft", "Send answer"
+        GENERATE_DRAFTS = "generate_drafts", "Write drafts"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"

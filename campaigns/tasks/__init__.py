@@ -8,6 +8,7 @@ from .leads import run_import, sweep_imports
 from .monitoring import poll_replies, poll_stats
 from .operations import prune_call_log, run_operation, sweep_operations
 from .pools import refresh_pools
+from .sdr import refresh_sdr_inbox
 from .system import heartbeat
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "poll_stats",
     "prune_call_log",
     "refresh_pools",
+    "refresh_sdr_inbox",
     "run_import",
     "sweep_imports",
     "run_operation",
