@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('campaigns', '0010_recover_webhook_counts'),
+        ('campaigns', '0013_campaign_lead_count'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
