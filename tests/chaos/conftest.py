@@ -32,7 +32,8 @@ def workers(redis_server, live_server, transactional_db):
         "OPERATION_RETRY_BASE_SECONDS": "0.5",
         "OPERATION_RETRY_MAX_SECONDS": "8",
         "OPERATION_MAX_FAILURE_STREAK": "20",
-        "OPERATION_STALE_SECONDS": "8",
+        "OPERATION_HEARTBEAT_SECONDS": "1",
+        "OPERATION_HEARTBEAT_STALE_SECONDS": "3",
         "OPERATIONS_SWEEP_GRACE_SECONDS": "3",
     }
 
