@@ -89,9 +89,10 @@ def test_three_worker_kills_across_five_launches_lose_nothing_and_resume_within_
     ops = launches(manager, campaigns)
     resumes: list[float] = []
     for _ in range(3):
-        snapshot = wait_until(lambda: held(ops), timeout=90, interval=0.1, message="a worker holding launches")
+        wait_until(lambda: held(ops), timeout=90, interval=0.1, message="a worker holding launches")
         worker.sigkill()
         killed = time.monotonic()
+        snapshot = held(ops) or {}  # read after the kill: nothing the dead worker wrote can follow
         worker = workers(8)  # the supervisor starts a new one
         resumes += seconds_to_move_on(snapshot, killed, RESUME_LIMIT_AFTER_KILL).values()
     wait_until(lambda: all_settled(ops), timeout=180, interval=0.5, message="the five launches to settle")
@@ -121,9 +122,10 @@ def test_a_database_cut_mid_launch_recovers_within_ten_seconds_and_strands_nothi
     campaigns = [launchable(manager, 2500, f"Cut {i}") for i in range(4)]
     workers(8, module="tests.chaos.cut_worker", DB_CUT_FLAG=str(flag))
     ops = launches(manager, campaigns)
-    snapshot = wait_until(lambda: held(ops, least=3), timeout=90, interval=0.1, message="launches in flight")
+    wait_until(lambda: held(ops, least=3), timeout=90, interval=0.1, message="launches in flight")
     flag.write_text("cut")  # every connection the worker has is dead from now on
     cut = time.monotonic()
+    snapshot = held(ops)  # read after the cut: what follows was written on a new connection
     recovered = seconds_to_move_on(snapshot, cut, RECOVERY_LIMIT_AFTER_CUT)
     wait_until(lambda: all_settled(ops), timeout=120, interval=0.5, message="the launches to settle after the cut")
     sandbox.clear_faults()
