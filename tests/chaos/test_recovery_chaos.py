@@ -3,8 +3,9 @@
 - three worker SIGKILLs across five launches: every launch completes, each remote campaign
   exists once with all its leads, and each operation a killed worker held is claimed again
   within 60 s of its kill (the heartbeat stops, the sweeper reclaims it);
-- the worker's database connections cut mid-launch: every in-flight operation writes its
-  outcome on a new connection and goes on within 10 s; no row is left `running`.
+- the worker's database connections cut mid-launch (through a TCP proxy on PostgreSQL): every
+  in-flight operation writes its outcome on a new connection and goes on within 10 s; no row
+  is left `running`.
 
 The chaos settings (tests/chaos/conftest.py) beat every second, call a row dead after 3 s of
 silence and sweep every second; production uses 2 s, 8 s and 5 s. Figures go to
@@ -14,11 +15,13 @@ test-artifacts/outbox-figures.json.
 import time
 
 import pytest
+from django.db import connections
 
 from campaigns.models import Campaign, Operation
 from campaigns.services.operations import operation_enqueue
 from tests.chaos.conftest import figures, launchable, record
-from tests.conftest import wait_until
+from tests.chaos.tcp_proxy import TcpProxy
+from tests.conftest import database_url, wait_until
 from tests.lifecycle_support import launch_payload
 
 pytestmark = [
@@ -113,17 +116,35 @@ def test_three_worker_kills_across_five_launches_lose_nothing_and_resume_within_
     record("three_kills_across_five_launches", {**data, **check_remote(sandbox, campaigns, 3000)})
 
 
+@pytest.fixture
+def cuttable_worker(workers, tmp_path):
+    """Starts a worker whose database connections the test can cut; yields the cut.
+
+    PostgreSQL: the worker reaches the database through a TCP proxy, and the cut closes every
+    socket open through it. SQLite has no connection to cut: the worker (tests/chaos/cut_worker.py)
+    treats every connection opened before the cut as dead, as the driver would."""
+    db = connections["default"].settings_dict
+    if db["ENGINE"].endswith("postgresql"):
+        host, port = db["HOST"] or "127.0.0.1", int(db["PORT"] or 5432)
+        proxy = TcpProxy(host, port)
+        workers(8, DATABASE_URL=database_url("default").replace(f"@{host}:{port}/", f"@127.0.0.1:{proxy.port}/"))
+        yield proxy.cut
+        proxy.close()
+    else:
+        flag = tmp_path / "db-cut"
+        workers(8, module="tests.chaos.cut_worker", DB_CUT_FLAG=str(flag))
+        yield lambda: flag.write_text("cut")
+
+
 def test_a_database_cut_mid_launch_recovers_within_ten_seconds_and_strands_nothing(
-    sandbox, workers, beat, manager, tmp_path
+    sandbox, cuttable_worker, beat, manager
 ):
-    flag = tmp_path / "db-cut"
     sandbox.reset(campaigns=0)
     sandbox.faults(latencyMs=400, paths="leads/bulk")
     campaigns = [launchable(manager, 2500, f"Cut {i}") for i in range(4)]
-    workers(8, module="tests.chaos.cut_worker", DB_CUT_FLAG=str(flag))
     ops = launches(manager, campaigns)
     wait_until(lambda: held(ops, least=3), timeout=90, interval=0.1, message="launches in flight")
-    flag.write_text("cut")  # every connection the worker has is dead from now on
+    cuttable_worker()  # every connection the worker has is dead from now on
     cut = time.monotonic()
     snapshot = held(ops)  # read after the cut: what follows was written on a new connection
     recovered = seconds_to_move_on(snapshot, cut, RECOVERY_LIMIT_AFTER_CUT)
