@@ -130,8 +130,15 @@ def cuttable_worker(workers, tmp_path):
     if db["ENGINE"].endswith("postgresql"):
         host, port = db["HOST"] or "127.0.0.1", int(db["PORT"] or 5432)
         proxy = TcpProxy(host, port)
-        workers(8, DATABASE_URL=database_url("default").replace(f"@{host}:{port}/", f"@127.0.0.1:{proxy.port}/"))
-        yield proxy.cut
+        worker = workers(
+            8, DATABASE_URL=database_url("default").replace(f"@{host}:{port}/", f"@127.0.0.1:{proxy.port}/")
+        )
+
+        def cut():
+            assert proxy.cut() > 0, "the worker reaches the database through the proxy"
+
+        yield cut
+        worker.stop()  # before the proxy goes: a worker cut off at the end only logs noise
         proxy.close()
     else:
         flag = tmp_path / "db-cut"
