@@ -18,3 +18,12 @@ def distinct_percents(*shares: float, digits: int = 1, most: int = 4) -> list[st
         if all(texts[i] != texts[j] for i in range(len(shares)) for j in range(i) if shares[i] != shares[j]):
             return texts
     return texts
+
+
+def compact_age(seconds: float) -> str:
+    """ "40 s", "3 min", "2 h", "3 d": an age in the largest whole unit."""
+    seconds = max(0, int(seconds))
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} s"

@@ -211,8 +211,12 @@ SDR_KEY_ENCRYPTION_KEY = env("SDR_KEY_ENCRYPTION_KEY", default="")
 OPERATION_RETRY_BASE_SECONDS = env.float("OPERATION_RETRY_BASE_SECONDS", default=2.0)
 OPERATION_RETRY_MAX_SECONDS = env.float("OPERATION_RETRY_MAX_SECONDS", default=300.0)
 OPERATION_MAX_FAILURE_STREAK = env.int("OPERATION_MAX_FAILURE_STREAK", default=10)
-OPERATION_STALE_SECONDS = env.float("OPERATION_STALE_SECONDS", default=330.0)  # > the task time limit
-OPERATIONS_SWEEP_SECONDS = env.float("OPERATIONS_SWEEP_SECONDS", default=30.0)
+# Liveness (services/operation_liveness.py): a worker stamps the rows it holds every few
+# seconds; a row silent for the stale limit is reclaimed by the next sweep.
+OPERATION_HEARTBEAT_SECONDS = env.float("OPERATION_HEARTBEAT_SECONDS", default=2.0)
+OPERATION_HEARTBEAT_STALE_SECONDS = env.float("OPERATION_HEARTBEAT_STALE_SECONDS", default=8.0)
+OPERATION_MAX_CLAIM_SECONDS = env.float("OPERATION_MAX_CLAIM_SECONDS", default=330.0)  # a stuck handler
+OPERATIONS_SWEEP_SECONDS = env.float("OPERATIONS_SWEEP_SECONDS", default=5.0)
 OPERATIONS_SWEEP_GRACE_SECONDS = env.float("OPERATIONS_SWEEP_GRACE_SECONDS", default=30.0)  # before a re-send
 
 # --- Product behaviour ---

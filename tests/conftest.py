@@ -231,15 +231,16 @@ def database_url(alias: str) -> str:
 class WorkerProcess:
     """`celery worker` as a real subprocess on the test databases, killable by pid."""
 
-    def __init__(self, env: dict, concurrency: int = 4):
-        self.env, self.concurrency, self.proc = env, concurrency, None
+    def __init__(self, env: dict, concurrency: int = 4, module: str = "celery"):
+        # `module`: what `python -m` runs; a stand-in that wraps celery's own main (chaos tests)
+        self.env, self.concurrency, self.module, self.proc = env, concurrency, module, None
 
     def start(self):
         self.proc = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
-                "celery",
+                self.module,
                 "-A",
                 "leadterra_ui",
                 "worker",

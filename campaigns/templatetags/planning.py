@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from campaigns import charts
 from campaigns.templatetags.live import percent
+from campaigns.wording import compact_age
 
 register = template.Library()
 STATUS_BADGES = {"active", "warming", "paused"}
@@ -80,8 +81,4 @@ def ago(moment):
     """Compact age for live pages: "40 s ago", "3 min ago", "2 h ago", "3 d ago"."""
     if not moment:
         return "never"
-    seconds = max(0, int((timezone.now() - moment).total_seconds()))
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if seconds >= size:
-            return f"{seconds // size} {unit} ago"
-    return f"{seconds} s ago"
+    return f"{compact_age((timezone.now() - moment).total_seconds())} ago"

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from campaigns.models import LeadterraSdr, Operation, Reply, ReplyHandoff
-from campaigns.services.operations import operations_sweep
+from campaigns.services.operation_sweeper import operations_sweep
 from campaigns.services.sdr_actions import draft_send_enqueue, reply_assign_enqueue
 from campaigns.services.sdr_keys import sdr_link_save, sdrs_refresh_enqueue
 from tests.conftest import wait_until

@@ -41,6 +41,7 @@ from campaigns.services import launch, lifecycle, transitions
 from campaigns.services import operations as engine
 from campaigns.services.campaigns import campaign_archive, campaign_content_save
 from campaigns.services.lifecycle import LifecycleError
+from campaigns.services.operation_sweeper import operations_sweep
 from campaigns.services.versions import campaign_snapshot
 from tests.factories import UserFactory
 from tests.lifecycle_support import FakeLeadterra, WorkerDied, a_plan, campaign_in, fresh_pools
@@ -263,7 +264,7 @@ class Lifecycle(RuleBasedStateMachine):
     @precondition(lambda self: Operation.objects.filter(status=Operation.Status.RUNNING).exists())
     @rule()
     def sweep(self):
-        engine.operations_sweep(now=timezone.now() + timedelta(hours=1))
+        operations_sweep(now=timezone.now() + timedelta(hours=1))
 
     # --- what must hold ----------------------------------------------------------------------
 
