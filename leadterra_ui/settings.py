@@ -214,7 +214,10 @@ OPERATION_MAX_FAILURE_STREAK = env.int("OPERATION_MAX_FAILURE_STREAK", default=1
 # Liveness (services/operation_liveness.py): a worker stamps the rows it holds every few
 # seconds; a row silent for the stale limit is reclaimed by the next sweep.
 OPERATION_HEARTBEAT_SECONDS = env.float("OPERATION_HEARTBEAT_SECONDS", default=2.0)
-OPERATION_HEARTBEAT_STALE_SECONDS = env.float("OPERATION_HEARTBEAT_STALE_SECONDS", default=8.0)
+# On SQLite a heartbeat can wait out the 20 s lock timeout behind another writer: a live worker
+# must not look dead for that, so the limit there is above it (still well under a minute).
+_SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+OPERATION_HEARTBEAT_STALE_SECONDS = env.float("OPERATION_HEARTBEAT_STALE_SECONDS", default=30.0 if _SQLITE else 8.0)
 OPERATION_MAX_CLAIM_SECONDS = env.float("OPERATION_MAX_CLAIM_SECONDS", default=330.0)  # a stuck handler
 OPERATIONS_SWEEP_SECONDS = env.float("OPERATIONS_SWEEP_SECONDS", default=5.0)
 OPERATIONS_SWEEP_GRACE_SECONDS = env.float("OPERATIONS_SWEEP_GRACE_SECONDS", default=30.0)  # before a re-send
