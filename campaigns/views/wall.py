@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from campaigns.models import WallToken
 from campaigns.permissions import can, require
 from campaigns.services.live import wall_board
+from campaigns.services.speed import wall_waiting
 from campaigns.services.wall import wall_token_create, wall_token_revoke, wall_token_seen
 
 
@@ -65,7 +66,7 @@ def _page_number(request: HttpRequest) -> int:
 @never_cache
 def wall(request: HttpRequest, token: str) -> HttpResponse:
     found = _live_token(token)
-    context = {"token": found, "board": wall_board(page=1), "refresh": refresh_seconds()}
+    context = {"token": found, "board": wall_board(page=1), "refresh": refresh_seconds(), "waiting": wall_waiting()}
     return render(request, "wall/page.html", context)
 
 
@@ -73,5 +74,6 @@ def wall(request: HttpRequest, token: str) -> HttpResponse:
 @never_cache
 def wall_screen(request: HttpRequest, token: str) -> HttpResponse:
     found = _live_token(token)
-    context = {"token": found, "board": wall_board(page=_page_number(request)), "refresh": refresh_seconds()}
+    board = wall_board(page=_page_number(request))
+    context = {"token": found, "board": board, "refresh": refresh_seconds(), "waiting": wall_waiting()}
     return render(request, "wall/page.html#screen", context)

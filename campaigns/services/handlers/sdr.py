@@ -14,6 +14,7 @@ from django.db import transaction
 from campaigns.audit import audit_record
 from campaigns.leadterra import GuardrailsBlocked, LeadterraError
 from campaigns.models import Operation, Reply, ReplyHandoff
+from campaigns.services.desk_actions import reply_answered
 from campaigns.services.operations import checkpoint, handles
 from campaigns.services.sdr_actions import sdr_user
 from campaigns.services.sdr_keys import SdrKeyError, sdr_key_for, sdrs_apply
@@ -120,4 +121,5 @@ def send_draft(op: Operation, client) -> dict:
         message_id=sent.message_id,
         operation=op.pk,
     )
+    reply_answered(thread_id=p.get("thread_id", ""))  # speed to lead: the reply's first answer
     return {"message_id": sent.message_id}
