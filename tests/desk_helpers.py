@@ -19,7 +19,7 @@ def a_reply(n: int = 1, *, minutes_ago: float = 0, classification: str = "intere
         classification=classification,
         received_at=at,
         campaign=campaign,
-        remote_campaign_id=campaign.remote_id if campaign else "",
+        remote_campaign_id=(campaign.remote_id or "") if campaign else "",
         snippet=f"Sounds good, call me ({n})",
         **fields,
     )
