@@ -27,9 +27,10 @@ def _context(request: HttpRequest) -> dict:
         "desk": desk_read(user=request.user),
         "etag": desk_etag(user=request.user),
         "poll": POLL_SECONDS,
-        "forward_form": ForwardForm(),
-        "snooze_form": SnoozeForm(),
-        "lost_form": LostForm(),
+        # No ids: the forms repeat on every card, and the labels wrap their fields.
+        "forward_form": ForwardForm(auto_id=False),
+        "snooze_form": SnoozeForm(auto_id=False),
+        "lost_form": LostForm(auto_id=False),
         "manager": is_manager(request.user),
     }
 

@@ -23,6 +23,7 @@ class ForwardForm(VersionedForm):
     sdr = forms.ModelChoiceField(
         queryset=get_user_model().objects.none(),
         label="To",
+        empty_label="Pick an SDR",
         error_messages={"invalid_choice": "Pick an SDR from the list.", "required": "Pick an SDR to hand it to."},
     )
     category = forms.ChoiceField(choices=[("", "—"), ("A", "A"), ("B", "B"), ("C", "C")], required=False)
@@ -34,7 +35,7 @@ class ForwardForm(VersionedForm):
         label="Employees (ICP)",
         error_messages={"invalid": "Employees must be a whole number.", "min_value": "Employees must be at least 1."},
     )
-    note = forms.CharField(max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(max_length=500, required=False, widget=forms.TextInput(attrs={"size": 40}))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

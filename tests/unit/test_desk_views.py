@@ -117,7 +117,7 @@ def test_the_speed_page_counts_waiting_and_answers_by_sdr_and_campaign(manager_c
     a_reply(1, campaign=campaign, minutes_ago=30)
     answered = a_reply(2, campaign=campaign, minutes_ago=10)
     Reply.objects.filter(pk=answered.pk).update(claimed_by=sdr, first_answer_at=timezone.now())
-    html = manager_client.get(reverse("speed_to_lead")).content.decode()
+    html = manager_client.get(reverse("desk_speed")).content.decode()
     assert "Q3 fintech" in html and "Nobody yet (on the desk)" in html and ">sdr<" in html
     assert "30 min" in html and "Overdue" in html  # the oldest wait, against 20 minutes
     assert "10 min" in html  # sdr's median to first answer

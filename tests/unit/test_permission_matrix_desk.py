@@ -15,7 +15,7 @@ from tests.desk_helpers import a_reply, link_sdrs
 
 pytestmark = pytest.mark.django_db
 
-PAGES = ["landing", "desk", "desk_queue", "speed_to_lead"]
+PAGES = ["landing", "desk", "desk_queue", "desk_speed"]
 ACTIONS = {
     "desk_claim": ({}, "reply.claimed"),
     "desk_forward": ({"sdr": "SDR2", "seniority": "vp", "employee_count": "250"}, "reply.assign_requested"),
@@ -73,8 +73,8 @@ def test_anonymous_is_sent_to_login_on_every_action(client, people, name, method
         ("manager", "desk", 200),
         ("sdr", "desk_queue", 200),
         ("manager", "desk_queue", 200),
-        ("sdr", "speed_to_lead", 403),
-        ("manager", "speed_to_lead", 200),
+        ("sdr", "desk_speed", 403),
+        ("manager", "desk_speed", 200),
     ],
 )
 def test_pages_by_role(client, people, who, name, status):
