@@ -113,7 +113,18 @@ class WallWait:
     level: str
 
 
-def wall_waiting(*, now: datetime | None = None, limit: int = 5) -> list[WallWait]:
+WALL_WAITING = 3  # the panel's longest waits, under the campaign table on a 1080p screen
+
+
+def wall_table_rows(*, waiting: list, rows: int) -> int:
+    """Campaign rows that still fit above the pools once the panel takes its place (none when
+    nobody waits): about a table row for its title and one for every two waits."""
+    if not waiting:
+        return rows
+    return max(1, rows - 1 - (len(waiting) + 1) // 2)
+
+
+def wall_waiting(*, now: datetime | None = None, limit: int = WALL_WAITING) -> list[WallWait]:
     """The interested replies waiting longest, for the wall: no lead names or addresses there."""
     now = now or timezone.now()
     target = sla_seconds()

@@ -11,8 +11,8 @@ from django.views.decorators.http import require_POST
 
 from campaigns.models import WallToken
 from campaigns.permissions import can, require
-from campaigns.services.live import wall_board
-from campaigns.services.speed import wall_waiting
+from campaigns.services.live import WALL_PER_PAGE, wall_board
+from campaigns.services.speed import wall_table_rows, wall_waiting
 from campaigns.services.wall import wall_token_create, wall_token_revoke, wall_token_seen
 
 
@@ -66,14 +66,18 @@ def _page_number(request: HttpRequest) -> int:
 @never_cache
 def wall(request: HttpRequest, token: str) -> HttpResponse:
     found = _live_token(token)
-    context = {"token": found, "board": wall_board(page=1), "refresh": refresh_seconds(), "waiting": wall_waiting()}
-    return render(request, "wall/page.html", context)
+    return render(request, "wall/page.html", _screen(found, page=1))
 
 
 @login_not_required
 @never_cache
 def wall_screen(request: HttpRequest, token: str) -> HttpResponse:
     found = _live_token(token)
-    board = wall_board(page=_page_number(request))
-    context = {"token": found, "board": board, "refresh": refresh_seconds(), "waiting": wall_waiting()}
-    return render(request, "wall/page.html#screen", context)
+    return render(request, "wall/page.html#screen", _screen(found, page=_page_number(request)))
+
+
+def _screen(token: WallToken, page: int) -> dict:
+    """The board and the waiting panel; the panel's room comes out of the campaign rows."""
+    waiting = wall_waiting()
+    board = wall_board(page=page, per_page=wall_table_rows(waiting=waiting, rows=WALL_PER_PAGE))
+    return {"token": token, "board": board, "refresh": refresh_seconds(), "waiting": waiting}

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from campaigns.models import Reply, ReplyHandoff, WallToken
 from campaigns.services.desk_actions import reply_answered
-from campaigns.services.speed import NOBODY, period_starts, speed_board, wall_waiting
+from campaigns.services.speed import NOBODY, period_starts, speed_board, wall_table_rows, wall_waiting
 from tests.desk_helpers import a_reply
 from tests.factories import CampaignFactory
 
@@ -76,4 +76,15 @@ def test_the_wall_panel_lists_the_longest_waits_first_without_lead_details(clien
     token = WallToken.objects.create(label="Floor")
     html = client.get(reverse("wall", args=[token.token])).content.decode()
     assert "Interested replies waiting longest" in html and "12 min" in html and "Overdue" in html
+    assert "nobody is waiting" not in html
     assert "prospect.test" not in html and "Sounds good" not in html
+
+
+@pytest.mark.parametrize(("waits", "rows"), [(0, 6), (1, 4), (2, 4), (3, 3)])
+def test_the_panel_takes_its_room_from_the_campaign_rows_only_when_someone_waits(waits, rows):
+    assert wall_table_rows(waiting=[object()] * waits, rows=6) == rows
+
+
+def test_no_panel_when_nobody_waits(client):
+    token = WallToken.objects.create(label="Floor")
+    assert "data-wall-waiting" not in client.get(reverse("wall", args=[token.token])).content.decode()
