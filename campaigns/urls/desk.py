@@ -10,5 +10,5 @@ urlpatterns = [
     path("desk/<int:pk>/forward/", desk.desk_forward, name="desk_forward"),
     path("desk/<int:pk>/snooze/", desk.desk_snooze, name="desk_snooze"),
     path("desk/<int:pk>/lost/", desk.desk_lost, name="desk_lost"),
-    path("speed/", desk.speed, name="desk_speed"),
+    path("desk/speed/", desk.speed, name="desk_speed"),
 ]

@@ -78,7 +78,7 @@ def test_a_webhook_reply_reaches_the_desk_and_the_wall_and_a_claim_moves_desk_sp
     wall.goto(f"{live_server.url}/wall/{token.token}/")
     manager_page = browser.new_page(viewport={"width": 1366, "height": 900})
     login_page(manager_page, live_server, manager, Client())
-    manager_page.goto(live_server.url + "/speed/")
+    manager_page.goto(live_server.url + "/desk/speed/")
     assert speed_cell(manager_page, "Nobody yet (on the desk)", "waiting") == "1"
     assert manager_page.locator("th:text-is('sdr')").count() == 0  # nobody has answered anything yet
 

@@ -9,17 +9,14 @@ from django.utils import timezone
 from campaigns.models import LeadterraSdr, Operation, Reply
 from campaigns.services.sdr_keys import sdr_link_save, sdrs_refresh_enqueue
 from tests.conftest import wait_until
-from tests.sdr_helpers import SDR2_KEY, SDR_KEY, make_desk
+from tests.sdr_helpers import SDR2_KEY, SDR_KEY, integration_knobs, make_desk
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases=["default", "sandbox"])]
 
 
 @pytest.fixture(autouse=True)
 def knobs(settings):
-    settings.LEADTERRA_MAX_RPS = 40
-    settings.SANDBOX_RATE_LIMIT_RPS = 0
-    settings.OPERATION_RETRY_BASE_SECONDS = 0.2
-    settings.SDR_KEY_ENCRYPTION_KEY = "integration-secret"
+    integration_knobs(settings)
 
 
 def settled(kind_filter):
@@ -41,7 +38,8 @@ def test_a_forward_answered_409_shows_on_the_desk_who_already_has_it(
     sandbox, celery_worker, client, sdr, sdr2, manager
 ):
     desk = make_desk(sandbox)
-    wait_until(lambda: not Operation.objects.get(pk=sdrs_refresh_enqueue(actor=manager).pk).is_active, timeout=60)
+    refresh = sdrs_refresh_enqueue(actor=manager)  # once: the wait polls this one operation
+    wait_until(lambda: not Operation.objects.get(pk=refresh.pk).is_active, timeout=60, message="the SDR list")
     ids = {s["apiKey"]: s["id"] for s in sandbox.sdrs()}
     sdr_link_save(user=sdr, sdr_id=ids[SDR_KEY], key=SDR_KEY, actor=manager)
     sdr_link_save(user=sdr2, sdr_id=ids[SDR2_KEY], key=SDR2_KEY, actor=manager)
