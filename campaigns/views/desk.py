@@ -94,6 +94,7 @@ def desk_forward(request: HttpRequest, pk: int) -> HttpResponse:
             note=data["note"],
             seniority=data["seniority"],
             employee_count=data["employee_count"],
+            force_forward=data["force_forward"],
         )
         return f"Handing the reply from {reply.email} to {data['sdr'].get_username()}: Leadterra's answer shows here."
 

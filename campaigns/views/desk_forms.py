@@ -36,6 +36,7 @@ class ForwardForm(VersionedForm):
         error_messages={"invalid": "Employees must be a whole number.", "min_value": "Employees must be at least 1."},
     )
     note = forms.CharField(max_length=500, required=False, widget=forms.TextInput(attrs={"size": 40}))
+    force_forward = forms.BooleanField(required=False)  # managers only: the service refuses anyone else
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

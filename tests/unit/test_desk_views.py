@@ -121,3 +121,19 @@ def test_the_speed_page_counts_waiting_and_answers_by_sdr_and_campaign(manager_c
     assert "Q3 fintech" in html and "Nobody yet (on the desk)" in html and ">sdr<" in html
     assert "30 min" in html and "Overdue" in html  # the oldest wait, against 20 minutes
     assert "10 min" in html  # sdr's median to first answer
+
+
+def test_a_claimed_reply_not_in_leadterra_yet_offers_to_open_it_there_for_yourself(client, sdr, manager):
+    link_sdrs(manager, sdr)
+    reply = a_reply(1)
+    Reply.objects.filter(pk=reply.pk).update(claimed_by=sdr, claimed_at=timezone.now(), first_answer_at=timezone.now())
+    client.force_login(sdr)
+    html = client.get(reverse("desk")).content.decode()
+    assert "Open it in Leadterra" in html and f'<option value="{sdr.pk}" selected>' in html
+    assert "Move it even if Leadterra forwarded it already" not in html  # managers only
+    response = client.post(
+        reverse("desk_forward", args=[reply.pk]),
+        {"version": 0, "sdr": sdr.pk, "seniority": "vp", "employee_count": "40"},
+    )
+    assert response.status_code == 302
+    assert Operation.objects.get(kind=Operation.Kind.ASSIGN_REPLY).payload["sdr_user"] == sdr.pk

@@ -161,3 +161,14 @@ def test_a_snooze_by_the_holder_sets_a_time_in_the_future(client, people):
     client.force_login(people["sdr"])
     post(client, "desk_snooze", reply, people)
     assert Reply.objects.get(pk=reply.pk).snoozed_until > timezone.now() + timedelta(minutes=59)
+
+
+def test_only_a_manager_may_force_a_second_forward(client, people):
+    reply = held_reply("free", people)
+    forced = {**ACTIONS["desk_forward"][0], "force_forward": "on"}
+    client.force_login(people["sdr"])
+    assert post(client, "desk_forward", reply, people, forced).status_code == 403
+    assert not Operation.objects.exists()
+    client.force_login(people["manager"])
+    post(client, "desk_forward", reply, people, forced)
+    assert Operation.objects.get(kind=Operation.Kind.ASSIGN_REPLY).payload["force_forward"] is True
