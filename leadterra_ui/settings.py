@@ -141,7 +141,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # django-axes checks every login for a lockout before the password is tried.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "campaign_list"
+LOGIN_REDIRECT_URL = "landing"  # SDRs land on the desk, managers on the campaign list
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"
@@ -229,6 +229,7 @@ STATS_POLL_SECONDS = env.int("STATS_POLL_SECONDS", default=15)
 POOLS_REFRESH_SECONDS = env.int("POOLS_REFRESH_SECONDS", default=60)
 REPLIES_POLL_SECONDS = env.int("REPLIES_POLL_SECONDS", default=30)
 INBOX_STALE_SECONDS = env.int("INBOX_STALE_SECONDS", default=30)  # an SDR inbox older than this is fetched again
+REPLY_SLA_MINUTES = env.int("REPLY_SLA_MINUTES", default=15)  # the desk: an interested reply answered within
 CAPACITY_MODEL = env("CAPACITY_MODEL", default="daily_reset")  # or "rolling_24h"
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
 # Import recovery: the holder proves it is alive with every batch it checkpoints; one silent for STALE s is

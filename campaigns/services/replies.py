@@ -85,6 +85,9 @@ def replies_poll(*, client=None) -> int:
 
 
 def reply_mark_handled(*, reply: Reply) -> None:
+    """Nobody answers a bounce or an unsubscribe: they feed suppression, so there is nothing to handle."""
+    if reply.classification in SUPPRESSING:
+        raise ValueError(f"A {reply.classification} reply needs no answer: it went to the suppression list.")
     if reply.handled_at is None:
         reply.handled_at = timezone.now()
         reply.save(update_fields=["handled_at"])
@@ -92,7 +95,7 @@ def reply_mark_handled(*, reply: Reply) -> None:
 
 def replies_inbox(*, classification: str = "", campaign_id: int | None = None, handled: str = ""):
     """Replies for the inbox page, newest first, with their campaign in the same query."""
-    qs = Reply.objects.select_related("campaign")
+    qs = Reply.objects.select_related("campaign", "claimed_by")
     if classification:
         qs = qs.filter(classification=classification)
     if campaign_id:

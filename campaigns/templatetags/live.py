@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from campaigns import charts
+from campaigns.services.desk import sla_level
 from campaigns.services.live import StatsFreshness, resample, stale_after
 
 register = template.Library()
@@ -63,20 +64,6 @@ def sparkline(points, label: str = "", css: str = "") -> str:
 
 
 @register.filter
-def waiting_since(reply):
-    """When the lead started waiting: Leadterra's receivedAt, unless that is ahead of when we
-    stored it (the sandbox's clock runs faster than ours, and clocks drift)."""
-    return min(reply.received_at, reply.created_at) if reply.created_at else reply.received_at
-
-
-@register.filter
-def waiting_class(since, now) -> str:
-    """An interested lead waiting an hour is late, four hours is very late."""
-    hours = (now - since).total_seconds() / 3600
-    return "waiting--long" if hours >= 4 else "waiting--late" if hours >= 1 else ""
-
-
-@register.filter
 def label(value: str) -> str:
     """not_interested -> Not interested."""
     return str(value).replace("_", " ").capitalize()
@@ -105,3 +92,35 @@ def rows_freshness(campaigns) -> StatsFreshness | None:
     failing = any(StatsFreshness.of(polled_at=c.stats_polled_at, failed_at=c.stats_failed_at).failing for c in launched)
     fresh = StatsFreshness.of(polled_at=polled, failed_at=None)
     return StatsFreshness(polled_at=polled, failing=failing, stale=fresh.stale or failing)
+
+
+def wait_text(seconds: int) -> str:
+    """A wait to the second, as static/js/desk.js ticks it: '45 s', '3 min 12 s', '2 h 05 min'."""
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
+register.filter("wait", wait_text)
+
+SLA_WORDS = {"ok": "On time", "late": "Due soon", "over": "Overdue"}
+
+
+@register.filter
+def sla_word(level: str) -> str:
+    """The words beside a wait's colour: the SLA is never told by colour alone."""
+    return SLA_WORDS.get(level, "")
+
+
+@register.filter
+def waited(since, now) -> int:
+    """Whole seconds from `since` to `now`, never negative (for |wait and |sla_of)."""
+    return max(0, int((now - since).total_seconds())) if since and now else 0
+
+
+@register.filter
+def sla_of(seconds: int, target: int) -> str:
+    return sla_level(seconds, target)

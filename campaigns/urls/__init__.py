@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("campaigns.urls.operations")),
     path("", include("campaigns.urls.audit")),
     path("", include("campaigns.urls.sdr_inbox")),
+    path("", include("campaigns.urls.desk")),
 ]

@@ -11,7 +11,8 @@ from django.views.decorators.http import condition, require_POST
 
 from campaigns.models import WallToken
 from campaigns.permissions import can, require
-from campaigns.services.live import wall_board, wall_etag
+from campaigns.services.live import WALL_PER_PAGE, wall_board, wall_etag
+from campaigns.services.speed import wall_table_rows, wall_waiting
 from campaigns.services.wall import wall_token_create, wall_token_revoke, wall_token_seen
 from campaigns.views.live import with_poll_time
 
@@ -66,17 +67,23 @@ def _page_number(request: HttpRequest) -> int:
 @never_cache
 def wall(request: HttpRequest, token: str) -> HttpResponse:
     found = _live_token(token)
-    context = {"token": found, "board": wall_board(page=1), "refresh": refresh_seconds()}
-    return render(request, "wall/page.html", context)
+    return render(request, "wall/page.html", _screen(found, page=1))
+
+
+def _screen(token: WallToken, page: int) -> dict:
+    """The board and the waiting panel; the panel's room comes out of the campaign rows."""
+    waiting = wall_waiting()
+    board = wall_board(page=page, per_page=wall_table_rows(waiting=waiting, rows=WALL_PER_PAGE))
+    return {"token": token, "board": board, "refresh": refresh_seconds(), "waiting": waiting}
 
 
 def _screen_etag(request: HttpRequest, token: str) -> str:
     """Builds the board once (kept for the view): an unchanged screen is a 304, not rendered.
     The TV's browser revalidates each page's URL with the ETag it cached for it."""
-    request.wall_token = _live_token(token)
-    request.wall_board = wall_board(page=_page_number(request))
-    request.live_updated = request.wall_board.data_at
-    return wall_etag(request.wall_board, token, request.wall_token.label)
+    screen = request.wall_screen = _screen(_live_token(token), page=_page_number(request))
+    request.live_updated = screen["board"].data_at
+    waits = [(w.campaign, w.holder, w.waited, w.level) for w in screen["waiting"]]  # the panel ticks by the second
+    return wall_etag(screen["board"], token, screen["token"].label, *waits)
 
 
 @login_not_required
@@ -84,5 +91,4 @@ def _screen_etag(request: HttpRequest, token: str) -> str:
 @cache_control(private=True, no_cache=True)
 @condition(etag_func=_screen_etag)
 def wall_screen(request: HttpRequest, token: str) -> HttpResponse:
-    context = {"token": request.wall_token, "board": request.wall_board, "refresh": refresh_seconds()}
-    return render(request, "wall/page.html#screen", context)
+    return render(request, "wall/page.html#screen", request.wall_screen)

@@ -200,6 +200,19 @@ def test_a_send_goes_out_with_the_sdrs_key_and_is_audited(sdr, linked):
 
 
 @responses.activate
+def test_a_confirmed_send_is_the_first_answer_of_the_threads_reply_and_a_blocked_one_is_not(sdr, linked):
+    answered = reply(1)
+    ReplyHandoff.objects.create(reply=answered, sdr_user=sdr, sdr_id="sdr_1", thread_id="thr_1")
+    blocked = {"error": {"code": "guardrails_blocked"}, "guardrails": {"blocked": True}}
+    responses.post(SEND_URL, status=422, json=blocked)
+    assert run(send(sdr)).status == S.FAILED
+    assert Reply.objects.get(pk=answered.pk).first_answer_at is None
+    responses.replace(responses.POST, SEND_URL, json={"data": {"messageId": "msg_8"}})
+    assert run(send(sdr)).status == S.SUCCEEDED
+    assert Reply.objects.get(pk=answered.pk).first_answer_at is not None
+
+
+@responses.activate
 def test_a_blocked_send_fails_with_the_issues_kept(sdr, linked):
     responses.post(
         SEND_URL,

@@ -14,6 +14,7 @@ from django.db import transaction
 from campaigns.audit import audit_record
 from campaigns.leadterra import GuardrailsBlocked, LeadterraError
 from campaigns.models import Operation, Reply, ReplyHandoff
+from campaigns.services.desk_actions import reply_answered
 from campaigns.services.operations import checkpoint, handles
 from campaigns.services.sdr_actions import sdr_user
 from campaigns.services.sdr_inbox import followup_apply, thread_sent_apply
@@ -124,4 +125,5 @@ def send_draft(op: Operation, client) -> dict:
         operation=op.pk,
     )
     thread_sent_apply(user_id=p["sdr_user"], thread_id=p.get("thread_id", ""))
+    reply_answered(thread_id=p.get("thread_id", ""))  # speed to lead: the reply's first answer
     return {"message_id": sent.message_id}
