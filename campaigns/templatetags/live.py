@@ -105,3 +105,9 @@ def rows_freshness(campaigns) -> StatsFreshness | None:
     failing = any(StatsFreshness.of(polled_at=c.stats_polled_at, failed_at=c.stats_failed_at).failing for c in launched)
     fresh = StatsFreshness.of(polled_at=polled, failed_at=None)
     return StatsFreshness(polled_at=polled, failing=failing, stale=fresh.stale or failing)
+
+
+@register.filter
+def lookup(mapping, key):
+    """mapping[key], or '' when it is not there: the wall's reasons by campaign name."""
+    return (mapping or {}).get(key, "")

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from campaigns.models import WallToken
 from campaigns.permissions import can, require
 from campaigns.services.live import wall_board
-from campaigns.services.wall import wall_token_create, wall_token_revoke, wall_token_seen
+from campaigns.services.wall import wall_pause_reasons, wall_token_create, wall_token_revoke, wall_token_seen
 
 
 def refresh_seconds() -> int:
@@ -65,13 +65,18 @@ def _page_number(request: HttpRequest) -> int:
 @never_cache
 def wall(request: HttpRequest, token: str) -> HttpResponse:
     found = _live_token(token)
-    context = {"token": found, "board": wall_board(page=1), "refresh": refresh_seconds()}
-    return render(request, "wall/page.html", context)
+    return render(request, "wall/page.html", _screen_context(found, page=1))
 
 
 @login_not_required
 @never_cache
 def wall_screen(request: HttpRequest, token: str) -> HttpResponse:
     found = _live_token(token)
-    context = {"token": found, "board": wall_board(page=_page_number(request)), "refresh": refresh_seconds()}
-    return render(request, "wall/page.html#screen", context)
+    return render(request, "wall/page.html#screen", _screen_context(found, page=_page_number(request)))
+
+
+def _screen_context(token: WallToken, *, page: int) -> dict:
+    board = wall_board(page=page)
+    paused = [row.name for row in board.rows if row.status == "paused"]
+    reasons = wall_pause_reasons(paused) if paused else {}
+    return {"token": token, "board": board, "reasons": reasons, "refresh": refresh_seconds()}
