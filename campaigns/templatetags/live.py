@@ -8,6 +8,7 @@ from django.utils.html import format_html
 
 from campaigns import charts
 from campaigns.services.live import StatsFreshness, resample, stale_after
+from campaigns.wording import happened_at
 
 register = template.Library()
 
@@ -111,3 +112,11 @@ def rows_freshness(campaigns) -> StatsFreshness | None:
 def lookup(mapping, key):
     """mapping[key], or '' when it is not there: the wall's reasons by campaign name."""
     return (mapping or {}).get(key, "")
+
+
+@register.filter
+def happened(when):
+    """A past event's time for display, never later than now: "|happened|naturaltime" cannot say
+    "from now" for something that already happened (tests/unit/test_true_dates.py checks every
+    relative date in the templates goes through it)."""
+    return happened_at(when, timezone.now()) if when else when
