@@ -8,7 +8,7 @@ from django.utils import timezone
 from campaigns.models import Campaign
 from tests.conftest import login_page
 from tests.e2e.axe import allow_axe, axe_violations
-from tests.lifecycle_support import campaign_in
+from tests.lifecycle_support import bouncing_campaign
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -16,20 +16,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def running(sdr, manager, settings):
     settings.LIVE_REFRESH_SECONDS = 1
-    return campaign_in(
-        "running",
-        owner=sdr,
-        approver=manager,
-        name="Winter push",
-        sent=2500,
-        delivered=2300,
-        bounced=126,
-        queued=400,
-        total_enrolled=1200,
-        bounce_threshold=0.08,
-        bounce_min_delivered=500,
-        stats_polled_at=timezone.now(),
-    )
+    fields = {"queued": 400, "total_enrolled": 1200, "stats_polled_at": timezone.now()}
+    return bouncing_campaign(owner=sdr, approver=manager, **fields)
 
 
 def clean(page, live_server):
