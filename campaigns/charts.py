@@ -83,7 +83,7 @@ def bar_top(stacks: Sequence[Sequence[float]], limits: Sequence[float | None] | 
 
 def bar_scale(top: float) -> SafeString:
     """The value scale beside a bar chart: its top, middle and zero, in the chart's own units."""
-    marks = "".join(f"<span>{round(v):,}</span>" for v in (top, top / 2, 0))
+    marks = "".join(f"<span>{round(v):,}</span>" for v in (top, top / 2, 0)) if top > 0 else ""
     return mark_safe(f'<div class="chart-scale small muted" aria-hidden="true">{marks}</div>')  # noqa: S308 numbers only
 
 

@@ -106,7 +106,9 @@ def build_world(sdr, manager) -> dict:
     replies and a wall token: enough that every visited page has rows, badges and buttons."""
     from campaigns.services.leads import lead_import_create
 
-    fresh_pools()
+    pool = fresh_pools(remaining=640)
+    pool.sender_count = 6
+    pool.save()
     world = {
         state: campaign_in(state, owner=sdr, approver=manager, name=f"{state.replace('_', ' ').title()} campaign")
         for state in ["draft", "in_review", "approved", "running", "paused", "launch_failed"]
