@@ -10,7 +10,7 @@ from django.template import Context, Template
 from django.utils import timezone
 
 from campaigns.leadterra import ReplyData
-from campaigns.models import Campaign
+from campaigns.models import Campaign, SenderPool
 from campaigns.services.planning import campaign_work
 from campaigns.services.replies import reply_store
 from campaigns.wording import happened_at
@@ -70,3 +70,14 @@ def test_a_campaign_leadterra_has_finished_is_not_planned():
     assert campaign_work(campaign).cohorts == ()
     campaign.sent = 120  # step 2 not sent yet: still planned
     assert campaign_work(campaign).cohorts != ()
+
+
+@pytest.mark.django_db
+def test_a_pool_reset_from_the_sandbox_calendar_is_labelled_simulated(manager_client, settings):
+    settings.SANDBOX_ENABLED, settings.LEADTERRA_API_BASE = True, "http://127.0.0.1:8001/sandbox"
+    SenderPool.objects.create(
+        remote_id="p1", name="Main", daily_capacity=10, resets_at=timezone.now() + timedelta(days=3)
+    )
+    assert "(sandbox calendar, simulated)" in manager_client.get("/pools/").content.decode()
+    settings.LEADTERRA_API_BASE = "https://app.leadterra.co"
+    assert "simulated" not in manager_client.get("/pools/").content.decode()
