@@ -110,7 +110,7 @@ def build_world(sdr, manager) -> dict:
     pool.sender_count = 6
     pool.save()
     world = {
-        state: campaign_in(state, owner=sdr, approver=manager, name=f"{state.replace('_', ' ').title()} campaign")
+        state: campaign_in(state, owner=sdr, approver=manager, name=f"{state.replace('_', ' ').capitalize()} campaign")
         for state in ["draft", "in_review", "approved", "running", "paused", "launch_failed"]
     }
     csv = b"email,first_name,company\nada@example.com,Ada,Engines\nbad-address,Bob,\n"
