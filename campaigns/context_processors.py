@@ -9,6 +9,8 @@ def ui(request):
         "is_manager": is_manager(request.user) if hasattr(request, "user") else False,
         "live_refresh_seconds": settings.LIVE_REFRESH_SECONDS,
         "app_version": settings.APP_VERSION,
+        # The sandbox's calendar runs faster than ours: its schedule times are labelled simulated.
+        "simulated_calendar": settings.SANDBOX_ENABLED and "/sandbox" in settings.LEADTERRA_API_BASE,
     }
 
 

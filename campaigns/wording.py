@@ -1,4 +1,5 @@
-"""Numbers in sentences: real plurals with thousands separators, percentages precise enough to be true."""
+"""Numbers and moments in sentences: real plurals with thousands separators, percentages precise
+enough to be true, and times of past events that never lie in the future."""
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
@@ -27,3 +28,10 @@ def compact_age(seconds: float) -> str:
         if seconds >= size:
             return f"{seconds // size} {unit}"
     return f"{seconds} s"
+
+
+def happened_at(reported, now):
+    """When something we were just told about happened: its reported time, but never later than
+    `now`. A time in the future is a clock that runs ahead (the sandbox's accelerated calendar,
+    or drift), and an event cannot have happened after we heard of it."""
+    return min(reported, now) if reported else now

@@ -97,6 +97,15 @@ def _delays(campaign) -> list[int]:
     return [s.delay_days for s in campaign.steps.all()]
 
 
+def has_finished(campaign, *, steps: int) -> bool:
+    """Leadterra's figures say the campaign has sent its last step: nothing is queued and every
+    lead still in the sequence got every step. Its calendar can run ahead of ours (the sandbox's
+    accelerated clock), so our own count of days since the start cannot tell."""
+    if campaign.stats_polled_at is None or campaign.queued or not campaign.total_enrolled or not steps:
+        return False
+    return campaign.sent >= (campaign.total_enrolled - campaign.replied) * steps
+
+
 def campaign_work(campaign, *, now=None) -> planner.Work:
     """What a campaign still has to send: all of it before launch, the rest once running."""
     now = now or timezone.now()
@@ -106,6 +115,8 @@ def campaign_work(campaign, *, now=None) -> planner.Work:
         leads = campaign.leads.filter(status__in=PLANNABLE_LEADS).count()
     if campaign.status not in (Campaign.Status.RUNNING, Campaign.Status.PAUSED) or not campaign.started_at:
         return planner.new_campaign_work(campaign.name, leads=leads, delays=delays)
+    if has_finished(campaign, steps=len(delays)):
+        return planner.Work(campaign.name, ())  # Leadterra sent everything: nothing left to plan
     elapsed = max(0, (now - campaign.started_at).days)
     if campaign.stats_polled_at is None:
         # Not polled yet: assume it is on schedule, with step 1 still queued on its first day.

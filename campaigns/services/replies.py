@@ -18,6 +18,7 @@ from campaigns.services.counters import counter_replied
 from campaigns.services.emails import InvalidEmail, email_normalise
 from campaigns.services.suppression import suppression_add
 from campaigns.services.sync_jobs import lease_acquire, lease_release, sync_failure, sync_success
+from campaigns.wording import happened_at
 
 SUPPRESSING = {"unsubscribe": SuppressedEmail.Source.REPLY, "bounce": SuppressedEmail.Source.BOUNCE}
 # Pages are newest first: once a whole page is known, everything older is known too.
@@ -36,7 +37,7 @@ def reply_store(*, data: ReplyData, count_on_campaign: bool = False) -> Reply | 
                 remote_campaign_id=data.campaign_id or "",
                 email=data.email,
                 classification=data.classification or "unknown",
-                received_at=data.received_at or timezone.now(),
+                received_at=happened_at(data.received_at, timezone.now()),
                 snippet=data.snippet or "",
             )
     except IntegrityError:

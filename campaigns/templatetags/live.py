@@ -9,6 +9,7 @@ from django.utils.html import format_html
 from campaigns import charts
 from campaigns.services.desk import sla_level
 from campaigns.services.live import StatsFreshness, resample, stale_after
+from campaigns.wording import happened_at
 
 register = template.Library()
 
@@ -124,3 +125,17 @@ def waited(since, now) -> int:
 @register.filter
 def sla_of(seconds: int, target: int) -> str:
     return sla_level(seconds, target)
+
+
+@register.filter
+def lookup(mapping, key):
+    """mapping[key], or '' when it is not there: the wall's reasons by campaign name."""
+    return (mapping or {}).get(key, "")
+
+
+@register.filter
+def happened(when):
+    """A past event's time for display, never later than now: "|happened|naturaltime" cannot say
+    "from now" for something that already happened (tests/unit/test_true_dates.py checks every
+    relative date in the templates goes through it)."""
+    return happened_at(when, timezone.now()) if when else when

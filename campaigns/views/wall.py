@@ -13,7 +13,7 @@ from campaigns.models import WallToken
 from campaigns.permissions import can, require
 from campaigns.services.live import WALL_PER_PAGE, wall_board, wall_etag
 from campaigns.services.speed import wall_table_rows, wall_waiting
-from campaigns.services.wall import wall_token_create, wall_token_revoke, wall_token_seen
+from campaigns.services.wall import wall_pause_reasons, wall_token_create, wall_token_revoke, wall_token_seen
 from campaigns.views.live import with_poll_time
 
 
@@ -71,19 +71,22 @@ def wall(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _screen(token: WallToken, page: int) -> dict:
-    """The board and the waiting panel; the panel's room comes out of the campaign rows."""
+    """The board, why paused rows are paused, and the waiting panel (its room comes out of the rows)."""
     waiting = wall_waiting()
     board = wall_board(page=page, per_page=wall_table_rows(waiting=waiting, rows=WALL_PER_PAGE))
-    return {"token": token, "board": board, "refresh": refresh_seconds(), "waiting": waiting}
+    paused = [row.name for row in board.rows if row.status == "paused"]
+    reasons = wall_pause_reasons(paused) if paused else {}
+    return {"token": token, "board": board, "reasons": reasons, "refresh": refresh_seconds(), "waiting": waiting}
 
 
 def _screen_etag(request: HttpRequest, token: str) -> str:
-    """Builds the board once (kept for the view): an unchanged screen is a 304, not rendered.
+    """Builds the screen once (kept for the view): an unchanged screen is a 304, not rendered.
     The TV's browser revalidates each page's URL with the ETag it cached for it."""
     screen = request.wall_screen = _screen(_live_token(token), page=_page_number(request))
     request.live_updated = screen["board"].data_at
     waits = [(w.campaign, w.holder, w.waited, w.level) for w in screen["waiting"]]  # the panel ticks by the second
-    return wall_etag(screen["board"], token, screen["token"].label, *waits)
+    reasons = sorted(screen["reasons"].items())
+    return wall_etag(screen["board"], token, screen["token"].label, reasons, *waits)
 
 
 @login_not_required

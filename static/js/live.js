@@ -27,6 +27,13 @@
     });
   });
 
+  // Every htmx request says what this page's outage banner shows, so the server sends the
+  // banner along (out of band) only when Leadterra went away or came back.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var slot = document.getElementById("outage-banner");
+    if (slot) event.detail.headers["X-Outage-Shown"] = slot.getAttribute("data-since") || "";
+  });
+
   // A hidden tab does not poll. (An hx-trigger filter would say this in the template, but
   // htmx evaluates filters with Function(), which the Content-Security-Policy forbids.)
   document.addEventListener("htmx:beforeRequest", function (event) {
