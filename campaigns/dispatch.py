@@ -12,6 +12,7 @@ from celery import current_app
 RUN_OPERATION = "campaigns.tasks.run_operation"
 RUN_IMPORT = "campaigns.tasks.run_import"
 DEMO_LAUNCH = "campaigns.tasks.demo_launch"
+POLL_STATS_BATCH = "campaigns.tasks.poll_stats_batch"
 
 
 def send(name: str, *args, countdown: float | None = None) -> None:

@@ -218,6 +218,12 @@ OPERATIONS_SWEEP_GRACE_SECONDS = env.float("OPERATIONS_SWEEP_GRACE_SECONDS", def
 # --- Product behaviour ---
 LIVE_REFRESH_SECONDS = env.int("LIVE_REFRESH_SECONDS", default=5)
 STATS_POLL_SECONDS = env.int("STATS_POLL_SECONDS", default=15)
+# The stats poll (campaigns/services/stats.py): the shortest interval above; it stretches so the
+# fleet fits in STATS_BUDGET_SHARE of LEADTERRA_MAX_RPS. Beat sends up to STATS_POLL_FANOUT batch
+# tasks (about the worker threads) of STATS_POLL_BATCH campaigns each.
+STATS_BUDGET_SHARE = env.float("STATS_BUDGET_SHARE", default=0.8)
+STATS_POLL_FANOUT = env.int("STATS_POLL_FANOUT", default=8)
+STATS_POLL_BATCH = env.int("STATS_POLL_BATCH", default=10)
 POOLS_REFRESH_SECONDS = env.int("POOLS_REFRESH_SECONDS", default=60)
 REPLIES_POLL_SECONDS = env.int("REPLIES_POLL_SECONDS", default=30)
 CAPACITY_MODEL = env("CAPACITY_MODEL", default="daily_reset")  # or "rolling_24h"

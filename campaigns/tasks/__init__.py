@@ -5,7 +5,7 @@ and queued messages do not depend on which module a task lives in.
 """
 
 from .leads import run_import
-from .monitoring import poll_replies, poll_stats
+from .monitoring import poll_replies, poll_stats, poll_stats_batch
 from .operations import prune_call_log, run_operation, sweep_operations
 from .pools import refresh_pools
 from .system import heartbeat
@@ -14,6 +14,7 @@ __all__ = [
     "heartbeat",
     "poll_replies",
     "poll_stats",
+    "poll_stats_batch",
     "prune_call_log",
     "refresh_pools",
     "run_import",

@@ -40,12 +40,14 @@ def test_the_poller_stores_the_sandboxs_counts_and_follows_them(sandbox):
     sandbox.rates(bounceRate=0.05, replyRate=0.2, replyDelayHours=[1, 4])
     mirror(sandbox.state())
     sandbox.advance(days=1)
+    Campaign.objects.update(stats_next_poll_at=None)  # the interval has passed
     summary = stats_poll_cycle()
     assert (summary.polled, summary.failed) == (3, 0)
     assert_counts_match(sandbox)
     assert sum(c.sent for c in Campaign.objects.all()) > 0
     snapshots = StatsSnapshot.objects.count()
     sandbox.advance(days=3)  # step 2 goes out, replies arrive
+    Campaign.objects.update(stats_next_poll_at=None)  # the interval has passed
     stats_poll_cycle()
     assert_counts_match(sandbox)
     assert StatsSnapshot.objects.count() > snapshots
@@ -56,15 +58,18 @@ def test_a_sandbox_outage_leaves_the_last_good_numbers_marked_failed(sandbox):
     sandbox.reset(seed=6, campaigns=2, leads=20, steps=1, poolCapacity=10_000)
     mirror(sandbox.state())
     sandbox.advance(days=1)
+    Campaign.objects.update(stats_next_poll_at=None)  # the interval has passed
     stats_poll_cycle()
     before = {c.pk: c.sent for c in Campaign.objects.all()}
     sandbox.faults(errorRate=1.0, errorStatuses=[503], paths="stats")
+    Campaign.objects.update(stats_next_poll_at=None)  # the interval has passed
     summary = stats_poll_cycle()
     assert summary.failed >= 1 and summary.polled == 0
     for campaign in Campaign.objects.all():
         assert campaign.sent == before[campaign.pk]
         assert campaign.stats_failed_at and campaign.stats_failed_at > campaign.stats_polled_at
     sandbox.clear_faults()
+    Campaign.objects.update(stats_next_poll_at=None)  # the interval has passed
     stats_poll_cycle()
     assert_counts_match(sandbox)
 
