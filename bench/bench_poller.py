@@ -40,7 +40,7 @@ STATS_PATH = re.compile(r"^/v1/campaigns/([^/]+)/stats$")
 
 class FakeLeadterra(BaseHTTPRequestHandler):
     """/stats after LATENCY seconds; a 429 when callers go faster than the budget (a bucket of
-    a few tokens, as a real API allows small bursts); counts every call per campaign."""
+    one second's worth, as the sandbox's); counts every call per campaign."""
 
     protocol_version = "HTTP/1.1"  # keep-alive, as the real API
 
@@ -77,10 +77,10 @@ class FakeLeadterra(BaseHTTPRequestHandler):
 class FakeServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, rps: float, burst: float = 5.0):
+    def __init__(self, rps: float):
         super().__init__(("127.0.0.1", 0), FakeLeadterra)
         self.lock, self.calls, self.limited = threading.Lock(), Counter(), 0
-        self.rps, self.burst, self.tokens, self.ts = rps, burst, burst, time.monotonic()
+        self.rps, self.burst, self.tokens, self.ts = rps, max(1.0, rps), max(1.0, rps), time.monotonic()
 
     def take(self) -> bool:
         with self.lock:

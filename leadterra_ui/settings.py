@@ -224,6 +224,9 @@ STATS_POLL_SECONDS = env.int("STATS_POLL_SECONDS", default=15)
 STATS_BUDGET_SHARE = env.float("STATS_BUDGET_SHARE", default=0.8)
 STATS_POLL_FANOUT = env.int("STATS_POLL_FANOUT", default=8)
 STATS_POLL_BATCH = env.int("STATS_POLL_BATCH", default=10)
+# Calls in flight per worker process while its threads store the answers (0: each batch task
+# calls in turn on its own thread).
+STATS_POLL_HTTP_THREADS = env.int("STATS_POLL_HTTP_THREADS", default=8)
 POOLS_REFRESH_SECONDS = env.int("POOLS_REFRESH_SECONDS", default=60)
 REPLIES_POLL_SECONDS = env.int("REPLIES_POLL_SECONDS", default=30)
 CAPACITY_MODEL = env("CAPACITY_MODEL", default="daily_reset")  # or "rolling_24h"

@@ -12,6 +12,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from campaigns import dispatch
+from campaigns.leadterra import AuthFailed
 from campaigns.models import ApiCall, Campaign
 from campaigns.services import stats, sync_jobs
 from campaigns.services.stats import stats_batch_run, stats_poll_cycle, stats_poll_dispatch
@@ -21,6 +22,11 @@ from tests.factories import CampaignFactory
 from tests.unit.test_stats_poller import FakeClient, make
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def calls_in_turn(settings):
+    settings.STATS_POLL_HTTP_THREADS = 0  # in turn, on the test's thread (one test turns threads on)
 
 
 # --- the interval -----------------------------------------------------------------------
@@ -153,6 +159,22 @@ def test_workers_racing_on_threads_poll_each_campaign_exactly_once(transactional
     assert not errors
     assert sorted(calls) == sorted(f"camp_r{i}" for i in range(40))
     assert sum(1 for c in clients if c.calls) >= 2, "the work was shared, not done by one thread"
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(STATS_POLL_BATCH=6)
+def test_on_http_threads_every_campaign_is_asked_once_and_a_stop_keeps_answers_under_way(transactional_db, settings):
+    settings.STATS_POLL_HTTP_THREADS = 3
+    make(12)
+    client = FakeClient(errors={"camp_r7": AuthFailed("bad key", status=401)})
+    summary = stats_poll_cycle(client=client)
+    assert summary.stopped and len(client.calls) == len(set(client.calls))
+    asked = set(client.calls)
+    assert Campaign.objects.filter(remote_id__in=asked).exclude(stats_polled_at=None).count() == len(asked) - 1
+    assert not Campaign.objects.exclude(stats_claim_token="").exists()
+    del client.errors["camp_r7"]
+    stats_poll_cycle(client=client)  # the ones never asked are still due, and only they
+    assert sorted(client.calls) == sorted(f"camp_r{i}" for i in range(12))
 
 
 # --- fan-out ---------------------------------------------------------------------------------

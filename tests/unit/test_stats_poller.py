@@ -16,6 +16,13 @@ from tests.factories import CampaignFactory
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def calls_in_turn(settings):
+    """Calls made in turn on the test's thread, so their order can be asserted (the HTTP
+    threads have their own test in test_stats_claims.py)."""
+    settings.STATS_POLL_HTTP_THREADS = 0
+
+
 class FakeClient:
     """Answers /stats from a dict; records every call (the HTTP client has its own tests)."""
 
