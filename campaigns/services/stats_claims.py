@@ -31,8 +31,9 @@ from campaigns.models import Campaign
 # Poll a campaign for this long after launch even before it shows as running, so its
 # first numbers appear without waiting for the launch operation to settle.
 RECENT_LAUNCH = timedelta(minutes=10)
-# Longer than a batch task may live (its hard time limit, campaigns/tasks/monitoring.py): a
-# claim that runs out belongs to a worker that died, never to one still polling.
+# Longer than a batch can take (each call is bounded by the client's timeouts and retries, and a
+# batch stops after three failures in a row) and than a batch task may live under prefork (its
+# hard time limit, campaigns/tasks/monitoring.py): a claim that runs out belongs to a dead worker.
 CLAIM_SECONDS = 300
 EPOCH = Value(datetime(1970, 1, 1, tzinfo=UTC), output_field=DateTimeField())
 

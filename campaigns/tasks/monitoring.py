@@ -15,9 +15,11 @@ def poll_stats():
     return {"batches": stats_poll_dispatch()}
 
 
-# Short limits: a batch is a few seconds of calls; its claims outlive the hard limit
-# (stats_claims.CLAIM_SECONDS), so a claim that runs out always belongs to a dead worker.
-# Not acks_late: a batch lost with its worker is found again by the claims' deadline.
+# A batch is a few seconds of calls (at worst ~2 minutes: every call timing out through its
+# retries); its claims last longer (stats_claims.CLAIM_SECONDS), so a claim that runs out belongs
+# to a dead worker. The time limits bind under the prefork pool only; under threads the client's
+# timeouts bound a batch. Not acks_late: a batch lost with its worker is found again by the
+# claims' deadline, and a redelivered batch would only claim what is due anyway.
 @shared_task(
     name="campaigns.tasks.poll_stats_batch",
     acks_late=False,
