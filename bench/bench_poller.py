@@ -266,9 +266,11 @@ def rows() -> list[dict]:
     bound = max(CAMPAIGNS * LATENCY / THREADS, CAMPAIGNS / BUDGET_RPS)
     ratio = r["seconds"] / bound
     rate = r["calls"] / r["seconds"] if r["seconds"] else 0.0
+    http_threads = os.environ.get("STATS_POLL_HTTP_THREADS", "8")
     raw = (
         f"cycle {r['seconds']:.1f} s, bound {bound:.1f} s ({CAMPAIGNS:,} calls, {LATENCY * 1000:.0f} ms, "
-        f"{THREADS} threads, {BUDGET_RPS:.0f} req/s); {r['calls']:,} calls at {rate:.1f}/s, "
+        f"{THREADS} worker threads + {http_threads} HTTP threads, {BUDGET_RPS:.0f} req/s); "
+        f"{r['calls']:,} calls at {rate:.1f}/s, "
         f"{r['log_rows']:,} call-log rows, HTTP {r['http_ms']:.0f} ms avg, {r['beats']} beat runs, {r['limited']}×429"
     )
     what = f"stats poll, {CAMPAIGNS:,} running campaigns"
