@@ -266,7 +266,9 @@ def rows() -> list[dict]:
     bound = max(CAMPAIGNS * LATENCY / THREADS, CAMPAIGNS / BUDGET_RPS)
     ratio = r["seconds"] / bound
     rate = r["calls"] / r["seconds"] if r["seconds"] else 0.0
-    http_threads = os.environ.get("STATS_POLL_HTTP_THREADS", "8")
+    from django.conf import settings
+
+    http_threads = settings.STATS_POLL_HTTP_THREADS  # the worker reads the same environment
     raw = (
         f"cycle {r['seconds']:.1f} s, bound {bound:.1f} s ({CAMPAIGNS:,} calls, {LATENCY * 1000:.0f} ms, "
         f"{THREADS} worker threads + {http_threads} HTTP threads, {BUDGET_RPS:.0f} req/s); "
