@@ -227,6 +227,15 @@ OPERATIONS_SWEEP_GRACE_SECONDS = env.float("OPERATIONS_SWEEP_GRACE_SECONDS", def
 # 1 s: a webhook's change reaches an open page within ~1 s; an unchanged poll is a 304 after one small query.
 LIVE_REFRESH_SECONDS = env.int("LIVE_REFRESH_SECONDS", default=1)
 STATS_POLL_SECONDS = env.int("STATS_POLL_SECONDS", default=15)
+# The stats poll (campaigns/services/stats.py): the shortest interval above; it stretches so the
+# fleet fits in STATS_BUDGET_SHARE of LEADTERRA_MAX_RPS. Beat sends up to STATS_POLL_FANOUT batch
+# tasks (about the worker threads) of STATS_POLL_BATCH campaigns each.
+STATS_BUDGET_SHARE = env.float("STATS_BUDGET_SHARE", default=0.8)
+STATS_POLL_FANOUT = env.int("STATS_POLL_FANOUT", default=8)
+STATS_POLL_BATCH = env.int("STATS_POLL_BATCH", default=10)
+# Calls in flight per worker process while its threads store the answers (0: each batch task
+# calls in turn on its own thread).
+STATS_POLL_HTTP_THREADS = env.int("STATS_POLL_HTTP_THREADS", default=8)
 POOLS_REFRESH_SECONDS = env.int("POOLS_REFRESH_SECONDS", default=60)
 REPLIES_POLL_SECONDS = env.int("REPLIES_POLL_SECONDS", default=30)
 INBOX_STALE_SECONDS = env.int("INBOX_STALE_SECONDS", default=30)  # an SDR inbox older than this is fetched again

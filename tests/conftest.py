@@ -390,12 +390,21 @@ def media_root(settings, tmp_path):
 
 
 @pytest.fixture
-def leadterra_client(settings, request):
-    """The client aimed at the test module's `BASE` with its `KEY`, no shared rate budget
-    (HTTP is faked with `responses` in those modules)."""
+def leadterra_client(settings, request, monkeypatch):
+    """The client aimed at the test module's `BASE` with its `KEY`, no shared rate budget and
+    no waits between retries, recorded in `retry_waits` (HTTP is faked with `responses` there)."""
     from campaigns import leadterra
+    from campaigns.leadterra import retry
+
+    monkeypatch.setattr(retry, "sleep", request.getfixturevalue("retry_waits").append)
 
     settings.LEADTERRA_API_BASE = request.module.BASE
     settings.LEADTERRA_API_KEY = request.module.KEY
     settings.LEADTERRA_MAX_RPS = 0
     return leadterra.get_client()
+
+
+@pytest.fixture
+def retry_waits() -> list[float]:
+    """The waits the client's retry layer asked for (filled by `leadterra_client`)."""
+    return []

@@ -78,9 +78,10 @@ class SyncState(models.Model):
     last_success_at = models.DateTimeField(null=True, blank=True)
     last_failure_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
-    # A short lease so that two overlapping beat cycles never run the same job at once
-    # (a stats cycle at full budget can take as long as its interval).
+    # A lease so that two overlapping beat cycles never run the same job at once (replies).
     lease_until = models.DateTimeField(null=True, blank=True)
+    # Who holds the lease: a holder whose lease ran out must not free its successor's.
+    lease_token = models.CharField(max_length=32, blank=True)
 
     def __str__(self):
         return self.name

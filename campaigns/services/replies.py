@@ -110,7 +110,8 @@ def replies_inbox(*, classification: str = "", campaign_id: int | None = None, h
 
 def replies_poll_cycle(*, client=None) -> int | None:
     """One beat cycle of replies_poll, leased and recorded for the health page. None = skipped."""
-    if not lease_acquire(name=sync_jobs.REPLIES, seconds=max(60, 2 * settings.REPLIES_POLL_SECONDS)):
+    token = lease_acquire(name=sync_jobs.REPLIES, seconds=max(60, 2 * settings.REPLIES_POLL_SECONDS))
+    if token is None:
         return None
     try:
         new = replies_poll(client=client)
@@ -118,6 +119,6 @@ def replies_poll_cycle(*, client=None) -> int | None:
         sync_failure(name=sync_jobs.REPLIES, error=str(exc))
         return 0
     finally:
-        lease_release(name=sync_jobs.REPLIES)
+        lease_release(name=sync_jobs.REPLIES, token=token)
     sync_success(name=sync_jobs.REPLIES)
     return new

@@ -5,7 +5,7 @@ and queued messages do not depend on which module a task lives in.
 """
 
 from .leads import run_import, sweep_imports
-from .monitoring import poll_replies, poll_stats
+from .monitoring import poll_replies, poll_stats, poll_stats_batch
 from .operations import prune_call_log, run_operation, sweep_operations
 from .pools import refresh_pools
 from .sdr import refresh_sdr_inbox
@@ -15,6 +15,7 @@ __all__ = [
     "heartbeat",
     "poll_replies",
     "poll_stats",
+    "poll_stats_batch",
     "prune_call_log",
     "refresh_pools",
     "refresh_sdr_inbox",
