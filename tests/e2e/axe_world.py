@@ -8,6 +8,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from campaigns.models import Operation, Reply, WallToken
+from tests.e2e.axe_sdr_world import build_sdr_world
 from tests.leads_helpers import upload
 from tests.lifecycle_support import campaign_in, fresh_pools
 
@@ -37,6 +38,10 @@ PAGES = {
     "sdr_keys": None,
     "operations": None,
     "audit_log": None,
+    "desk": None,
+    "desk_speed": None,
+    "sdr_inbox": None,
+    "sdr_thread": "thread",
 }
 
 # Fragments that htmx swaps into a page: axe sees them in place (the live-states test).
@@ -57,6 +62,8 @@ EXCLUDED = {
     "campaign_preflight_checks": FRAGMENT,
     "editor_check": FRAGMENT,
     "editor_change": FRAGMENT,
+    "desk_queue": FRAGMENT,
+    "landing": "a redirect to the desk (SDRs) or campaign_list (managers)",
     **{
         name: POST_ONLY
         for name in [
@@ -80,6 +87,18 @@ EXCLUDED = {
             "operation_retry",
             "operation_cancel",
             "operation_settle",
+            "desk_claim",
+            "desk_forward",
+            "desk_snooze",
+            "desk_lost",
+            "sdr_inbox_refresh",
+            "sdr_followup_complete",
+            "sdr_followup_skip",
+            "sdr_followup_reschedule",
+            "sdr_drafts_generate",
+            "sdr_draft_edit",
+            "sdr_draft_send",
+            "sdr_followup_schedule",
         ]
     },
 }
@@ -133,6 +152,7 @@ def build_world(sdr, manager) -> dict:
             received_at=now - timedelta(minutes=20 * (n + 1)),
         )
     world["token"] = WallToken.objects.create(label="Sales floor", created_by=manager)
+    build_sdr_world(world, sdr, manager)
     return world
 
 
@@ -140,7 +160,11 @@ def page_url(name: str, world: dict) -> str:
     from django.urls import reverse
 
     key = PAGES[name]
+    if name == "sdr_inbox":  # the SDR's own inbox; a manager opens it by username
+        return reverse(name) + f"?sdr={world['inbox_owner']}"
     if key is None:
         return reverse(name)
     obj = world[key]
+    if isinstance(obj, str):  # an id Leadterra gave (an SDR thread)
+        return reverse(name, args=[obj])
     return reverse(name, args=[obj.token if name == "wall" else obj.pk])
