@@ -167,14 +167,14 @@ def test_filters_narrow_the_list_and_garbage_says_what_is_wrong(
     assert "<script>" not in body.split("<main")[1].split("</main>")[0].replace("<script src", "")
 
 
-def test_the_list_fragment_re_renders_itself(client, sdr, linked, monkeypatch):
+def test_the_list_fragment_re_renders_itself(client, sdr, linked, monkeypatch, settings):
     monkeypatch.setattr(inbox, "_queue", lambda user_id: None)
     thread(sdr, "thr_a", contact_name="Ann")
     client.force_login(sdr)
     response = client.get(reverse("sdr_inbox"), {"part": "list"}, headers={"HX-Request": "true"})
     body = response.content.decode()
     assert body.startswith('\n<div id="inbox-list"') or body.lstrip().startswith('<div id="inbox-list"')
-    assert 'hx-trigger="every 5s"' in body and "<html" not in body
+    assert f'hx-trigger="every {settings.LIVE_REFRESH_SECONDS}s"' in body and "<html" not in body
     page = client.get(reverse("sdr_inbox"), {"status": "new"}).content.decode()
     assert 'hx-get="/sdr/inbox/?status=new&amp;part=list"' in page  # the fragment, not the page inside itself
 
