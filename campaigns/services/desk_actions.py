@@ -58,7 +58,8 @@ def _touch(reply: Reply, now: datetime, **fields) -> None:
 
 
 def reply_claim(*, reply_pk: int, actor, version: int | None) -> Reply:
-    """`actor` takes the reply: it leaves the queue, and the claim is its first answer."""
+    """`actor` takes the reply: it leaves the queue and waits on them until they send an answer
+    (a claim is a promise to answer, not an answer: speed to lead keeps counting)."""
     now = timezone.now()
     with transaction.atomic():
         reply = _locked(reply_pk, actor, version)
@@ -71,7 +72,6 @@ def reply_claim(*, reply_pk: int, actor, version: int | None) -> Reply:
             claimed_by=actor,
             claimed_at=now,
             snoozed_until=None,
-            first_answer_at=reply.first_answer_at or now,
         )
         audit_record(
             actor=actor,

@@ -3,7 +3,7 @@ interested reply arrives by signed webhook, is on the desk within 2 s and on the
 wall refresh; the SDR claims it, opens its thread from the desk, has two drafts written, edits
 one and sends it; a second answer is blocked by the guardrails, fixed and sent; a follow-up is
 scheduled and completed. A reply the manager hands over is answered from its thread, and that
-send is its first answer. The manager's speed to lead follows each step. The demo's own linking
+send is its first answer (a claim is not). The manager's speed to lead follows each step. The demo's own linking
 (`demo_link_sdrs`, what `make run` does) connects the SDRs to the sandbox's."""
 
 import time
@@ -121,7 +121,7 @@ def test_an_interested_reply_goes_from_webhook_to_desk_to_answered_thread_and_sp
     hand_over(mine)
     boss.reload()
     assert speed_cell(boss, NOBODY, "waiting") == "1"  # Omar still waits
-    assert speed_cell(boss, "sdr", "today").endswith("(1)")  # the claim is Jane's first answer
+    assert speed_cell(boss, "sdr", "waiting") == "1"  # claimed, not answered: Jane now waits on sdr
     thread_id = open_thread(page, "jane@acme.com")
     expect(page.get_by_role("link", name="My inbox", exact=True)).to_have_attribute("aria-current", "page")
     expect(page.locator(".message--in")).to_contain_text("pricing")
@@ -147,6 +147,9 @@ def test_an_interested_reply_goes_from_webhook_to_desk_to_answered_thread_and_sp
     answer(page, 1, "Hi Jane, the Acme team can try it free for two weeks. Shall I set that up?")
     expect(sent(page, 1)).to_be_visible(timeout=15_000)
     assert world.sends(SDR_KEY) == 2  # the blocked one never went out
+    boss.reload()
+    today = speed_cell(boss, "sdr", "today")
+    assert today.endswith("(1)") and " s" in today  # the first send is Jane's first answer, in seconds
 
     # A follow-up scheduled for tomorrow, then completed from the thread.
     page.fill(".thread-side input[name=due_date]:not([id])", (timezone.localdate() + timedelta(days=1)).isoformat())

@@ -84,10 +84,10 @@ def test_the_context_names_the_lead_and_the_step_answered(sdr):
     assert (row.lead.first_name, row.lead.company, row.step) == ("Jane", "Acme", 2)
 
 
-def test_claiming_takes_it_off_the_queue_and_is_its_first_answer(sdr):
+def test_claiming_takes_it_off_the_queue_but_is_not_its_first_answer(sdr):
     reply = a_reply(1, minutes_ago=4)
     claimed = actions.reply_claim(reply_pk=reply.pk, actor=sdr, version=0)
-    assert claimed.claimed_by == sdr and claimed.first_answer_at is not None
+    assert claimed.claimed_by == sdr and claimed.first_answer_at is None  # still waiting, on sdr
     assert queue_ids() == []
     assert [r.pk for r in desk_read(user=sdr).mine] == [reply.pk]
     event = AuditEvent.objects.get(action="reply.claimed")
