@@ -202,6 +202,7 @@ def wall_board(*, page: int = 1, now: datetime | None = None, per_page: int = WA
     live = Campaign.objects.filter(status__in=WALL_STATUSES).order_by()
     totals = _wall_totals(live, today)
     pages = max(1, math.ceil(totals.pop("campaigns") / per_page))
+    newest_poll = totals.pop("newest_poll")
     page = (page - 1) % pages + 1
     # Running first, then by name (the order people read it in), the id breaking ties.
     running_first = Case(When(status=Campaign.Status.RUNNING, then=0), default=1, output_field=IntegerField())
@@ -216,7 +217,7 @@ def wall_board(*, page: int = 1, now: datetime | None = None, per_page: int = WA
         pages=pages,
         totals=totals,
         pools=pools_for_wall(),  # each pool also says whether it can send
-        **_data_age(now),
+        **_data_age(now, newest_poll),
     )
 
 
@@ -255,6 +256,7 @@ def _wall_totals(live, today: datetime) -> dict:
         running=Count("pk", filter=Q(status=Campaign.Status.RUNNING)),
         queued=Coalesce(Sum("queued"), 0),
         sent_today=Coalesce(Sum(sent_today), 0),
+        newest_poll=Max("stats_polled_at"),  # for _data_age, in the same pass
     )
     replies = Reply.objects.filter(received_at__gte=today).aggregate(
         n=Count("id"), interested=Count("id", filter=Q(classification="interested"))
@@ -270,10 +272,9 @@ def wall_etag(board: WallBoard, *context) -> str:
                    board.data_age_minutes, board.data_at is None)  # fmt: skip
 
 
-def _data_age(now: datetime) -> dict:
-    """How old the numbers are: the stats job's last success (or the newest poll)."""
+def _data_age(now: datetime, newest: datetime | None) -> dict:
+    """How old the numbers are: the stats job's last success (or the newest poll on the wall)."""
     state = sync_last_success(sync_jobs.STATS)
-    newest = Campaign.objects.filter(status__in=WALL_STATUSES).aggregate(at=Max("stats_polled_at"))["at"]
     data_at = max([t for t in (state, newest) if t], default=None)
     stalled = data_at is not None and now - data_at > stale_after()
     minutes = max(1, int((now - data_at).total_seconds() // 60)) if stalled else 0
