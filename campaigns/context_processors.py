@@ -18,6 +18,6 @@ def ui(request):
 
 def leadterra_status(request):
     """For the outage banner in base.html; a callable, so pages that never show it never query."""
-    from .services.health import leadterra_outage
+    from .services.health import leadterra_outage_shown
 
-    return {"leadterra_outage_since": leadterra_outage}
+    return {"leadterra_outage_since": leadterra_outage_shown}
