@@ -13,7 +13,7 @@ from campaigns.models import WallToken
 from campaigns.permissions import can, require
 from campaigns.services.live import wall_board, wall_etag
 from campaigns.services.wall import wall_token_create, wall_token_revoke, wall_token_seen
-from campaigns.views.live import with_poll_time
+from campaigns.views.live import page_number, with_poll_time
 
 
 def refresh_seconds() -> int:
@@ -55,13 +55,6 @@ def _live_token(token: str) -> WallToken:
     return found
 
 
-def _page_number(request: HttpRequest) -> int:
-    try:
-        return max(1, int(request.GET.get("page", 1)))
-    except ValueError:
-        return 1
-
-
 @login_not_required
 @never_cache
 def wall(request: HttpRequest, token: str) -> HttpResponse:
@@ -74,7 +67,7 @@ def _screen_etag(request: HttpRequest, token: str) -> str:
     """Builds the board once (kept for the view): an unchanged screen is a 304, not rendered.
     The TV's browser revalidates each page's URL with the ETag it cached for it."""
     request.wall_token = _live_token(token)
-    request.wall_board = wall_board(page=_page_number(request))
+    request.wall_board = wall_board(page=page_number(request))
     request.live_updated = request.wall_board.data_at
     return wall_etag(request.wall_board, token, request.wall_token.label)
 
