@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from campaigns import planner
@@ -15,6 +16,7 @@ from campaigns.services.plan_cache import leftover_shared
 # Campaigns that hold (or are about to hold) a place in Leadterra's send queue.
 COMMITTED = (Campaign.Status.RUNNING, Campaign.Status.PAUSED, Campaign.Status.LAUNCHING)
 PLANNABLE_LEADS = (Lead.Status.PENDING, Lead.Status.ENROLLED)
+UNPLANNABLE_LEADS = tuple(s for s in Lead.Status if s not in PLANNABLE_LEADS)
 
 
 @dataclass(frozen=True)
@@ -88,9 +90,25 @@ def pools_for_wall() -> list:
     return pools
 
 
+def _unplannable(campaign_ref) -> Coalesce:
+    """Leads a plan leaves out (skipped, rejected): few, found on the (campaign, status) index."""
+    left_out = (
+        Lead.objects.filter(campaign=campaign_ref, status__in=UNPLANNABLE_LEADS)
+        .order_by()
+        .values("campaign")
+        .annotate(n=Count("pk"))
+        .values("n")[:1]
+    )
+    return Coalesce(Subquery(left_out), 0)
+
+
 def _campaigns(qs):
+    """Campaigns with their steps and `plan_leads`: the stored lead count (services/lead_counts.py)
+    less the few leads a plan leaves out. Counting the pending and enrolled ones instead read
+    every lead of the campaign (95 ms for 60,000) on every page view."""
     steps = Prefetch("steps", queryset=SequenceStep.objects.order_by("position"))
-    return qs.annotate(plan_leads=Count("leads", filter=Q(leads__status__in=PLANNABLE_LEADS))).prefetch_related(steps)
+    plan_leads = F("lead_count") - _unplannable(OuterRef("pk"))
+    return qs.annotate(plan_leads=plan_leads).prefetch_related(steps)
 
 
 def _delays(campaign) -> list[int]:

@@ -80,10 +80,12 @@ class Coverage:
 
 
 def saved_steps(campaign) -> list[dict]:
-    return [
-        {"subject": s.subject, "body_html": s.body_html, "delay_days": s.delay_days}
-        for s in campaign.steps.order_by("position")
-    ]
+    return step_dicts(campaign.steps.order_by("position"))
+
+
+def step_dicts(steps) -> list[dict]:
+    """SequenceSteps already loaded, in the shape every function here takes as `steps`."""
+    return [{"subject": s.subject, "body_html": s.body_html, "delay_days": s.delay_days} for s in steps]
 
 
 def _leads_fingerprint(campaign) -> str:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from django import template
+from django.contrib.humanize.templatetags.humanize import naturaltime
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.dates import MONTHS_3
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from campaigns import charts
 from campaigns.services.desk import sla_level
@@ -139,3 +143,56 @@ def happened(when):
     "from now" for something that already happened (tests/unit/test_true_dates.py checks every
     relative date in the templates goes through it)."""
     return happened_at(when, timezone.now()) if when else when
+
+
+# The campaign list's rows (campaigns/_list_rows.html), drawn here rather than cell by cell in
+# the template language: 50 rows of eight cells cost ~1 ms a row in template lookups, filters
+# and an include per row, most of the list page's and its live rows partial's time.
+ROW = (
+    '<tr id="campaign-row-{}">\n  <td><a href="{}">{}</a></td>\n'
+    '  <td><span class="badge badge--{}">{}</span></td>\n'
+    '  <td class="num">{}</td>\n  <td class="num">{}</td>\n  {}\n  {}\n  <td>{}</td>\n'
+    '  <td class="num"><time datetime="{}" title="{}">{}</time></td>\n</tr>\n'
+)
+DASH = mark_safe('<span class="muted">–</span>')  # noqa: S308 (a constant)
+
+
+def _sent_cell(c):
+    shown = f"{c.sent:,}" if c.remote_id else DASH
+    if stats_failing(c):
+        return format_html('<td class="num is-stale" title="The last poll failed: {}">{}</td>', c.stats_error, shown)
+    return format_html('<td class="num">{}</td>', shown)
+
+
+def _replied_cell(c):
+    if not c.remote_id:
+        return format_html('<td class="num">{}</td>', DASH)
+    return format_html(
+        '<td class="num">{} <span class="muted small">{}</span></td>', f"{c.replied:,}", percent(c.reply_rate)
+    )
+
+
+def _title_time(local) -> str:
+    """The date filter's "j M Y, H:i" without its general-purpose formatter (a third of a row's time)."""
+    return f"{local.day} {str(MONTHS_3[local.month]).title()} {local.year}, {local:%H:%M}"
+
+
+def _row(c, url_of) -> tuple:
+    changed = timezone.localtime(c.updated_at)
+    return (
+        c.pk, url_of(c.pk), c.name, c.status, c.get_status_display(), c.step_count, f"{c.lead_count:,}",
+        _sent_cell(c), _replied_cell(c), c.owner.get_username(),
+        changed.isoformat(), _title_time(changed), naturaltime(c.updated_at),
+    )  # fmt: skip
+
+
+@register.simple_tag
+def campaign_rows(campaigns):
+    """Context: campaigns from the list query (annotated with step_count; lead_count is stored)."""
+    sample = reverse("campaign_detail", args=[0])  # one reverse() for the page, not one per row
+    prefix, suffix = sample.rsplit("/0/", 1)
+
+    def url_of(pk):
+        return f"{prefix}/{pk}/{suffix}"
+
+    return format_html_join("\n", ROW, (_row(c, url_of) for c in campaigns))

@@ -55,17 +55,35 @@ def _list_query(request: HttpRequest):
     return campaign_list_query(**campaign_list_filters(request.GET))
 
 
+def page_number(request: HttpRequest) -> int:
+    """The page asked for, as Paginator.get_page reads it (anything not a number: the first)."""
+    try:
+        return max(1, int(request.GET.get("page", 1)))
+    except ValueError:
+        return 1
+
+
+def _page_rows(request: HttpRequest, query) -> list:
+    """The rows of the page asked for, without counting the campaigns (the partial shows no
+    pager); only a page past the end counts them, to show the last page as the list does."""
+    number = page_number(request)
+    rows = list(query[(number - 1) * PER_PAGE : number * PER_PAGE])
+    if not rows and number > 1:
+        rows = list(Paginator(query, PER_PAGE).get_page(number).object_list)
+    return rows
+
+
 def _rows_etag(request: HttpRequest) -> str:
-    """The values the page's rows show (plus the paginator's count), for the same filters, sort
-    and page as the list itself: one query, nothing rendered."""
-    shown = Paginator(_list_query(request).values(*ROW_SHOWN_FIELDS), PER_PAGE)
-    return rows_etag(shown.get_page(request.GET.get("page")).object_list, request.GET.urlencode())
+    """The values the page's rows show, for the same filters, sort and page as the list itself:
+    one query, nothing rendered. Kept for the view, which renders a changed page."""
+    shown = _page_rows(request, _list_query(request).values(*ROW_SHOWN_FIELDS))
+    request.rows_etag = rows_etag(shown, request.GET.urlencode())
+    return request.rows_etag
 
 
 @cache_control(private=True, no_cache=True)
 @condition(etag_func=_rows_etag)
 def campaign_rows(request: HttpRequest) -> HttpResponse:
     """The campaign list's rows: only a changed page is rendered, with the list's own query."""
-    page = Paginator(_list_query(request), PER_PAGE).get_page(request.GET.get("page"))
-    context = {"campaigns": page.object_list, "rows_etag": rows_etag(page.object_list, request.GET.urlencode())}
+    context = {"campaigns": _page_rows(request, _list_query(request)), "rows_etag": request.rows_etag}
     return render(request, "monitoring/_campaign_rows_response.html", context)

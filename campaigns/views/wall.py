@@ -14,7 +14,7 @@ from campaigns.permissions import can, require
 from campaigns.services.live import WALL_PER_PAGE, wall_board, wall_etag
 from campaigns.services.speed import wall_table_rows, wall_waiting
 from campaigns.services.wall import wall_pause_reasons, wall_token_create, wall_token_revoke, wall_token_seen
-from campaigns.views.live import with_poll_time
+from campaigns.views.live import page_number, with_poll_time
 
 
 def refresh_seconds() -> int:
@@ -56,13 +56,6 @@ def _live_token(token: str) -> WallToken:
     return found
 
 
-def _page_number(request: HttpRequest) -> int:
-    try:
-        return max(1, int(request.GET.get("page", 1)))
-    except ValueError:
-        return 1
-
-
 @login_not_required
 @never_cache
 def wall(request: HttpRequest, token: str) -> HttpResponse:
@@ -82,7 +75,7 @@ def _screen(token: WallToken, page: int) -> dict:
 def _screen_etag(request: HttpRequest, token: str) -> str:
     """Builds the screen once (kept for the view): an unchanged screen is a 304, not rendered.
     The TV's browser revalidates each page's URL with the ETag it cached for it."""
-    screen = request.wall_screen = _screen(_live_token(token), page=_page_number(request))
+    screen = request.wall_screen = _screen(_live_token(token), page=page_number(request))
     request.live_updated = screen["board"].data_at
     waits = [(w.campaign, w.holder, w.waited, w.level) for w in screen["waiting"]]  # the panel ticks by the second
     reasons = sorted(screen["reasons"].items())
