@@ -32,6 +32,31 @@ def test_an_author_submits_a_draft_for_review(sdr):
     assert actions(campaign) == ["campaign.submitted"]
 
 
+def test_content_never_stored_as_a_version_is_stored_by_whoever_submits_it(sdr, manager):
+    # Steps written without the editor (no version yet): the submitter's snapshot is version 1,
+    # recorded as theirs, so four-eyes keeps them from approving what they put up.
+    campaign = CampaignFactory(owner=sdr)
+    StepFactory(campaign=campaign, position=1, subject="Hello {{firstName}}")
+    lifecycle.campaign_submit(campaign=campaign, actor=manager)
+    campaign.refresh_from_db()
+    [version] = campaign.versions.all()
+    assert (version.number, version.created_by) == (1, manager)
+    assert version.content_hash == content_hash(campaign_snapshot(campaign))
+    assert AuditEvent.objects.get(action="campaign.submitted").details["version"] == 1
+    assert lifecycle.approval_refusal(campaign, manager).startswith("You edited this version")
+
+
+def test_content_changed_since_its_last_version_is_stored_again_on_submit(sdr):
+    campaign = campaign_in("draft", owner=sdr)
+    StepFactory(campaign=campaign, position=9, subject="Added behind the editor's back")
+    lifecycle.campaign_submit(campaign=campaign, actor=sdr)
+    campaign.refresh_from_db()
+    latest = campaign.versions.order_by("-number").first()
+    assert (latest.number, campaign.version) == (2, 2)
+    assert latest.content_hash == content_hash(campaign_snapshot(campaign))
+    assert "Added behind the editor's back" in str(latest.content)
+
+
 def test_it_refuses_to_submit_an_empty_sequence(sdr):
     campaign = CampaignFactory(owner=sdr)
     with pytest.raises(LifecycleError, match="at least one step"):
@@ -55,6 +80,7 @@ def test_approval_stores_the_version_and_hash_of_the_content(sdr, manager):
     assert (campaign.approved_by, campaign.review_comment) == (manager, "Good to go")
     event = AuditEvent.objects.get(action="approval.granted")
     assert event.actor == manager and event.details["hash"] == campaign.approved_hash
+    assert (event.details["version"], event.details["comment"]) == (campaign.version, "Good to go")
 
 
 def test_an_author_never_approves_their_own_campaign_and_the_refusal_is_audited(manager):
