@@ -57,6 +57,14 @@ def test_content_changed_since_its_last_version_is_stored_again_on_submit(sdr):
     assert "Added behind the editor's back" in str(latest.content)
 
 
+def test_an_approval_without_a_comment_stores_none(sdr, manager):
+    campaign = campaign_in("in_review", owner=sdr)
+    lifecycle.campaign_approve(campaign=campaign, actor=manager)
+    campaign.refresh_from_db()
+    assert (campaign.status, campaign.review_comment) == ("approved", "")
+    assert AuditEvent.objects.get(action="approval.granted").details["comment"] == ""
+
+
 def test_it_refuses_to_submit_an_empty_sequence(sdr):
     campaign = CampaignFactory(owner=sdr)
     with pytest.raises(LifecycleError, match="at least one step"):
