@@ -107,10 +107,24 @@ def test_an_sdr_may_not_approve_at_all(sdr, sdr2):
         lifecycle.campaign_approve(campaign=campaign_in("in_review", owner=sdr2), actor=sdr)
 
 
+CHANGED = "The sequence changed while you were reviewing it. Review the new version."
+
+
 def test_it_refuses_an_approval_of_a_version_the_manager_did_not_see(sdr, manager):
     campaign = campaign_in("in_review", owner=sdr)
-    with pytest.raises(LifecycleError, match="changed while you were reviewing"):
+    with pytest.raises(LifecycleError) as refused:
         lifecycle.campaign_approve(campaign=campaign, actor=manager, reviewed_version=campaign.version - 1)
+    assert str(refused.value) == CHANGED
+
+
+def test_it_refuses_an_approval_of_content_changed_without_a_new_version(sdr, manager):
+    campaign = campaign_in("in_review", owner=sdr)
+    StepFactory(campaign=campaign, position=9, subject="Written straight to the database")
+    with pytest.raises(LifecycleError) as refused:
+        lifecycle.campaign_approve(campaign=campaign, actor=manager, reviewed_version=campaign.version)
+    assert str(refused.value) == CHANGED
+    campaign.refresh_from_db()
+    assert campaign.status == "in_review" and not campaign.approved_hash
 
 
 def test_a_rejection_returns_to_draft_with_the_comment(sdr, manager):
