@@ -271,3 +271,23 @@ def test_allowed_actions_follow_role_and_state(sdr, sdr2, manager, manager2):
     assert lifecycle.allowed_actions(running, manager) == {"pause"}
     assert lifecycle.allowed_actions(running, sdr) == set()
     assert lifecycle.allowed_actions(campaign_in("draft", owner=sdr), sdr) == {"submit"}
+
+
+@pytest.mark.parametrize("action", ["submit", "approve", "launch", "pause", "guard"])
+def test_a_refused_role_is_told_the_action_in_words(sdr2, action):
+    campaign = campaign_in("draft", owner=CampaignFactory().owner)
+    with pytest.raises(PermissionDenied) as refused:
+        lifecycle.check_role(action, user=sdr2, campaign=campaign)
+    assert str(refused.value) == f"You may not {lifecycle.ACTION_VERBS[action]}."
+
+
+def test_every_action_a_role_may_take_has_words_for_its_refusal():
+    from campaigns.permissions import LIFECYCLE_ROLES
+
+    assert set(LIFECYCLE_ROLES) <= set(lifecycle.ACTION_VERBS)
+
+
+def test_an_sdr_changing_the_bounce_guard_is_told_so(sdr):
+    campaign = campaign_in("running", owner=sdr)
+    with pytest.raises(PermissionDenied, match=r"^You may not change its bounce guard\.$"):
+        lifecycle.campaign_guard_update(campaign=campaign, actor=sdr, threshold=0.1, min_delivered=10)
