@@ -291,3 +291,12 @@ def test_an_sdr_changing_the_bounce_guard_is_told_so(sdr):
     campaign = campaign_in("running", owner=sdr)
     with pytest.raises(PermissionDenied, match=r"^You may not change its bounce guard\.$"):
         lifecycle.campaign_guard_update(campaign=campaign, actor=sdr, threshold=0.1, min_delivered=10)
+
+
+def test_a_request_is_never_written_as_a_transition(sdr):
+    # pause and resume have no target: their state follows Leadterra's confirmation.
+    campaign = campaign_in("running", owner=sdr)
+    with pytest.raises(ValueError, match=r"^'pause' is a request; its state follows a confirmation$"):
+        lifecycle.transition(campaign, "pause")
+    campaign.refresh_from_db()
+    assert campaign.status == "running"
