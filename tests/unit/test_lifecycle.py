@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from campaigns.models import AuditEvent, Campaign, Operation
-from campaigns.services import lifecycle
+from campaigns.services import lifecycle, transitions
 from campaigns.services.lifecycle import LifecycleError
 from campaigns.services.versions import campaign_snapshot, content_hash, version_save
 from tests.factories import CampaignFactory, StepFactory
@@ -300,3 +300,14 @@ def test_a_request_is_never_written_as_a_transition(sdr):
         lifecycle.transition(campaign, "pause")
     campaign.refresh_from_db()
     assert campaign.status == "running"
+
+
+def test_a_status_write_stores_only_the_status_and_the_fields_named(sdr):
+    # The poller stores counters with UPDATEs of its own; a status change must not write back
+    # the older counters its instance holds.
+    campaign = campaign_in("in_review", owner=sdr)
+    Campaign.objects.filter(pk=campaign.pk).update(sent=40)
+    campaign.review_comment = "kept"
+    transitions.write_status(campaign, "approved", fields=["review_comment"])
+    stored = Campaign.objects.get(pk=campaign.pk)
+    assert (stored.status, stored.review_comment, stored.sent) == ("approved", "kept", 40)
