@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from campaigns.models import AuditEvent, Campaign, Lead, Operation
 from campaigns.services import launch, lifecycle
-from campaigns.services.coverage_gate import Risk, coverage_risks, parse_confirmations
+from campaigns.services.coverage_gate import STANDARD, Risk, coverage_risks, parse_confirmations
 from campaigns.services.lifecycle import LifecycleError
 from campaigns.services.preview import custom_field_names, token_coverage
 from campaigns.services.versions import version_save
@@ -53,6 +53,15 @@ def test_submit_refuses_a_tag_no_lead_has_and_names_it(sdr):
     message = refusal(campaign, sdr)
     assert "“{{industry}}” (step 2 subject, step 2 body) is not a lead field" in message
     assert "no lead of this campaign has it" in message
+
+
+def test_the_refusal_reads_in_full_and_names_each_place_once(sdr):
+    steps = [("{{industry}} and {{industry}}", "<p>ok</p>"), ("Next", "<p>{{industry}}</p>")]
+    assert refusal(sequence(sdr, steps, [{}]), sdr) == (
+        "Fix the merge tags before sending it for review. “{{industry}}” (step 1 subject, step 2 body) is not a "
+        f"lead field: it is not one of {STANDARD}, and no lead of this campaign has it."
+    )
+    assert STANDARD.startswith("email, firstName, ")
 
 
 def test_a_custom_field_some_leads_have_is_not_unknown(sdr):
