@@ -8,7 +8,14 @@ from django.utils import timezone
 
 from campaigns.models import AuditEvent, Campaign, Lead, Operation
 from campaigns.services import launch, lifecycle
-from campaigns.services.coverage_gate import STANDARD, Risk, coverage_risks, parse_confirmations
+from campaigns.services.coverage_gate import (
+    STANDARD,
+    Risk,
+    coverage_message,
+    coverage_risks,
+    parse_confirmations,
+    unconfirmed,
+)
 from campaigns.services.lifecycle import LifecycleError
 from campaigns.services.preview import custom_field_names, token_coverage
 from campaigns.services.versions import version_save
@@ -218,6 +225,21 @@ def test_an_sdr_cannot_override(gaps, sdr):
     with pytest.raises(PermissionDenied):
         launch.campaign_launch(campaign=gaps, actor=sdr, confirm_uncovered={"company": 2, "jobTitle": 3})
     assert Campaign.objects.get(pk=gaps.pk).status == "approved"
+
+
+def test_each_unconfirmed_risk_gets_its_sentence_and_a_count_confirmed_as_seen_passes():
+    risks = [Risk("company", 7, 1200), Risk("jobTitle", 1, 1200)]
+    assert unconfirmed(risks, {"company": 5}) == [
+        "{{company}} is now empty for 7 of 1,200 leads, not the 5 you confirmed: the leads changed. "
+        "Check the new count and confirm again.",
+        "{{jobTitle}} empty for 1 of 1,200 leads, no fallback: add a fallback, fill those leads, "
+        "or tick “Send anyway: 1 lead will get an empty {{jobTitle}}” to launch.",
+    ]
+    assert unconfirmed(risks, {"company": 7, "jobTitle": 1}) == []  # exactly the counts seen
+
+
+def test_the_preflight_line_when_every_tag_is_covered():
+    assert coverage_message([]) == "Every merge tag has a value or a fallback for every lead."
 
 
 def test_confirmations_are_read_from_token_count_pairs_only():
