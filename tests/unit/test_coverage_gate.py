@@ -71,6 +71,15 @@ def test_the_refusal_reads_in_full_and_names_each_place_once(sdr):
     assert STANDARD.startswith("email, firstName, ")
 
 
+def test_several_problems_are_told_one_sentence_after_another(sdr):
+    message = refusal(sequence(sdr, [("{{industry}}", "<p>{{firstname}}</p>")], [{}]), sdr)
+    assert message == (
+        "Fix the merge tags before sending it for review. “{{industry}}” (step 1 subject) is not a lead field: "
+        f"it is not one of {STANDARD}, and no lead of this campaign has it. "
+        "“{{firstname}}” (step 1 body) is not a lead field — did you mean “{{firstName}}”?"
+    )
+
+
 def test_a_custom_field_some_leads_have_is_not_unknown(sdr):
     leads = [{"custom_fields": {"industry": "Fintech"}}, {"custom_fields": {"size": "50"}}, {}]
     campaign = sequence(sdr, [("About {{industry}}", "<p>{{size}} people</p>")], leads)
