@@ -69,7 +69,8 @@ def report(paths: list[str]) -> int:
     print()
     for path in paths:
         statuses = [s for n, s in results.items() if module_of(n) == path]
-        print(f"{path:40} {score_line(statuses)[0]}")
+        counted = score_line(statuses)[2]  # "killed 0 of 0 (100%)" would read as a pass
+        print(f"{path:40} {score_line(statuses)[0] if counted else 'not run yet'}")
     line, _, _ = score_line(results.values())
     print(line)
     return 0
