@@ -20,6 +20,15 @@ from tests.factories import UserFactory
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUIRE_ALL = os.environ.get("REQUIRE_ALL") == "1"
+# The slow state-machine tests search with `searched(n)` examples: sized for `make test`;
+# SEARCH=4 (or more) searches four times as long, after a change to what they drive.
+SEARCH = max(1, int(os.environ.get("SEARCH", "1") or 1))
+
+
+def searched(examples: int) -> int:
+    return examples * SEARCH
+
+
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM_ARGS = [
     "--headless",

@@ -43,6 +43,7 @@ from campaigns.services.campaigns import campaign_archive, campaign_content_save
 from campaigns.services.lifecycle import LifecycleError
 from campaigns.services.operation_sweeper import operations_sweep
 from campaigns.services.versions import campaign_snapshot
+from tests.conftest import searched
 from tests.factories import UserFactory
 from tests.lifecycle_support import FakeLeadterra, WorkerDied, a_plan, campaign_in, fresh_pools
 
@@ -326,7 +327,9 @@ def test_the_lifecycle_holds_under_any_interleaving(monkeypatch):
     run_state_machine_as_test(
         Lifecycle,
         settings=settings(
-            max_examples=50,
+            # 30 runs of up to 50 steps (each a person's action or a worker's answer) in
+            # `make test`; a failure found once is replayed first from .hypothesis/ next time.
+            max_examples=searched(30),
             stateful_step_count=50,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow],
