@@ -26,6 +26,7 @@ from django.db import transaction
 from campaigns.models import Campaign, Lead, LeadterraSdr, Operation, SdrLink, WallToken
 from campaigns.services.campaigns import campaign_content_save, campaign_create
 from campaigns.services.launch import campaign_launch
+from campaigns.services.lead_counts import lead_count_refresh
 from campaigns.services.lifecycle import campaign_approve, campaign_submit
 from campaigns.services.operations import operation_enqueue
 from campaigns.services.pools import pools_freshness, pools_refresh_enqueue
@@ -68,6 +69,7 @@ def demo_prepare(*, sdr, manager) -> list[Campaign]:
             content = {"name": campaign.name, "steps": _steps(subject)}
             campaign_content_save(campaign=campaign, actor=sdr, content=content, base_version=campaign.version)
             Lead.objects.bulk_create(_leads(campaign, leads))
+            lead_count_refresh(campaign_id=campaign.pk)
             campaign_submit(campaign=campaign, actor=sdr)
             campaign_approve(campaign=campaign, actor=manager, comment="Demo data.")
         made.append(campaign)

@@ -23,6 +23,7 @@ from campaigns import planner
 from campaigns.audit import audit_record
 from campaigns.models import Campaign, Operation
 from campaigns.services.coverage_gate import Risk, coverage_message, coverage_risks, unconfirmed
+from campaigns.services.lead_counts import lead_count_refresh
 from campaigns.services.lifecycle import (
     LifecycleError,
     active_operation,
@@ -111,7 +112,8 @@ def campaign_preflight(campaign: Campaign) -> Preflight:
             else "The content is not the version that was approved: it needs a new review.",
         )
     )
-    steps, leads = campaign.steps.count(), campaign.leads.count()
+    # Counted now and stored, so the plan below (which reads the stored count) decides on it too.
+    steps, leads = campaign.steps.count(), lead_count_refresh(campaign_id=campaign.pk)
     no_steps, no_leads = "The sequence has no steps.", "There are no leads to enroll."
     result.checks.append(Check("steps", steps > 0, f"{plural(steps, 'step')}." if steps else no_steps))
     result.checks.append(Check("leads", leads > 0, f"{plural(leads, 'lead')}." if leads else no_leads))

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from campaigns.leadterra import SenderAccountData, SenderPoolData
 from campaigns.models import Campaign, Lead, PoolSnapshot, SenderPool
+from campaigns.services.lead_counts import lead_count_refresh
 from campaigns.services.pools import pools_apply
 from tests.conftest import login_page, screenshot
 from tests.factories import CampaignFactory, StepFactory
@@ -85,6 +86,7 @@ def test_a_spilling_plan_on_the_campaign_page(page, live_server, manager, client
     for i, d in enumerate([0, 2, 4]):
         StepFactory(campaign=campaign, position=i + 1, delay_days=d)
     Lead.objects.bulk_create(Lead(campaign=campaign, email=f"cfo{i}@corp{i % 97}.example") for i in range(3000))
+    lead_count_refresh(campaign_id=campaign.pk)  # as the import does: pages read the stored count
     login_page(page, live_server, manager, client)
     page.goto(live_server.url + f"/campaigns/{campaign.pk}/")
     plan = page.locator("#capacity-plan")
