@@ -132,40 +132,49 @@ class Chunker:
     def _copy(self, chunk: str, base: int) -> tuple[int, int, int]:
         cells = [f"c{i}" for i in range(self.width)]
         fast, fast_params = self._fast()
+        raw, rows = f"import_raw_{self.width}", f"import_rows_{self.width}"
         with connection.cursor() as cursor:
+            # Made once per connection and emptied at every commit: creating tables per chunk
+            # cost more than checking its rows.
             cursor.execute(
-                "CREATE TEMP TABLE import_raw (n bigint GENERATED ALWAYS AS IDENTITY, "
+                f"CREATE TEMP TABLE IF NOT EXISTS {raw} (n bigint GENERATED ALWAYS AS IDENTITY, "
                 + ", ".join(f"{c} text" for c in cells)
-                + ") ON COMMIT DROP"
+                + ") ON COMMIT DELETE ROWS"
+            )
+            cursor.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {rows} (rn bigint, "
+                + ", ".join(f"{c} text" for c in cells)
+                + ", fast boolean) ON COMMIT DELETE ROWS"
             )
             options = f"FORMAT csv, DELIMITER '{self.imp.delimiter}'"  # one of csv_import.DELIMITERS
-            sql = f"COPY import_raw ({', '.join(cells)}) FROM STDIN WITH ({options})"
+            sql = f"COPY {raw} ({', '.join(cells)}) FROM STDIN WITH ({options})"
             with connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:  # refusals as DatabaseError
                 copy.write(chunk.encode("utf-8"))
             # Each record once through the checks: numbered, and whether SQL decides it.
             cursor.execute(
-                f"CREATE TEMP TABLE import_rows ON COMMIT DROP AS SELECT r.*, {fast} AS fast "  # noqa: S608
-                f"FROM ({self._numbered(cells, base)}) AS r",
+                f"INSERT INTO {rows} SELECT r.*, {fast} FROM ({self._numbered(raw, cells, base)}) AS r",  # noqa: S608
                 [*fast_params, BLANK_SQL],
             )
             records = cursor.rowcount
-            staged = self._insert_fast(cursor)
+            staged = self._insert_fast(cursor, rows)
             cursor.execute(
-                f"SELECT rn, {', '.join(cells)} FROM import_rows WHERE rn > {self.header_rows} AND NOT fast ORDER BY rn"  # noqa: S608
+                f"SELECT rn, {', '.join(cells)} FROM {rows} WHERE rn > {self.header_rows} AND NOT fast ORDER BY rn"  # noqa: S608
             )
             slots, pk = self.plan.slots(), self.imp.pk
             slow = [row_tuple(pk, rn, list(values), self.plan, slots) for rn, *values in cursor.fetchall()]
             stage_rows(slow)
-            cursor.execute("DROP TABLE import_raw, import_rows")
+            # For a caller's outer transaction (tests); else the commit empties them.
+            cursor.execute(f"DELETE FROM {raw}")  # noqa: S608
+            cursor.execute(f"DELETE FROM {rows}")  # noqa: S608
         return staged + len(slow), sum(1 for row in slow if row[-2]), base + records
 
-    def _numbered(self, cells: list[str], base: int) -> str:
+    def _numbered(self, raw: str, cells: list[str], base: int) -> str:
         """SQL: the chunk's non-blank records with their file row numbers, header included."""
         concat = " || ".join(f"concat({', '.join(cells[i : i + 90])})" for i in range(0, len(cells), 90))
         coalesced = ", ".join(f"coalesce({c}, '') AS {c}" for c in cells)
         return (
             f"SELECT row_number() OVER (ORDER BY n) + {int(base)} AS rn, {coalesced} "  # noqa: S608
-            f"FROM import_raw WHERE ({concat}) !~ %s"
+            f"FROM {raw} WHERE ({concat}) !~ %s"
         )
 
     def _fast(self) -> tuple[str, list]:
@@ -187,7 +196,7 @@ class Chunker:
             params.append(PRINTABLE_ASCII_SQL)
         return "(" + " AND ".join(checks) + ")", params
 
-    def _insert_fast(self, cursor) -> int:
+    def _insert_fast(self, cursor, rows: str) -> int:
         plan = self.plan
         fields = {attr: f"btrim(c{column}, ' ')" for column, attr in plan.standard.items()}
         custom, custom_params = ["'{}'::jsonb"], []
@@ -209,7 +218,7 @@ class Chunker:
             SELECT %s, rn, {email}, {", ".join(fields.get(a, "''") for a in TEXT_ATTRS)},
                    {" || ".join(custom)},
                    ({local} = ANY(%s) OR split_part({local}, '+', 1) = ANY(%s)), '', ''
-            FROM import_rows WHERE rn > {self.header_rows} AND fast""",  # noqa: S608
+            FROM {rows} WHERE rn > {self.header_rows} AND fast""",  # noqa: S608
             [self.imp.pk, *custom_params, *[sorted(ROLE_LOCAL_PARTS)] * 2],
         )
         return cursor.rowcount
