@@ -104,8 +104,8 @@ class LeadImportRow(models.Model):
     # No database constraint: its check ran once per staged row at every batch's commit, and
     # staged rows only ever belong to a live import (deleted with it by Django's cascade).
     lead_import = models.ForeignKey(
-        LeadImport, on_delete=models.CASCADE, related_name="staged_rows", db_constraint=False
-    )
+        LeadImport, on_delete=models.CASCADE, related_name="staged_rows", db_constraint=False, db_index=False
+    )  # its index would be a prefix of (lead_import, row_number) below
     row_number = models.PositiveIntegerField()
     email = models.TextField(help_text="Normalised; as written in the file (any length) when `problem` is set.")
     first_name = models.CharField(max_length=200, blank=True)  # '' = the row gave no value

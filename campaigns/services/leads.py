@@ -264,6 +264,7 @@ def lead_import_finish(lead_import, holder: str, counts: dict) -> None:
             list(Campaign.objects.select_for_update().filter(pk=lead_import.campaign_id).values_list("pk"))
             with connection.cursor() as cursor:
                 import_apply.relax_commit(cursor)
+                import_apply.prepare(cursor)
                 import_apply.classify(cursor, lead_import.pk)
                 counts = import_apply.count(cursor, lead_import.pk, lead_import.campaign_id)
                 import_apply.upsert(cursor, import_id=lead_import.pk, campaign_id=lead_import.campaign_id, now=now)
