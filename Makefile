@@ -9,9 +9,10 @@ RUN_ENV := DEBUG=1 BROKER_FALLBACK=quiet PATH=$(CURDIR)/$(BIN):$$PATH
 
 .PHONY: run test bench mutants lint system-deps migrate seed clean
 
+# The venv's own pip installs these pinned wheels; upgrading it first cost every fresh
+# clone another download and install before the tests could start.
 $(PY):
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
 
 $(VENV)/.runtime: requirements.txt | $(PY)
 	$(PY) -m pip install --quiet -r requirements.txt

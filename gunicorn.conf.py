@@ -4,12 +4,22 @@ The access log is on, but a wall's URL (/wall/<token>/) is its only credential, 
 logged value (request line, path, query, referer) has the token replaced first.
 """
 
+import os
+
 from gunicorn.glogging import Logger
 
 from leadterra_ui.logfilters import redact
 
 accesslog = "-"
 errorlog = "-"
+
+# Threads, not only processes: a page spends much of its time waiting on PostgreSQL, and the
+# live partials poll every second from every open tab. One process per core, each with
+# WEB_THREADS threads (each thread holds one database connection: size max_connections for
+# workers × threads per host). `make bench` measures 10 concurrent users with this setup.
+worker_class = "gthread"
+workers = int(os.environ.get("WEB_CONCURRENCY", os.cpu_count() or 2))
+threads = int(os.environ.get("WEB_THREADS", "8"))
 
 
 class RedactingLogger(Logger):

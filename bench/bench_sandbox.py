@@ -74,32 +74,28 @@ def measure(size: dict) -> dict:
     return {"seed": seed_seconds, "days": [day1, day2, day3], "stats": stats_latency(ws)}
 
 
-def ms(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100)[int(q) - 1] * 1000 if q < 100 else max(values) * 1000
+def rows() -> list[dict]:
+    """The sandbox's stats call and its day advance stay flat from 10 to 1,000 campaigns."""
+    from bench.harness import row
 
-
-def run() -> list[str]:
     settings.SANDBOX_RATE_LIMIT_RPS = 0
-    lines = []
     with tempfile.TemporaryDirectory() as folder:
         use_scratch_database(Path(folder))
         small, big = measure(SMALL), measure(BIG)
-    for label, size, result in (("baseline", SMALL, small), ("target", BIG, big)):
-        world_name = f"{size['campaigns']} campaigns x {size['leads']} leads"
-        lines.append(f"{label:8} {world_name}: seeded in {result['seed']:.1f} s")
-        for day, (seconds, sent) in enumerate(result["days"], start=1):
-            per = seconds / sent * 1e6 if sent else 0
-            took = f"{seconds * 1000:8.0f} ms for {sent:6d} sends ({per:.1f} µs/send)"
-            lines.append(f"{label:8}   advance day {day}: {took}")
-        stats = result["stats"]
-        lines.append(
-            f"{label:8}   stats call: median {statistics.median(stats) * 1000:.2f} ms, "
-            f"p95 {ms(stats, 95):.2f} ms over {len(stats)} calls"
-        )
-    ratio = statistics.median(big["stats"]) / statistics.median(small["stats"])
-    lines.append(f"stats median, target / baseline: {ratio:.2f}x (a world 100x larger)")
+    stats = statistics.median(big["stats"]) / statistics.median(small["stats"])
+    stats_note = (
+        f"median {statistics.median(big['stats']) * 1000:.2f} ms vs {statistics.median(small['stats']) * 1000:.2f} ms "
+        f"({STATS_CALLS} calls each; seeded in {big['seed']:.1f} s)"
+    )
     per_send = [(r["days"][0][0] / r["days"][0][1]) if r["days"][0][1] else 0 for r in (small, big)]
-    lines.append(f"cost per send, day 1, target / baseline: {per_send[1] / per_send[0]:.2f}x")
-    for line in lines:
-        print(line)
-    return lines
+    send_note = f"day 1: {per_send[1] * 1e6:.1f} µs/send vs {per_send[0] * 1e6:.1f} µs/send"
+    return [
+        row("sandbox stats call, 1,000 vs 10 campaigns", stats, 2.0, "× small world", stats_note),
+        row(
+            "sandbox day advance per send, 1,000 vs 10 campaigns",
+            per_send[1] / per_send[0],
+            2.0,
+            "× small world",
+            send_note,
+        ),  # fmt: skip
+    ]

@@ -75,6 +75,18 @@ def sparkline(
     return _svg(width, height, label, body, css)
 
 
+def bar_top(stacks: Sequence[Sequence[float]], limits: Sequence[float | None] | None = None) -> float:
+    """The value at the top edge of bar_chart's drawing: the tallest column or limit, plus 5%."""
+    tops = [sum(col) for col in stacks] + [v or 0 for v in (limits or [])]
+    return max(tops, default=0) * 1.05
+
+
+def bar_scale(top: float) -> SafeString:
+    """The value scale beside a bar chart: its top, middle and zero, in the chart's own units."""
+    marks = "".join(f"<span>{round(v):,}</span>" for v in (top, top / 2, 0)) if top > 0 else ""
+    return mark_safe(f'<div class="chart-scale small muted" aria-hidden="true">{marks}</div>')  # noqa: S308 numbers only
+
+
 def bar_chart(
     stacks: Sequence[Sequence[float]],
     *,
@@ -93,8 +105,7 @@ def bar_chart(
     n = len(stacks)
     if not n:
         return _svg(width, height, label or "no data", "", css + " chart--empty")
-    tops = [sum(col) for col in stacks] + [v or 0 for v in (limits or [])]
-    y = _scale(max(tops) * 1.05, height, 1)
+    y = _scale(bar_top(stacks, limits), height, 1)
     slot = width / n
     gap = min(slot * 0.2, 6)
     parts = []

@@ -12,6 +12,8 @@ from celery import current_app
 RUN_OPERATION = "campaigns.tasks.run_operation"
 RUN_IMPORT = "campaigns.tasks.run_import"
 DEMO_LAUNCH = "campaigns.tasks.demo_launch"
+REFRESH_SDR_INBOX = "campaigns.tasks.refresh_sdr_inbox"
+POLL_STATS_BATCH = "campaigns.tasks.poll_stats_batch"
 
 
 def send(name: str, *args, countdown: float | None = None) -> None:

@@ -131,3 +131,23 @@ LIFECYCLE_ROLES = {
 def may(action: str, user, campaign) -> bool:
     """True when `user`'s role allows the lifecycle `action` on `campaign` (the state aside)."""
     return user is not None and user.is_authenticated and LIFECYCLE_ROLES[action](user, campaign)
+
+
+def reply_holder(reply):
+    """Who holds a reply on the desk: whoever claimed it, else the SDR it was handed to, else None."""
+    if reply.claimed_by_id:
+        return reply.claimed_by
+    handoff = getattr(reply, "handoff", None) if reply.pk else None
+    return handoff.sdr_user if handoff is not None else None
+
+
+def desk_refusal(user, reply) -> str | None:
+    """An SDR acts on replies nobody holds and on their own; a manager acts on all."""
+    if not user.is_authenticated:
+        return "Log in first."
+    if is_manager(user):
+        return None
+    holder = reply_holder(reply)
+    if holder is not None and holder.pk != user.pk:
+        return f"{holder.get_username()} already has this reply; a manager can move it."
+    return None

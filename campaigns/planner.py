@@ -78,6 +78,37 @@ class Capacity:
 
 
 @dataclass(frozen=True)
+class Leftover:
+    """What the campaigns served first leave of each day's capacity (`per_day`, for as many days
+    as they run), then the whole `base`. A campaign planned against it gets exactly what it
+    would get planned behind them, since earlier campaigns never yield to later ones; so the
+    leftover of a busy workspace can be computed once and shared by every page that plans."""
+
+    base: Capacity
+    per_day: tuple[int, ...] = ()
+
+    @property
+    def daily(self) -> int:
+        return self.base.daily
+
+    @property
+    def remaining(self) -> int:
+        return self.base.remaining
+
+    def on_day(self, day: int, model: str) -> int:
+        return self.per_day[day] if day < len(self.per_day) else self.base.on_day(day, model)
+
+
+def leftover_after(works: list[Work], capacity: Capacity, model: str) -> Leftover:
+    """The capacity `works` (in priority order) leave, day by day, until they are done."""
+    if not works:
+        return Leftover(capacity)
+    proj = project(works, capacity, model)
+    used = [sum(row[d] for row in proj.planned) for d in range(len(proj.capacity))]
+    return Leftover(capacity, tuple(c - u for c, u in zip(proj.capacity, used, strict=True)))
+
+
+@dataclass(frozen=True)
 class Cohort:
     ready: int  # first day these sends may go out
     count: int
@@ -213,12 +244,14 @@ def plan_campaign(
     no_capacity_reason: str = "",
 ) -> CapacityPlan:
     """Will this campaign fit? `running` are served first; `work` overrides the new-campaign
-    schedule (for a campaign that is already running)."""
+    schedule (for a campaign that is already running). `capacity` may be a Leftover (what the
+    running campaigns leave), in place of `running`: the plan is the same."""
     work = work or new_campaign_work("this campaign", leads=leads, delays=delays)
     refusal = _refusal(leads=leads, steps=len(delays), capacity=capacity, work=work, why=no_capacity_reason)
     if refusal:
         return CapacityPlan(CANNOT_START, model, message=refusal, capacity=capacity.daily)
-    proj = project([*(running or []), work], capacity, model)
+    min_days = len(capacity.per_day) if isinstance(capacity, Leftover) else 0
+    proj = project([*(running or []), work], capacity, model, min_days=min_days)
     return _plan_from(proj, len(proj.finish) - 1, work, capacity, model)
 
 

@@ -7,9 +7,13 @@ Redis (the filesystem fallback of `make run`) or Redis does not answer, each pro
 keeps its own bucket: the product keeps working, less precisely.
 
 The bucket holds one token, so requests are spaced evenly and no burst can pass the
-limit within any second. A wait longer than MAX_WAIT is not slept in the worker: it
-raises BudgetExhausted, which the client turns into its RateLimited error so the outbox
-reschedules the operation.
+limit within any second. A caller that finds no token reserves the next free slot (the
+bucket goes into debt, one token per waiting caller) and sleeps until it, once: slots are
+handed out in order, so no token is lost between the moment it comes back and the moment
+a waiter wakes to take it (with eight threads on a busy machine that lag cost ~10% of the
+budget when waiters competed for each token). A wait longer than MAX_WAIT reserves
+nothing and is not slept in the worker: it raises BudgetExhausted, which the client turns
+into its RateLimited error so the outbox reschedules the operation.
 """
 
 from __future__ import annotations
@@ -47,7 +51,8 @@ local tokens = tonumber(b[1]) or 1
 local ts = tonumber(b[2]) or now
 tokens = math.min(1, tokens + math.max(0, now - ts) * rate)
 local wait = 0
-if tokens >= 1 then tokens = tokens - 1 else wait = (1 - tokens) / rate end
+if tokens < 1 then wait = (1 - tokens) / rate end
+if wait <= tonumber(ARGV[2]) then tokens = tokens - 1 end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
 redis.call('EXPIRE', KEYS[1], 60)
 return tostring(wait)
@@ -77,10 +82,10 @@ class LocalBucket:
             rate = rps * self.factor
             self.tokens = min(1.0, self.tokens + (now - self.ts) * rate)
             self.ts = now
-            if self.tokens >= 1:
+            wait = 0.0 if self.tokens >= 1 else (1 - self.tokens) / rate
+            if wait <= MAX_WAIT:  # the slot is this caller's: take it now or in debt
                 self.tokens -= 1
-                return 0.0
-            return (1 - self.tokens) / rate
+            return wait
 
     def shrink(self, seconds: float) -> None:
         with self.lock:
@@ -122,26 +127,22 @@ def _take(rps: float) -> float:
     client = _redis_client()
     if client is not None:
         try:
-            return float(client.eval(TAKE, 2, BUCKET_KEY, PENALTY_KEY, rps))
+            return float(client.eval(TAKE, 2, BUCKET_KEY, PENALTY_KEY, rps, MAX_WAIT))
         except Exception as exc:  # redis errors of every kind: fall back, never fail the call
             _redis_down(exc)
     return _local_bucket.take(rps)
 
 
 def acquire() -> None:
-    """Block until one request may be sent (short waits only; see MAX_WAIT)."""
+    """Block until this caller's slot comes (short waits only; see MAX_WAIT)."""
     rps = float(settings.LEADTERRA_MAX_RPS)
     if rps <= 0:
         return  # 0 turns the budget off
-    waited = 0.0
-    while True:
-        wait = _take(rps)
-        if wait <= 0:
-            return
-        if waited + wait > MAX_WAIT:
-            raise BudgetExhausted(retry_after=wait)
+    wait = _take(rps)
+    if wait > MAX_WAIT:  # nothing was reserved
+        raise BudgetExhausted(retry_after=wait)
+    if wait > 0:
         time.sleep(wait)
-        waited += wait
 
 
 def penalize(retry_after: float) -> None:

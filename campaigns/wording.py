@@ -1,4 +1,5 @@
-"""Numbers in sentences: real plurals with thousands separators, percentages precise enough to be true."""
+"""Numbers and moments in sentences: real plurals with thousands separators, percentages precise
+enough to be true, and times of past events that never lie in the future."""
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
@@ -18,3 +19,19 @@ def distinct_percents(*shares: float, digits: int = 1, most: int = 4) -> list[st
         if all(texts[i] != texts[j] for i in range(len(shares)) for j in range(i) if shares[i] != shares[j]):
             return texts
     return texts
+
+
+def compact_age(seconds: float) -> str:
+    """ "40 s", "3 min", "2 h", "3 d": an age in the largest whole unit."""
+    seconds = max(0, int(seconds))
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} s"
+
+
+def happened_at(reported, now):
+    """When something we were just told about happened: its reported time, but never later than
+    `now`. A time in the future is a clock that runs ahead (the sandbox's accelerated calendar,
+    or drift), and an event cannot have happened after we heard of it."""
+    return min(reported, now) if reported else now

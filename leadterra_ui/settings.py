@@ -63,10 +63,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Every view needs a login unless it is marked @login_not_required
     # (login, healthz, the wall, the webhook receiver, the sandbox API).
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "leadterra_ui.login_required.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "leadterra_ui.outage.OutageBannerMiddleware",  # live partials bring the outage banner along
     "leadterra_ui.csp.ContentSecurityPolicyMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into our lockout page.
     "axes.middleware.AxesMiddleware",
@@ -141,7 +142,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # django-axes checks every login for a lockout before the password is tried.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "campaign_list"
+LOGIN_REDIRECT_URL = "landing"  # SDRs land on the desk, managers on the campaign list
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"
@@ -211,15 +212,34 @@ SDR_KEY_ENCRYPTION_KEY = env("SDR_KEY_ENCRYPTION_KEY", default="")
 OPERATION_RETRY_BASE_SECONDS = env.float("OPERATION_RETRY_BASE_SECONDS", default=2.0)
 OPERATION_RETRY_MAX_SECONDS = env.float("OPERATION_RETRY_MAX_SECONDS", default=300.0)
 OPERATION_MAX_FAILURE_STREAK = env.int("OPERATION_MAX_FAILURE_STREAK", default=10)
-OPERATION_STALE_SECONDS = env.float("OPERATION_STALE_SECONDS", default=330.0)  # > the task time limit
-OPERATIONS_SWEEP_SECONDS = env.float("OPERATIONS_SWEEP_SECONDS", default=30.0)
+# Liveness (services/operation_liveness.py): a worker stamps the rows it holds every few
+# seconds; a row silent for the stale limit is reclaimed by the next sweep.
+OPERATION_HEARTBEAT_SECONDS = env.float("OPERATION_HEARTBEAT_SECONDS", default=2.0)
+# On SQLite a heartbeat can wait out the 20 s lock timeout behind another writer: a live worker
+# must not look dead for that, so the limit there is above it (still well under a minute).
+_SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+OPERATION_HEARTBEAT_STALE_SECONDS = env.float("OPERATION_HEARTBEAT_STALE_SECONDS", default=30.0 if _SQLITE else 8.0)
+OPERATION_MAX_CLAIM_SECONDS = env.float("OPERATION_MAX_CLAIM_SECONDS", default=330.0)  # a stuck handler
+OPERATIONS_SWEEP_SECONDS = env.float("OPERATIONS_SWEEP_SECONDS", default=5.0)
 OPERATIONS_SWEEP_GRACE_SECONDS = env.float("OPERATIONS_SWEEP_GRACE_SECONDS", default=30.0)  # before a re-send
 
 # --- Product behaviour ---
-LIVE_REFRESH_SECONDS = env.int("LIVE_REFRESH_SECONDS", default=5)
+# 1 s: a webhook's change reaches an open page within ~1 s; an unchanged poll is a 304 after one small query.
+LIVE_REFRESH_SECONDS = env.int("LIVE_REFRESH_SECONDS", default=1)
 STATS_POLL_SECONDS = env.int("STATS_POLL_SECONDS", default=15)
+# The stats poll (campaigns/services/stats.py): the shortest interval above; it stretches so the
+# fleet fits in STATS_BUDGET_SHARE of LEADTERRA_MAX_RPS. Beat sends up to STATS_POLL_FANOUT batch
+# tasks (about the worker threads) of STATS_POLL_BATCH campaigns each.
+STATS_BUDGET_SHARE = env.float("STATS_BUDGET_SHARE", default=0.8)
+STATS_POLL_FANOUT = env.int("STATS_POLL_FANOUT", default=8)
+STATS_POLL_BATCH = env.int("STATS_POLL_BATCH", default=10)
+# Calls in flight per worker process while its threads store the answers (0: each batch task
+# calls in turn on its own thread).
+STATS_POLL_HTTP_THREADS = env.int("STATS_POLL_HTTP_THREADS", default=8)
 POOLS_REFRESH_SECONDS = env.int("POOLS_REFRESH_SECONDS", default=60)
 REPLIES_POLL_SECONDS = env.int("REPLIES_POLL_SECONDS", default=30)
+INBOX_STALE_SECONDS = env.int("INBOX_STALE_SECONDS", default=30)  # an SDR inbox older than this is fetched again
+REPLY_SLA_MINUTES = env.int("REPLY_SLA_MINUTES", default=15)  # the desk: an interested reply answered within
 CAPACITY_MODEL = env("CAPACITY_MODEL", default="daily_reset")  # or "rolling_24h"
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
 # Import recovery: the holder proves it is alive with every batch it checkpoints; one silent for STALE s is

@@ -20,6 +20,15 @@ from tests.factories import UserFactory
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUIRE_ALL = os.environ.get("REQUIRE_ALL") == "1"
+# The slow state-machine tests search with `searched(n)` examples: sized for `make test`;
+# SEARCH=4 (or more) searches four times as long, after a change to what they drive.
+SEARCH = max(1, int(os.environ.get("SEARCH", "1") or 1))
+
+
+def searched(examples: int) -> int:
+    return examples * SEARCH
+
+
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM_ARGS = [
     "--headless",
@@ -62,6 +71,16 @@ def wait_for_port(port: int, timeout: float = 10.0) -> None:
 
 
 # --- users ---------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: a cached plan or preview keyed by ids must not
+    survive into a test whose database reuses those ids."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
 
 
 @pytest.fixture
@@ -221,15 +240,16 @@ def database_url(alias: str) -> str:
 class WorkerProcess:
     """`celery worker` as a real subprocess on the test databases, killable by pid."""
 
-    def __init__(self, env: dict, concurrency: int = 4):
-        self.env, self.concurrency, self.proc = env, concurrency, None
+    def __init__(self, env: dict, concurrency: int = 4, module: str = "celery"):
+        # `module`: what `python -m` runs; a stand-in that wraps celery's own main (chaos tests)
+        self.env, self.concurrency, self.module, self.proc = env, concurrency, module, None
 
     def start(self):
         self.proc = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
-                "celery",
+                self.module,
                 "-A",
                 "leadterra_ui",
                 "worker",
@@ -379,12 +399,21 @@ def media_root(settings, tmp_path):
 
 
 @pytest.fixture
-def leadterra_client(settings, request):
-    """The client aimed at the test module's `BASE` with its `KEY`, no shared rate budget
-    (HTTP is faked with `responses` in those modules)."""
+def leadterra_client(settings, request, monkeypatch):
+    """The client aimed at the test module's `BASE` with its `KEY`, no shared rate budget and
+    no waits between retries, recorded in `retry_waits` (HTTP is faked with `responses` there)."""
     from campaigns import leadterra
+    from campaigns.leadterra import retry
+
+    monkeypatch.setattr(retry, "sleep", request.getfixturevalue("retry_waits").append)
 
     settings.LEADTERRA_API_BASE = request.module.BASE
     settings.LEADTERRA_API_KEY = request.module.KEY
     settings.LEADTERRA_MAX_RPS = 0
     return leadterra.get_client()
+
+
+@pytest.fixture
+def retry_waits() -> list[float]:
+    """The waits the client's retry layer asked for (filled by `leadterra_client`)."""
+    return []

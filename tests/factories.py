@@ -51,3 +51,12 @@ class LeadFactory(factory.django.DjangoModelFactory):
     last_name = "Lovelace"
     company = "Analytical Engines"
     job_title = "CTO"
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        """As the services do: a lead added keeps its campaign's stored count exact."""
+        from campaigns.services.lead_counts import lead_count_refresh
+
+        lead = super()._create(model_class, *args, **kwargs)
+        lead_count_refresh(campaign_id=lead.campaign_id)
+        return lead

@@ -41,6 +41,13 @@ def campaign_in(status: str, *, owner, approver=None, steps: int = 2, leads: int
     return campaign
 
 
+def bouncing_campaign(*, owner, approver, **fields) -> Campaign:
+    """A running campaign bouncing 5.04% under a guard of 8% once 500 are delivered: lowering the
+    threshold to 5% asks before it pauses."""
+    numbers = {"sent": 2500, "delivered": 2300, "bounced": 126, "bounce_threshold": 0.08, "bounce_min_delivered": 500}
+    return campaign_in("running", owner=owner, approver=approver, name="Winter push", **(numbers | fields))
+
+
 def fresh_pools(remaining: int = 1000, *, at=None) -> SenderPool:
     """A pool as a successful refresh leaves it (the sync state says when)."""
     at = at or timezone.now()

@@ -60,3 +60,11 @@ def make_desk(sb: ClientSandbox, leads: list[dict] = LEADS) -> Desk:
     assert len(desk.replies) == len(leads)
     desk.sdrs = {s["apiKey"]: s["id"] for s in sb.sdrs()}
     return desk
+
+
+def integration_knobs(settings) -> None:
+    """SDR integration tests: no client-side rate budget or sandbox rate limit, quick retries, a key to encrypt with."""
+    settings.LEADTERRA_MAX_RPS = 40
+    settings.SANDBOX_RATE_LIMIT_RPS = 0
+    settings.OPERATION_RETRY_BASE_SECONDS = 0.2
+    settings.SDR_KEY_ENCRYPTION_KEY = "integration-secret"

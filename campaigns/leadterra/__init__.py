@@ -7,8 +7,9 @@ or a JSON key of Leadterra.
 
 How a call goes: take a token from the shared rate budget (campaigns.ratelimit), send with
 connect+read timeouts through this thread's Session, record one ApiCall row, then either
-parse the body or turn the answer into a typed error. GETs are retried by urllib3
-(bounded backoff with jitter, Retry-After honoured but capped); POSTs never are: a write
+parse the body or turn the answer into a typed error. GETs are retried by our own layer
+(campaigns/leadterra/retry.py: bounded backoff with jitter, Retry-After honoured but capped),
+each retry an attempt of its own with its token and its log row; POSTs never are: a write
 is retried only by the outbox, which knows how to make the retry safe.
 """
 
@@ -23,10 +24,9 @@ import requests
 from django.conf import settings
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NewConnectionError
-from urllib3.util import Retry
 
 from campaigns import ratelimit
-from campaigns.leadterra import parse, parse_sdr
+from campaigns.leadterra import parse, parse_sdr, retry
 from campaigns.leadterra.sdr import SdrCalls
 from campaigns.leadterra.types import (
     AlreadyAssigned,
@@ -105,36 +105,7 @@ __all__ = [
 ]
 
 USER_AGENT = f"leadterra-ops/{getattr(settings, 'APP_VERSION', '0')} (+internal dashboard)"
-RETRY_AFTER_CAP = 5.0  # a GET waits at most this long in-line; longer waits go back to the outbox
-
-
-class GetOnlyRetry(Retry):
-    """urllib3 Retry that never replays a write, not even after a connect error
-    (urllib3 would: it assumes a refused connection never reached the server)."""
-
-    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
-        if error is not None and method and not self._is_method_retryable(method) and self._is_connection_error(error):
-            spent = self.new(total=0)  # exhausted: urllib3 raises MaxRetryError, requests a ConnectionError
-            return Retry.increment(spent, method, url, response, error, _pool, _stacktrace)
-        return super().increment(method, url, response, error, _pool, _stacktrace)
-
-
-def build_retry() -> Retry:
-    return GetOnlyRetry(
-        total=3,
-        connect=2,
-        read=2,
-        status=3,
-        other=0,
-        allowed_methods=frozenset({"GET"}),
-        status_forcelist=(429, 500, 502, 503, 504),
-        backoff_factor=0.3,
-        backoff_jitter=0.3,
-        backoff_max=4.0,
-        respect_retry_after_header=True,
-        retry_after_max=RETRY_AFTER_CAP,
-        raise_on_status=False,  # the last answer is returned and turned into a typed error
-    )
+RETRY_AFTER_CAP = retry.RETRY_AFTER_CAP  # a GET waits at most this long in-line; longer waits go back to the outbox
 
 
 _local = threading.local()
@@ -145,7 +116,8 @@ def _session() -> requests.Session:
     session = getattr(_local, "session", None)
     if session is None:
         session = requests.Session()
-        adapter = HTTPAdapter(max_retries=build_retry(), pool_connections=4, pool_maxsize=4)
+        # No retries down here: campaigns/leadterra/retry.py retries, one token and one log row an attempt.
+        adapter = HTTPAdapter(max_retries=0, pool_connections=4, pool_maxsize=4)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
@@ -179,54 +151,50 @@ class LeadterraClient(SdrCalls):
     ):
         """`api_key`: an SDR's personal key instead of LEADTERRA_API_KEY. `send`: the call is not
         idempotent, so a lost answer raises OutcomeUnknown instead of Transient (never retried)."""
-        try:
-            ratelimit.acquire()
-        except ratelimit.BudgetExhausted as exc:
-            raise RateLimited(
-                "The shared Leadterra rate budget is exhausted; the call will be retried shortly.",
-                retry_after=exc.retry_after,
-                code="local_rate_budget",
-                status=None,
-            ) from None
         url = settings.LEADTERRA_API_BASE.rstrip("/") + path
         key = api_key or settings.LEADTERRA_API_KEY
-        all_headers = {"Authorization": f"Bearer {key}", **(headers or {})}
-        timeout = (settings.LEADTERRA_CONNECT_TIMEOUT, settings.LEADTERRA_READ_TIMEOUT)
+        request = {"json": json, "params": params, "headers": {"Authorization": f"Bearer {key}", **(headers or {})}}
         endpoint = f"{method} {template}"
-        started = time.monotonic()
-        try:
-            response = _session().request(method, url, json=json, params=params, headers=all_headers, timeout=timeout)
-        except requests.Timeout as exc:
-            _record(endpoint, None, started, "timeout")
-            if send and not isinstance(exc, requests.ConnectTimeout):
-                raise _unknown(endpoint, "no answer in time") from None
-            raise Transient(
-                f"Leadterra did not answer {endpoint} in time ({exc.__class__.__name__}); it will be retried.",
-                code="timeout",
-            ) from None
-        except requests.RequestException as exc:
-            _record(endpoint, None, started, "connection_error")
-            if send and not _never_sent(exc):
-                raise _unknown(endpoint, f"the connection broke ({exc.__class__.__name__})") from None
-            raise Transient(
-                f"Could not reach Leadterra for {endpoint} ({exc.__class__.__name__}); it will be retried.",
-                code="connection_error",
-            ) from None
-        if response.status_code >= 400:
-            error = _error(response, endpoint, api_key)
-            _record(endpoint, response.status_code, started, error.code)
-            if isinstance(error, RateLimited):
-                ratelimit.penalize(error.retry_after)
-            if send and response.status_code == 504:  # a gateway gave up waiting: it may have gone out
-                raise _unknown(endpoint, "a gateway timed out (504)")
-            raise error
-        _record(endpoint, response.status_code, started)
+        retries = retry.Retries(method)
+        while True:
+            response, wait = self._attempt(method, url, endpoint, request, retries, api_key=api_key, send=send)
+            if response is not None:
+                break
+            retry.sleep(wait)
         try:
             return parse.body(response, endpoint)
         except Transient:
             if send:  # a success we cannot read: it went out, but we do not know as what
                 raise _unknown(endpoint, "the success answer was unreadable") from None
             raise
+
+    def _attempt(self, method, url, endpoint, request, retries, *, api_key, send):
+        """One HTTP attempt: a token from the shared budget, one call-log row. Returns (response,
+        None) on success, (None, wait) when `retries` allows another attempt, else raises."""
+        _take_token()
+        timeout = (settings.LEADTERRA_CONNECT_TIMEOUT, settings.LEADTERRA_READ_TIMEOUT)
+        started = time.monotonic()
+        try:
+            response = _session().request(method, url, timeout=timeout, **request)
+        except requests.RequestException as exc:
+            _record(endpoint, None, started, "timeout" if isinstance(exc, requests.Timeout) else "connection_error")
+            wait = retries.after_error()
+            if wait is None:
+                raise _no_answer(exc, endpoint, send) from None
+            return None, wait
+        if response.status_code < 400:
+            _record(endpoint, response.status_code, started)
+            return response, None
+        error = _error(response, endpoint, api_key)
+        _record(endpoint, response.status_code, started, error.code)
+        if isinstance(error, RateLimited):
+            ratelimit.penalize(error.retry_after)
+        wait = retries.after_status(response.status_code, response.headers)
+        if wait is not None:
+            return None, wait
+        if send and response.status_code == 504:  # a gateway gave up waiting: it may have gone out
+            raise _unknown(endpoint, "a gateway timed out (504)")
+        raise error
 
     def list_sender_pools(self) -> list[SenderPoolData]:
         body = self._call("GET", "/v1/sender-pools", "/v1/sender-pools")
@@ -299,6 +267,35 @@ def _error(response, endpoint: str, api_key: str | None) -> LeadterraError:
         error.message = error.message.replace(api_key, "[redacted]")
         error.args = (error.message,)
     return error
+
+
+def _take_token() -> None:
+    try:
+        ratelimit.acquire()
+    except ratelimit.BudgetExhausted as exc:
+        raise RateLimited(
+            "The shared Leadterra rate budget is exhausted; the call will be retried shortly.",
+            retry_after=exc.retry_after,
+            code="local_rate_budget",
+            status=None,
+        ) from None
+
+
+def _no_answer(exc: requests.RequestException, endpoint: str, send: bool) -> LeadterraError:
+    """The error for an attempt that got no answer (and will not be tried again)."""
+    if isinstance(exc, requests.Timeout):
+        if send and not isinstance(exc, requests.ConnectTimeout):
+            return _unknown(endpoint, "no answer in time")
+        return Transient(
+            f"Leadterra did not answer {endpoint} in time ({exc.__class__.__name__}); it will be retried.",
+            code="timeout",
+        )
+    if send and not _never_sent(exc):
+        return _unknown(endpoint, f"the connection broke ({exc.__class__.__name__})")
+    return Transient(
+        f"Could not reach Leadterra for {endpoint} ({exc.__class__.__name__}); it will be retried.",
+        code="connection_error",
+    )
 
 
 def _never_sent(exc: requests.RequestException) -> bool:

@@ -7,6 +7,7 @@ from .monitoring import Reply, StatsSnapshot, SyncState, WallToken, WebhookEvent
 from .operations import ApiCall, Operation
 from .pools import PoolSnapshot, SenderAccount, SenderPool
 from .sdr import LeadterraSdr, ReplyHandoff, SdrLink
+from .sdr_inbox import SdrDraft, SdrFollowUp, SdrInbox, SdrThread
 
 __all__ = [
     "ApiCall",
@@ -21,7 +22,11 @@ __all__ = [
     "PoolSnapshot",
     "Reply",
     "ReplyHandoff",
+    "SdrDraft",
+    "SdrFollowUp",
+    "SdrInbox",
     "SdrLink",
+    "SdrThread",
     "SenderAccount",
     "SenderPool",
     "SequenceStep",

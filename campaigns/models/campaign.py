@@ -68,6 +68,17 @@ class Campaign(models.Model):
     stats_polled_at = models.DateTimeField(null=True, blank=True)
     stats_failed_at = models.DateTimeField(null=True, blank=True)
     stats_error = models.TextField(blank=True)
+    # Stored, not counted per request: a count over a campaign with 100k leads scans them, and
+    # the list shows 50 rows. Kept exact by services/lead_counts.lead_count_refresh, called
+    # wherever leads are added or removed.
+    lead_count = models.PositiveIntegerField(default=0, help_text="Leads in the campaign (any status).")
+
+    # The poller's schedule and claim (services/stats_claims.py): a campaign is due at
+    # `stats_next_poll_at` (empty = now); a worker claims it with a conditional UPDATE that
+    # writes its token and a deadline, so overlapping cycles never poll it twice.
+    stats_next_poll_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    stats_claimed_until = models.DateTimeField(null=True, blank=True)
+    stats_claim_token = models.CharField(max_length=32, blank=True, db_index=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -33,9 +33,29 @@ class Reply(models.Model):
     snippet = models.TextField(blank=True)
     handled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The desk (services/desk.py): who took it, when it comes back, why it was lost, and the
+    # first answer that speed to lead measures. `desk_version` goes up on every desk action, so
+    # a form rendered before someone else acted is refused instead of overwriting them.
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="claimed_replies"
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    snoozed_until = models.DateTimeField(null=True, blank=True)
+    lost_at = models.DateTimeField(null=True, blank=True)
+    lost_reason = models.CharField(max_length=300, blank=True)
+    first_answer_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    desk_version = models.PositiveIntegerField(default=0)
+    desk_changed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at"]
+        indexes = [models.Index(fields=["classification", "first_answer_at"], name="reply_desk_waiting")]
+
+    @property
+    def waiting_since(self):
+        """When the lead started waiting: Leadterra's receivedAt, unless that is ahead of when we
+        stored it (the sandbox's clock runs faster than ours, and clocks drift)."""
+        return min(self.received_at, self.created_at) if self.created_at else self.received_at
 
 
 class WebhookEvent(models.Model):
@@ -58,9 +78,10 @@ class SyncState(models.Model):
     last_success_at = models.DateTimeField(null=True, blank=True)
     last_failure_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
-    # A short lease so that two overlapping beat cycles never run the same job at once
-    # (a stats cycle at full budget can take as long as its interval).
+    # A lease so that two overlapping beat cycles never run the same job at once (replies).
     lease_until = models.DateTimeField(null=True, blank=True)
+    # Who holds the lease: a holder whose lease ran out must not free its successor's.
+    lease_token = models.CharField(max_length=32, blank=True)
 
     def __str__(self):
         return self.name

@@ -20,6 +20,7 @@ class Operation(models.Model):
         ASSIGN_REPLY = "assign_reply", "Assign reply"
         FOLLOWUP = "followup", "Follow-up action"
         SEND_DRAFT = "send_draft", "Send answer"
+        GENERATE_DRAFTS = "generate_drafts", "Write drafts"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -50,6 +51,9 @@ class Operation(models.Model):
     result = models.JSONField(default=dict, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # The holder's last sign of life (claim, checkpoint, or its process's heartbeat every few
+    # seconds): the sweeper reclaims a running row whose holder went quiet.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.core.cache import cache
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
@@ -73,6 +74,21 @@ def endpoint_health(*, now: datetime | None = None) -> list[EndpointHealth]:
         )
         for row in rows
     ]
+
+
+BANNER_CACHE_SECONDS = 10
+BANNER_CACHE_KEY = "leadterra-outage-banner"
+
+
+def leadterra_outage_shown() -> datetime | None:
+    """leadterra_outage() for the banner on every page, re-read at most every BANNER_CACHE_SECONDS:
+    an outage is declared after OUTAGE_AFTER anyway, and its two queries were a fifth of the
+    list page's. The health page reads leadterra_outage() itself, fresh."""
+    found = cache.get(BANNER_CACHE_KEY)
+    if found is None:
+        found = {"since": leadterra_outage()}
+        cache.set(BANNER_CACHE_KEY, found, BANNER_CACHE_SECONDS)
+    return found["since"]
 
 
 def leadterra_outage(*, now: datetime | None = None) -> datetime | None:

@@ -34,7 +34,8 @@ from campaigns.services.lifecycle import (
 )
 from campaigns.services.operations import operation_enqueue
 from campaigns.services.planning import campaign_plan
-from campaigns.services.pools import pools_freshness, pools_refresh_enqueue
+from campaigns.services.pool_refresh import pools_refresh_for_launch, refresh_state
+from campaigns.services.pools import pools_freshness
 from campaigns.services.versions import content_hash
 from campaigns.wording import plural
 
@@ -82,8 +83,14 @@ def launch_page(*, campaign: Campaign, actor, refresh_id: str | None) -> dict:
         refresh = refreshes.filter(pk=refresh_id).first()
     else:
         refresh = refreshes.order_by("-id").first()
-    waiting = refresh is not None and refresh.is_active
-    return {"refresh_op": refresh, "waiting": waiting, "preflight": None if waiting else campaign_preflight(campaign)}
+    # Only a live refresh is waited for: a stranded or backing-off one is said so, not awaited.
+    state = refresh_state(refresh)
+    return {
+        "refresh_op": refresh,
+        "refresh_note": state.sentence,
+        "waiting": state.live,
+        "preflight": None if state.live else campaign_preflight(campaign),
+    }
 
 
 def campaign_preflight(campaign: Campaign) -> Preflight:
@@ -129,10 +136,10 @@ def campaign_preflight(campaign: Campaign) -> Preflight:
 
 @transaction.atomic
 def campaign_preflight_refresh(*, campaign: Campaign, actor) -> Operation:
-    """Fresh pool numbers before the launch decision (reuses a refresh already under way)."""
+    """Fresh pool numbers before the launch decision: a live refresh is reused, a dead one replaced."""
     check_role("launch", user=actor, campaign=campaign)
     check_state("launch", campaign)
-    return pools_refresh_enqueue(actor=actor)
+    return pools_refresh_for_launch(actor=actor)
 
 
 @transaction.atomic

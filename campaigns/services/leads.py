@@ -32,6 +32,7 @@ from campaigns.services import csv_import, import_apply, import_copy, import_rec
 from campaigns.services.import_recovery import ImportStopped, LostClaim
 from campaigns.services.import_rows import STAGED_COLUMNS, ColumnPlan, row_tuple
 from campaigns.services.import_staging import stage_rows, staged_discard
+from campaigns.services.lead_counts import lead_count_refresh
 from campaigns.services.preview import custom_field_names, referenced_tokens, saved_steps
 
 logger = logging.getLogger(__name__)
@@ -269,6 +270,7 @@ def lead_import_finish(lead_import, holder: str, counts: dict) -> None:
                 counts = import_apply.count(cursor, lead_import.pk, lead_import.campaign_id)
                 import_apply.upsert(cursor, import_id=lead_import.pk, campaign_id=lead_import.campaign_id, now=now)
                 report_name = _save_report(lead_import, import_apply.report_lines(cursor, lead_import.pk))
+            lead_count_refresh(campaign_id=lead_import.campaign_id)
             LeadImport.objects.filter(pk=lead_import.pk).update(
                 status=Status.SUCCEEDED,
                 counts=counts,

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, IntegerField, Max, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Case, Count, F, Func, IntegerField, Max, OuterRef, Q, Subquery, Sum, When
+from django.db.models.functions import Coalesce, Greatest, Lower
 from django.utils import timezone
 
-from campaigns.models import Campaign, Reply, StatsSnapshot
+from campaigns.models import Campaign, Reply, StatsSnapshot, SyncState
 from campaigns.services import sync_jobs
 from campaigns.services.planning import pools_for_wall
 from campaigns.services.sync_jobs import sync_last_success
@@ -35,28 +35,61 @@ def etag_of(*parts) -> str:
     return hashlib.blake2s("|".join(map(str, parts)).encode(), digest_size=10).hexdigest()
 
 
-ROW_VERSION_FIELDS = ("pk", "status", "updated_at", "stats_polled_at", "stats_failed_at")
+# ETags are computed from what a partial shows, never from timestamps that move without the
+# screen changing: the poller writes stats_polled_at on every poll, so an ETag over it changed
+# every few seconds and the browser re-rendered identical rows. The poll time still reaches an
+# open page on a 304 (the X-Live-Updated header; static/js/live.js moves the age label).
+ROW_SHOWN_FIELDS = (
+    "pk", "name", "status", "step_count", "lead_count", "remote_id", "sent", "replied", "reply_rate",
+    "owner__username", "updated_at", "stats_error", "stats_polled_at", "stats_failed_at",
+)  # fmt: skip
+STATS_SHOWN_FIELDS = (
+    "status", "remote_id", "queued", "sent", "delivered", "bounced", "replied", "open_rate", "reply_rate",
+    "total_enrolled", "stats_error", "stats_polled_at", "stats_failed_at",
+)  # fmt: skip
 
 
-def rows_etag(rows, *context) -> str:
-    """ETag of a page of campaign rows: tuples of ROW_VERSION_FIELDS, or Campaign objects."""
-    values = [r if isinstance(r, tuple) else tuple(getattr(r, f) for f in ROW_VERSION_FIELDS) for r in rows]
-    return etag_of(*context, *values)
+def _getter(row):
+    """Read a field of ROW_/STATS_SHOWN_FIELDS from a values() dict or a Campaign object."""
+    if isinstance(row, dict):
+        return row.get
+    return lambda name: row.owner.get_username() if name == "owner__username" else getattr(row, name)
+
+
+def _shown(row, fields, now) -> tuple:
+    """The values a partial draws: the poll times become the two flags the screen shows
+    (failing, stale) and whether there are numbers at all."""
+    get = _getter(row)
+    freshness = StatsFreshness.of(polled_at=get("stats_polled_at"), failed_at=get("stats_failed_at"), now=now)
+    plain = tuple(get(f) for f in fields if f not in ("stats_polled_at", "stats_failed_at"))
+    return (*plain, freshness.failing, freshness.stale, freshness.polled_at is None)
+
+
+def rows_etag(rows, *context, now=None) -> str:
+    """ETag of a page of campaign rows (values() dicts of ROW_SHOWN_FIELDS, or list-query Campaigns)."""
+    now = now or timezone.now()
+    return etag_of(*context, *(_shown(r, ROW_SHOWN_FIELDS, now) for r in rows))
+
+
+def stats_etag(campaign, now=None) -> str:
+    """ETag of the counters partial (a values() dict of STATS_SHOWN_FIELDS, or a Campaign)."""
+    return etag_of(*_shown(campaign, STATS_SHOWN_FIELDS, now or timezone.now()))
 
 
 def campaign_live(campaign: Campaign) -> dict:
     """What the counters partial shows beyond the row itself: freshness, series (one query), and
-    the ETag of exactly that (the same as campaign_version), which the partial sends back."""
+    the ETag of exactly that (the same as stats_version), which the partial sends back."""
     return {
         "freshness": StatsFreshness.of(polled_at=campaign.stats_polled_at, failed_at=campaign.stats_failed_at),
         "series": campaign_series(campaign) if campaign.remote_id or campaign.stats_polled_at else None,
-        "etag": etag_of(campaign.updated_at, campaign.stats_polled_at, campaign.stats_failed_at),
+        "etag": stats_etag(campaign),
     }
 
 
-def campaign_version(pk: int) -> str | None:
-    row = Campaign.objects.filter(pk=pk).values_list("updated_at", "stats_polled_at", "stats_failed_at").first()
-    return etag_of(*row) if row else None
+def stats_version(pk: int) -> dict | None:
+    """The counters partial's ETag and poll time, from one small query; None: no such campaign."""
+    row = Campaign.objects.filter(pk=pk).values(*STATS_SHOWN_FIELDS).first()
+    return {"etag": stats_etag(row), "polled_at": row["stats_polled_at"]} if row else None
 
 
 @dataclass
@@ -151,33 +184,40 @@ def day_start(now: datetime) -> datetime:
     return timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def wall_board(*, page: int = 1, now: datetime | None = None, per_page: int = WALL_PER_PAGE) -> WallBoard:
-    """Everything the wall shows, without a lead's address or name anywhere."""
-    now = now or timezone.now()
-    today = day_start(now)
-    sent_before_today = Subquery(
+def _sent_before(today: datetime) -> Subquery:
+    """The last snapshot's `sent` before today: one index probe per campaign (campaign, taken_at)."""
+    return Subquery(
         StatsSnapshot.objects.filter(campaign=OuterRef("pk"), taken_at__lt=today)
         .order_by("-taken_at")
         .values("sent")[:1],
         output_field=IntegerField(),
     )
-    campaigns = list(
-        Campaign.objects.filter(status__in=WALL_STATUSES)
-        .annotate(sent_before=Coalesce(sent_before_today, 0))
-        .only(*WALL_FIELDS)
-    )
-    # Running first, then by name; sorted here because status order is not alphabetical.
-    campaigns.sort(key=lambda c: (c.status != Campaign.Status.RUNNING, c.name.lower(), c.pk))
-    rows = [_wall_row(c, now) for c in campaigns]
-    pages = max(1, math.ceil(len(rows) / per_page))
+
+
+def wall_board(*, page: int = 1, now: datetime | None = None, per_page: int = WALL_PER_PAGE) -> WallBoard:
+    """Everything the wall shows, without a lead's address or name anywhere. The database pages
+    and totals the campaigns: only the rows shown are loaded, whatever the fleet's size."""
+    now = now or timezone.now()
+    today = day_start(now)
+    live = Campaign.objects.filter(status__in=WALL_STATUSES).order_by()
+    totals = _wall_totals(live, today)
+    pages = max(1, math.ceil(totals.pop("campaigns") / per_page))
+    newest_poll, stats_success = totals.pop("newest_poll"), totals.pop("stats_success")
     page = (page - 1) % pages + 1
+    # Running first, then by name (the order people read it in), the id breaking ties.
+    running_first = Case(When(status=Campaign.Status.RUNNING, then=0), default=1, output_field=IntegerField())
+    shown = (
+        live.annotate(sent_before=Coalesce(_sent_before(today), 0))
+        .only(*WALL_FIELDS)
+        .order_by(running_first, Lower("name"), "pk")[(page - 1) * per_page : page * per_page]
+    )
     return WallBoard(
-        rows=rows[(page - 1) * per_page : page * per_page],
+        rows=[_wall_row(c, now) for c in shown],
         page=page,
         pages=pages,
-        totals=_wall_totals(rows, today),
+        totals=totals,
         pools=pools_for_wall(),  # each pool also says whether it can send
-        **_data_age(now),
+        **_data_age(now, newest_poll, stats_success),
     )
 
 
@@ -208,23 +248,47 @@ def _wall_row(c: Campaign, now: datetime) -> WallRow:
     )
 
 
-def _wall_totals(rows: list[WallRow], today: datetime) -> dict:
-    replies = Reply.objects.filter(received_at__gte=today).aggregate(
-        n=Count("id"), interested=Count("id", filter=Q(classification="interested"))
-    )
-    return {
-        "running": sum(r.status == Campaign.Status.RUNNING for r in rows),
-        "queued": sum(r.queued for r in rows),
-        "sent_today": sum(r.sent_today for r in rows),
-        "replies_today": replies["n"],
-        "interested_today": replies["interested"],
+def _wall_totals(live, today: datetime) -> dict:
+    """Totals over every campaign on the wall, summed by the database in one query: today's
+    replies and the stats job's last success ride along as one-off subqueries (each query was
+    a round trip of the wall's one-second refresh)."""
+    sent_today = Greatest(F("sent") - Coalesce(_sent_before(today), 0), 0)
+    replies = Reply.objects.filter(received_at__gte=today)
+    extra = {
+        "replies_today": _count_of(replies),
+        "interested_today": _count_of(replies.filter(classification="interested")),
+        "stats_success": Subquery(SyncState.objects.filter(name=sync_jobs.STATS).values("last_success_at")[:1]),
     }
+    fleet = live.aggregate(
+        campaigns=Count("pk"),
+        running=Count("pk", filter=Q(status=Campaign.Status.RUNNING)),
+        queued=Coalesce(Sum("queued"), 0),
+        sent_today=Coalesce(Sum(sent_today), 0),
+        newest_poll=Max("stats_polled_at"),  # for _data_age
+        **{name: Max(value) for name, value in extra.items()},
+    )
+    if not fleet["campaigns"]:  # no campaign row to carry the subqueries: read them alone
+        counted = replies.aggregate(n=Count("id"), interested=Count("id", filter=Q(classification="interested")))
+        fleet.update(replies_today=counted["n"], interested_today=counted["interested"])
+        fleet["stats_success"] = sync_last_success(sync_jobs.STATS)
+    return fleet
 
 
-def _data_age(now: datetime) -> dict:
-    """How old the numbers are: the stats job's last success (or the newest poll)."""
-    state = sync_last_success(sync_jobs.STATS)
-    newest = Campaign.objects.filter(status__in=WALL_STATUSES).aggregate(at=Max("stats_polled_at"))["at"]
+def _count_of(qs) -> Subquery:
+    """COUNT of qs as a scalar subquery (an aggregate Django would not group)."""
+    return Subquery(qs.order_by().values(n=Func(F("pk"), function="COUNT")), output_field=IntegerField())
+
+
+def wall_etag(board: WallBoard, *context) -> str:
+    """What the screen shows: rows, totals, pools, pager, the stalled-polling notice. Not the
+    time of the newest poll (it moves on every poll; the X-Live-Updated header carries it)."""
+    pools = [(p.name, p.sending, p.usage, p.daily_capacity, p.remaining, p.sender_count) for p in board.pools]
+    return etag_of(*context, board.rows, sorted(board.totals.items()), pools, board.page, board.pages,
+                   board.data_age_minutes, board.data_at is None)  # fmt: skip
+
+
+def _data_age(now: datetime, newest: datetime | None, state: datetime | None) -> dict:
+    """How old the numbers are: the stats job's last success (or the newest poll on the wall)."""
     data_at = max([t for t in (state, newest) if t], default=None)
     stalled = data_at is not None and now - data_at > stale_after()
     minutes = max(1, int((now - data_at).total_seconds() // 60)) if stalled else 0

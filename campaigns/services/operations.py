@@ -20,7 +20,9 @@ What the rest of the project uses:
   a worker that died holding it) the row ends `outcome_unknown` instead of being retried or
   re-queued, and only a person settles it (operation_settle), after checking the thread.
   OutcomeUnknown from any kind ends the same way.
-- a database error never leaves a row claimed: the outcome is written on a fresh connection.
+- a database error never leaves a row claimed: the outcome is written on a fresh connection;
+  if even that fails, the process stops beating for the row (services/operation_liveness.py)
+  and the sweeper (services/operation_sweeper.py) reclaims it within seconds.
 
 Life of a row: queued → running → succeeded | retrying (→ running …) | failed | outcome_unknown; a manager
 may retry a failed one or cancel a failed, queued or retrying one. Every state change is a
@@ -48,6 +50,7 @@ from campaigns.audit import audit_record
 from campaigns.leadterra import LeadterraError, OutcomeUnknown, Transient, get_client
 from campaigns.models import ApiCall, Operation
 from campaigns.permissions import require
+from campaigns.services.operation_liveness import PULSE
 
 logger = logging.getLogger(__name__)
 HANDLERS: dict[str, Callable] = {}
@@ -107,10 +110,19 @@ def _send(operation_id: int, countdown: float | None = None) -> None:
         logger.warning("operation %s stays queued: broker unavailable (%s)", operation_id, exc.__class__.__name__)
 
 
+class ClaimLost(Exception):  # noqa: N818 (a signal, not an error)
+    """The sweeper gave this worker's operation to another: stop, its holder goes on."""
+
+
 def checkpoint(op: Operation, **progress) -> None:
-    """Save `op.progress` (updated with `progress`) now; also proves the worker is alive."""
+    """Save `op.progress` (updated with `progress`) now, while this worker's claim stands (a slow
+    worker whose claim was taken over stops here instead of writing over the new holder's)."""
     op.progress.update(progress)
-    Operation.objects.filter(pk=op.pk).update(progress=op.progress, updated_at=timezone.now())
+    now = timezone.now()
+    if op.claimed_at and not _mine(op).update(progress=op.progress, heartbeat_at=now, updated_at=now):
+        raise ClaimLost(f"operation {op.pk} was taken over")
+    if not op.claimed_at:  # not run by the engine (a shell, a test): nothing to guard
+        Operation.objects.filter(pk=op.pk).update(progress=op.progress, updated_at=now)
 
 
 # --- running -------------------------------------------------------------------
@@ -122,12 +134,20 @@ def operation_run(*, operation_id: int) -> str:
     claimable = Operation.objects.filter(pk=operation_id, status__in=[Status.QUEUED, Status.RETRYING]).filter(
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now + timedelta(seconds=1))
     )
-    if not claimable.update(status=Status.RUNNING, claimed_at=now, attempts=F("attempts") + 1, updated_at=now):
+    claim = {"status": Status.RUNNING, "claimed_at": now, "heartbeat_at": now, "updated_at": now}
+    if not claimable.update(attempts=F("attempts") + 1, **claim):
         return "not claimable"  # done, cancelled, running elsewhere, or an early duplicate
     try:
         op = Operation.objects.select_related("campaign", "created_by").get(pk=operation_id)
     except (OperationalError, InterfaceError) as exc:  # cut right after the claim: hand the row back
         return _unclaim(Operation(pk=operation_id, claimed_at=now), exc)
+    # The process beats for the row until its outcome is written (or even that failed): then
+    # the heartbeat stops and the sweeper can reclaim it within seconds.
+    with PULSE.holding(op):
+        return _run_claimed(op)
+
+
+def _run_claimed(op: Operation) -> str:
     handler = HANDLERS.get(op.kind)
     if handler is None:
         return _fail(op, f"No handler is registered for operations of kind {op.kind!r}.")
@@ -137,6 +157,8 @@ def operation_run(*, operation_id: int) -> str:
     except Continue:
         if _claim_update(op, status=Status.QUEUED, failure_streak=0, updated_at=timezone.now()):
             return _resend(op)
+        return "claim lost"
+    except ClaimLost:
         return "claim lost"
     except OutcomeUnknown as exc:
         return _unknown(op, exc.message)
@@ -282,48 +304,7 @@ def _run_failure_hook(op: Operation) -> None:
             logger.exception("failure hook of operation %s (%s) crashed", op.pk, op.kind)
 
 
-# --- sweeping and pruning (beat) -------------------------------------------------
-
-
-def operations_sweep(*, now=None) -> dict:
-    """Re-send operations whose message was lost: never sent (broker down), a retry
-    whose countdown message vanished, or a claim whose worker died (no sign of life
-    for longer than any task may run)."""
-    now = now or timezone.now()
-    grace = now - timedelta(seconds=setting_number("OPERATIONS_SWEEP_GRACE_SECONDS", 30))
-    stale = now - timedelta(seconds=setting_number("OPERATION_STALE_SECONDS", 330))
-    counts = {"queued": 0, "retrying": 0, "stale": 0}
-    waiting = Operation.objects.filter(updated_at__lt=grace).filter(
-        Q(status=Status.QUEUED) | Q(status=Status.RETRYING, next_attempt_at__lt=grace)
-    )
-    for pk, status in waiting.values_list("pk", "status")[:500]:
-        if Operation.objects.filter(pk=pk, status=status, updated_at__lt=grace).update(updated_at=now):
-            counts[status] += 1
-            _send(pk)
-    dead = Operation.objects.filter(status=Status.RUNNING, updated_at__lt=stale)
-    counts["unknown"] = _settle_dead_unsafe(dead.filter(kind__in=NOT_RETRY_SAFE), now)
-    for pk, seen in dead.exclude(kind__in=NOT_RETRY_SAFE).values_list("pk", "updated_at"):
-        if Operation.objects.filter(pk=pk, status=Status.RUNNING, updated_at=seen).update(
-            status=Status.QUEUED, last_error="The worker running it stopped; it was queued again.", updated_at=now
-        ):
-            counts["stale"] += 1
-            _send(pk)
-    if any(counts.values()):
-        logger.info("operations sweep re-sent %s", counts)
-    return counts
-
-
-def _settle_dead_unsafe(dead, now) -> int:
-    """A worker died holding a call that must not be repeated: it may have gone out."""
-    settled = 0
-    for pk, kind, seen in dead.values_list("pk", "kind", "updated_at"):
-        message = f"The worker running it stopped mid-call. {UNKNOWN_NOTE}"
-        if Operation.objects.filter(pk=pk, status=Status.RUNNING, updated_at=seen).update(
-            status=Status.OUTCOME_UNKNOWN, last_error=message, next_attempt_at=None, finished_at=now, updated_at=now
-        ):
-            settled += 1
-            audit_record(actor=None, action="operation.outcome_unknown", operation=pk, kind=kind)
-    return settled
+# --- pruning (beat; the sweeper is services/operation_sweeper.py) ----------------------
 
 
 def call_log_prune(*, now=None) -> int:

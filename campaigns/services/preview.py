@@ -16,7 +16,7 @@ from types import SimpleNamespace
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Case, Count, IntegerField, Max, Q, Value, When
+from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.lookups import Exact, IsNull
 from django.urls import NoReverseMatch, reverse
@@ -80,19 +80,23 @@ class Coverage:
 
 
 def saved_steps(campaign) -> list[dict]:
-    return [
-        {"subject": s.subject, "body_html": s.body_html, "delay_days": s.delay_days}
-        for s in campaign.steps.order_by("position")
-    ]
+    return step_dicts(campaign.steps.order_by("position"))
+
+
+def step_dicts(steps) -> list[dict]:
+    """SequenceSteps already loaded, in the shape every function here takes as `steps`."""
+    return [{"subject": s.subject, "body_html": s.body_html, "delay_days": s.delay_days} for s in steps]
 
 
 def _leads_fingerprint(campaign) -> str:
-    """Changes whenever a lead is added or removed; served by the campaign index, no row reads.
+    """Changes whenever a lead is added or removed: the stored lead count and the newest lead's
+    id, one row and one index probe (a Count scanned 100k leads, three times per editor request).
 
     An edit of an existing lead is picked up when the entry expires (CACHE_SECONDS).
     """
-    f = Lead.objects.filter(campaign=campaign).aggregate(n=Count("pk"), top=Max("pk"))
-    return f"{f['n']}:{f['top']}"
+    newest = Lead.objects.filter(campaign=OuterRef("pk")).order_by("-pk").values("pk")[:1]
+    row = type(campaign).objects.filter(pk=campaign.pk).values_list("lead_count", Subquery(newest)).first()
+    return "{}:{}".format(*(row or (0, None)))
 
 
 def _cached(campaign, what: str, names, compute, fresh: bool = False):

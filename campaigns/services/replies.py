@@ -18,6 +18,7 @@ from campaigns.services.counters import counter_replied
 from campaigns.services.emails import InvalidEmail, email_normalise
 from campaigns.services.suppression import suppression_add
 from campaigns.services.sync_jobs import lease_acquire, lease_release, sync_failure, sync_success
+from campaigns.wording import happened_at
 
 SUPPRESSING = {"unsubscribe": SuppressedEmail.Source.REPLY, "bounce": SuppressedEmail.Source.BOUNCE}
 # Pages are newest first: once a whole page is known, everything older is known too.
@@ -36,7 +37,7 @@ def reply_store(*, data: ReplyData, count_on_campaign: bool = False) -> Reply | 
                 remote_campaign_id=data.campaign_id or "",
                 email=data.email,
                 classification=data.classification or "unknown",
-                received_at=data.received_at or timezone.now(),
+                received_at=happened_at(data.received_at, timezone.now()),
                 snippet=data.snippet or "",
             )
     except IntegrityError:
@@ -85,6 +86,9 @@ def replies_poll(*, client=None) -> int:
 
 
 def reply_mark_handled(*, reply: Reply) -> None:
+    """Nobody answers a bounce or an unsubscribe: they feed suppression, so there is nothing to handle."""
+    if reply.classification in SUPPRESSING:
+        raise ValueError(f"A {reply.classification} reply needs no answer: it went to the suppression list.")
     if reply.handled_at is None:
         reply.handled_at = timezone.now()
         reply.save(update_fields=["handled_at"])
@@ -92,7 +96,7 @@ def reply_mark_handled(*, reply: Reply) -> None:
 
 def replies_inbox(*, classification: str = "", campaign_id: int | None = None, handled: str = ""):
     """Replies for the inbox page, newest first, with their campaign in the same query."""
-    qs = Reply.objects.select_related("campaign")
+    qs = Reply.objects.select_related("campaign", "claimed_by")
     if classification:
         qs = qs.filter(classification=classification)
     if campaign_id:
@@ -106,7 +110,8 @@ def replies_inbox(*, classification: str = "", campaign_id: int | None = None, h
 
 def replies_poll_cycle(*, client=None) -> int | None:
     """One beat cycle of replies_poll, leased and recorded for the health page. None = skipped."""
-    if not lease_acquire(name=sync_jobs.REPLIES, seconds=max(60, 2 * settings.REPLIES_POLL_SECONDS)):
+    token = lease_acquire(name=sync_jobs.REPLIES, seconds=max(60, 2 * settings.REPLIES_POLL_SECONDS))
+    if token is None:
         return None
     try:
         new = replies_poll(client=client)
@@ -114,6 +119,6 @@ def replies_poll_cycle(*, client=None) -> int | None:
         sync_failure(name=sync_jobs.REPLIES, error=str(exc))
         return 0
     finally:
-        lease_release(name=sync_jobs.REPLIES)
+        lease_release(name=sync_jobs.REPLIES, token=token)
     sync_success(name=sync_jobs.REPLIES)
     return new

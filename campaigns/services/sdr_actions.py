@@ -22,7 +22,7 @@ from campaigns.services.operations import operation_enqueue
 FOLLOWUP_ACTIONS = ("complete", "skip", "reschedule", "schedule")
 
 
-def _linked(user) -> SdrLink:
+def linked_sdr(user) -> SdrLink:
     link = SdrLink.objects.filter(user=user).first()
     if link is None or not link.has_key:
         raise ValueError(f"{user.get_username()} is not linked to a Leadterra SDR with a key yet; ask a manager.")
@@ -66,7 +66,7 @@ def reply_assign_enqueue(
         raise PermissionDenied("Only a manager can force a forward or skip the ICP check.")
     if category not in (None, "", "A", "B", "C"):
         raise ValueError("Category must be A, B or C.")
-    link = _linked(sdr_user)
+    link = linked_sdr(sdr_user)
     payload = {
         "reply": reply.pk,
         "sdr_user": sdr_user.pk,
@@ -117,7 +117,7 @@ def followup_enqueue(
     if due_at is not None and due_at.tzinfo is None:
         raise ValueError("Give the due time with its time zone.")
     _thread_owner_check(actor, sdr_user, thread_id)
-    _linked(sdr_user)
+    linked_sdr(sdr_user)
     payload = {
         "action": action,
         "sdr_user": sdr_user.pk,
@@ -153,7 +153,7 @@ def draft_send_enqueue(
     if not draft_id:
         raise ValueError("Say which draft to send.")
     _thread_owner_check(actor, sdr_user, thread_id)
-    _linked(sdr_user)
+    linked_sdr(sdr_user)
     payload = {
         "draft_id": draft_id,
         "thread_id": thread_id,

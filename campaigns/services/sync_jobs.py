@@ -4,11 +4,13 @@ A row says when its job last worked and when it last failed (and why); the integ
 health page lists them, and freshness checks (pool numbers, the wall's stats) compare the
 two times. A failure's reason is kept after a later success, so the page can still say
 why the last failure happened; "is it failing now" is `last_failure_at > last_success_at`.
-A job that must not run twice at once (two overlapping beat cycles) holds a short lease.
+A job that must not run twice at once (two overlapping beat cycles) holds a lease, and
+only the holder of its token may free it.
 """
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timedelta
 
 from django.db.models import Q
@@ -41,17 +43,23 @@ def sync_last_success(name: str) -> datetime | None:
     return SyncState.objects.filter(name=name).values_list("last_success_at", flat=True).first()
 
 
-def lease_acquire(*, name: str, seconds: float) -> bool:
-    """Claim job `name` for `seconds` with a conditional UPDATE; False if someone holds it."""
-    now = timezone.now()
+def lease_acquire(*, name: str, seconds: float) -> str | None:
+    """Claim job `name` for `seconds` with a conditional UPDATE.
+
+    Returns the holder's token (pass it to lease_release), or None if someone holds it."""
+    now, token = timezone.now(), secrets.token_hex(16)
     SyncState.objects.get_or_create(name=name)
     claimed = (
         SyncState.objects.filter(name=name)
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-        .update(lease_until=now + timedelta(seconds=seconds))
+        .update(lease_until=now + timedelta(seconds=seconds), lease_token=token)
     )
-    return claimed == 1
+    return token if claimed == 1 else None
 
 
-def lease_release(*, name: str) -> None:
-    SyncState.objects.filter(name=name).update(lease_until=None)
+def lease_release(*, name: str, token: str) -> bool:
+    """Free the lease only if `token` still holds it: a holder that outlived its lease must
+    not free the lease of the job that took over. True when it was freed."""
+    if not token:
+        return False
+    return SyncState.objects.filter(name=name, lease_token=token).update(lease_until=None, lease_token="") == 1

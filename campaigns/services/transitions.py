@@ -58,6 +58,7 @@ ACTION_VERBS = {
     "pause": "pause it",
     "resume": "resume it",
     "archive": "archive it",
+    "guard": "change its bounce guard",  # a setting, not a transition: its refusal still reads well
 }
 
 

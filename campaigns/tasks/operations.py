@@ -4,7 +4,8 @@ and a retry never depends on a worker staying alive."""
 
 from celery import shared_task
 
-from campaigns.services.operations import call_log_prune, operation_run, operations_sweep
+from campaigns.services.operation_sweeper import operations_sweep
+from campaigns.services.operations import call_log_prune, operation_run
 
 
 @shared_task(name="campaigns.tasks.run_operation", acks_late=True, reject_on_worker_lost=True)

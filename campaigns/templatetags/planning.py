@@ -4,9 +4,11 @@ from datetime import timedelta
 
 from django import template
 from django.utils import timezone
+from django.utils.html import format_html
 
 from campaigns import charts
 from campaigns.templatetags.live import percent
+from campaigns.wording import compact_age
 
 register = template.Library()
 STATUS_BADGES = {"active", "warming", "paused"}
@@ -27,10 +29,16 @@ def sender_badge(status):
 register.filter("percent", percent)
 
 
+def _scaled_bars(stacks, *, limits, **options):
+    """A bar chart with its value scale beside it (sends a day: top, middle, zero)."""
+    chart = charts.bar_chart(stacks, limits=limits, **options)
+    return format_html('<div class="chart-frame">{}{}</div>', charts.bar_scale(charts.bar_top(stacks, limits)), chart)
+
+
 @register.simple_tag
 def plan_chart(plan):
     days = plan.days
-    return charts.bar_chart(
+    return _scaled_bars(
         [[d.planned, d.backlog] for d in days],
         limits=[d.available for d in days],
         titles=[
@@ -65,7 +73,7 @@ def workspace_chart(view):
     titles = [
         f"Day {d}: {plan.totals[d]:,} planned of {plan.capacity[d]:,}, {plan.waiting[d]:,} waiting" for d in plan.days
     ]
-    return charts.bar_chart(
+    return _scaled_bars(
         stacks,
         limits=plan.capacity,
         titles=titles,
@@ -80,8 +88,4 @@ def ago(moment):
     """Compact age for live pages: "40 s ago", "3 min ago", "2 h ago", "3 d ago"."""
     if not moment:
         return "never"
-    seconds = max(0, int((timezone.now() - moment).total_seconds()))
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if seconds >= size:
-            return f"{seconds // size} {unit} ago"
-    return f"{seconds} s ago"
+    return f"{compact_age((timezone.now() - moment).total_seconds())} ago"

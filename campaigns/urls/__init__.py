@@ -10,4 +10,6 @@ urlpatterns = [
     path("", include("campaigns.urls.monitoring")),
     path("", include("campaigns.urls.operations")),
     path("", include("campaigns.urls.audit")),
+    path("", include("campaigns.urls.sdr_inbox")),
+    path("", include("campaigns.urls.desk")),
 ]

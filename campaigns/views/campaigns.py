@@ -7,13 +7,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from campaigns.models import Campaign, Lead
+from campaigns.models import Campaign
 from campaigns.permissions import can_edit_draft
 from campaigns.services import campaigns as service
 from campaigns.services.live import campaign_live, rows_etag
 from campaigns.services.panel import panel_read
 from campaigns.services.planning import campaign_plan_shown
-from campaigns.services.preview import leads_url, preview_choice, token_coverage
+from campaigns.services.preview import leads_url, preview_choice, step_dicts, token_coverage
 from campaigns.views.refusals import campaign_action
 
 PER_PAGE = 50
@@ -51,17 +51,19 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     panel = panel_read(pk, reader=request.user)  # its operation first, then the campaign: see services/panel.py
     campaign = panel.campaign
-    preview = preview_choice(campaign, "worst")
+    steps = list(campaign.steps.order_by("position"))
+    saved = step_dicts(steps)  # read once: the preview and the coverage each read them again otherwise
+    preview = preview_choice(campaign, "worst", saved)
     context = {
         "campaign": campaign,
         "panel": panel,
-        "steps": list(campaign.steps.order_by("position")),
+        "steps": steps,
         "total_days": preview.steps[-1].day if preview.steps else 0,
-        "lead_count": Lead.objects.filter(campaign=campaign).count(),
+        "lead_count": campaign.lead_count,  # stored (services/lead_counts.py): a count scans them
         "can_edit": can_edit_draft(request.user, campaign),
         "can_archive": service.archive_allowed(request.user, campaign),
         "preview": preview,
-        "coverage": token_coverage(campaign),
+        "coverage": token_coverage(campaign, saved),
         "leads_url": leads_url(campaign),
         "plan": campaign_plan_shown(campaign),
         "live": campaign_live(campaign),

@@ -17,9 +17,10 @@ from django.views.decorators.http import require_POST
 
 from campaigns.models import Campaign, Operation, Reply, SyncState, WebhookEvent
 from campaigns.permissions import can, require
+from campaigns.services.desk import sla_seconds, waiting_replies
 from campaigns.services.health import endpoint_health, leadterra_outage
 from campaigns.services.operations import operation_enqueue
-from campaigns.services.replies import replies_inbox, reply_mark_handled
+from campaigns.services.replies import SUPPRESSING, replies_inbox, reply_mark_handled
 from campaigns.services.webhooks import (
     EVENTS,
     REFUSED,
@@ -46,18 +47,24 @@ def replies(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         "classifications": CLASSIFICATIONS,
         "campaigns": Campaign.objects.filter(replies__isnull=False).distinct().order_by("name").only("name"),
-        "waiting_interested": Reply.objects.filter(classification="interested", handled_at__isnull=True).count(),
+        "waiting_interested": waiting_replies().count(),
         "now": timezone.now(),
+        "sla_seconds": sla_seconds(),
+        "suppressing": SUPPRESSING,
     }
     return render(request, "replies/inbox.html", context)
 
 
 @require_POST
 def reply_handled(request: HttpRequest, pk: int) -> HttpResponse:
-    reply = get_object_or_404(Reply, pk=pk)
-    reply_mark_handled(reply=reply)
+    reply = get_object_or_404(Reply.objects.select_related("campaign", "claimed_by"), pk=pk)
+    try:
+        reply_mark_handled(reply=reply)
+    except ValueError as refusal:
+        return HttpResponse(str(refusal), status=409, content_type="text/plain; charset=utf-8")
     if request.htmx:
-        return render(request, "replies/inbox.html#reply_row", {"reply": reply, "now": timezone.now()})
+        context = {"reply": reply, "now": timezone.now(), "sla_seconds": sla_seconds(), "suppressing": SUPPRESSING}
+        return render(request, "replies/inbox.html#reply_row", context)
     return redirect_back(request, "replies")
 
 

@@ -6,13 +6,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import cache_control, never_cache
+from django.views.decorators.http import condition, require_POST
 
 from campaigns.models import WallToken
 from campaigns.permissions import can, require
-from campaigns.services.live import wall_board
-from campaigns.services.wall import wall_token_create, wall_token_revoke, wall_token_seen
+from campaigns.services.live import WALL_PER_PAGE, wall_board, wall_etag
+from campaigns.services.speed import wall_table_rows, wall_waiting
+from campaigns.services.wall import wall_pause_reasons, wall_token_create, wall_token_revoke, wall_token_seen
+from campaigns.views.live import page_number, with_poll_time
 
 
 def refresh_seconds() -> int:
@@ -54,24 +56,35 @@ def _live_token(token: str) -> WallToken:
     return found
 
 
-def _page_number(request: HttpRequest) -> int:
-    try:
-        return max(1, int(request.GET.get("page", 1)))
-    except ValueError:
-        return 1
-
-
 @login_not_required
 @never_cache
 def wall(request: HttpRequest, token: str) -> HttpResponse:
     found = _live_token(token)
-    context = {"token": found, "board": wall_board(page=1), "refresh": refresh_seconds()}
-    return render(request, "wall/page.html", context)
+    return render(request, "wall/page.html", _screen(found, page=1))
+
+
+def _screen(token: WallToken, page: int) -> dict:
+    """The board, why paused rows are paused, and the waiting panel (its room comes out of the rows)."""
+    waiting = wall_waiting()
+    board = wall_board(page=page, per_page=wall_table_rows(waiting=waiting, rows=WALL_PER_PAGE))
+    paused = [row.name for row in board.rows if row.status == "paused"]
+    reasons = wall_pause_reasons(paused) if paused else {}
+    return {"token": token, "board": board, "reasons": reasons, "refresh": refresh_seconds(), "waiting": waiting}
+
+
+def _screen_etag(request: HttpRequest, token: str) -> str:
+    """Builds the screen once (kept for the view): an unchanged screen is a 304, not rendered.
+    The TV's browser revalidates each page's URL with the ETag it cached for it."""
+    screen = request.wall_screen = _screen(_live_token(token), page=page_number(request))
+    request.live_updated = screen["board"].data_at
+    waits = [(w.campaign, w.holder, w.waited, w.level) for w in screen["waiting"]]  # the panel ticks by the second
+    reasons = sorted(screen["reasons"].items())
+    return wall_etag(screen["board"], token, screen["token"].label, reasons, *waits)
 
 
 @login_not_required
-@never_cache
+@with_poll_time
+@cache_control(private=True, no_cache=True)
+@condition(etag_func=_screen_etag)
 def wall_screen(request: HttpRequest, token: str) -> HttpResponse:
-    found = _live_token(token)
-    context = {"token": found, "board": wall_board(page=_page_number(request)), "refresh": refresh_seconds()}
-    return render(request, "wall/page.html#screen", context)
+    return render(request, "wall/page.html#screen", request.wall_screen)

@@ -13,6 +13,27 @@
     }
   });
 
+  // ETags leave the poll time out (it moves on every poll while the numbers stay), so an
+  // unchanged answer (a 304, or the browser's cached copy after one) carries it in a header
+  // and the "updated … ago" label of the refreshed element starts again from it.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var xhr = event.detail && event.detail.xhr;
+    var elt = event.detail && event.detail.elt;
+    var polled = xhr && xhr.getResponseHeader("X-Live-Updated");
+    var root = polled && elt && elt.id && document.getElementById(elt.id);
+    if (!root) return;
+    root.querySelectorAll("[data-live-age][data-updated]").forEach(function (el) {
+      el.setAttribute("data-updated", polled);
+    });
+  });
+
+  // Every htmx request says what this page's outage banner shows, so the server sends the
+  // banner along (out of band) only when Leadterra went away or came back.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var slot = document.getElementById("outage-banner");
+    if (slot) event.detail.headers["X-Outage-Shown"] = slot.getAttribute("data-since") || "";
+  });
+
   // A hidden tab does not poll. (An hx-trigger filter would say this in the template, but
   // htmx evaluates filters with Function(), which the Content-Security-Policy forbids.)
   document.addEventListener("htmx:beforeRequest", function (event) {

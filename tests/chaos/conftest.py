@@ -32,12 +32,13 @@ def workers(redis_server, live_server, transactional_db):
         "OPERATION_RETRY_BASE_SECONDS": "0.5",
         "OPERATION_RETRY_MAX_SECONDS": "8",
         "OPERATION_MAX_FAILURE_STREAK": "20",
-        "OPERATION_STALE_SECONDS": "8",
+        "OPERATION_HEARTBEAT_SECONDS": "1",
+        "OPERATION_HEARTBEAT_STALE_SECONDS": "3",
         "OPERATIONS_SWEEP_GRACE_SECONDS": "3",
     }
 
-    def start(concurrency: int = 8) -> WorkerProcess:
-        worker = WorkerProcess(env, concurrency).start()
+    def start(concurrency: int = 8, module: str = "celery", **extra_env) -> WorkerProcess:
+        worker = WorkerProcess(env | extra_env, concurrency, module).start()
         started.append(worker)
         return worker
 
@@ -48,14 +49,14 @@ def workers(redis_server, live_server, transactional_db):
 
 @pytest.fixture
 def beat():
-    """Stands in for `celery beat`: sends sweep_operations every 2 s (the real one: every 30 s).
+    """Stands in for `celery beat`: sends sweep_operations every second (the real one: every 5 s).
     Like beat, it just tries again next time when the broker is down."""
     from campaigns.tasks import sweep_operations
 
     stop = threading.Event()
 
     def tick():
-        while not stop.wait(2):
+        while not stop.wait(1):
             with contextlib.suppress(Exception):  # the broker is down: beat would log and carry on
                 sweep_operations.apply_async(retry=False)
 

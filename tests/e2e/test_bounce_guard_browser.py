@@ -4,23 +4,13 @@ import pytest
 
 from campaigns.models import Operation
 from tests.conftest import login_page, screenshot
-from tests.lifecycle_support import campaign_in
+from tests.lifecycle_support import bouncing_campaign
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_threshold_under_the_current_rate_asks_then_pauses(page, live_server, sdr, manager, client):
-    campaign = campaign_in(
-        "running",
-        owner=sdr,
-        approver=manager,
-        name="Winter push",
-        sent=2500,
-        delivered=2300,
-        bounced=126,
-        bounce_threshold=0.08,
-        bounce_min_delivered=500,
-    )
+    campaign = bouncing_campaign(owner=sdr, approver=manager)
     login_page(page, live_server, manager, client)
     page.goto(f"{live_server.url}/campaigns/{campaign.pk}/")
     page.fill("input[name=threshold_percent]", "5")

@@ -81,6 +81,7 @@ def test_the_wall_follows_the_sandbox_and_recovers_from_a_server_outage(browser,
     for c in sandbox.state()["campaigns"]:
         CampaignFactory(name=c["name"], status=Campaign.Status.RUNNING, remote_id=c["id"])
     sandbox.advance(hours=6)
+    Campaign.objects.update(stats_next_poll_at=None)  # the interval has passed
     stats_poll_cycle()
     token = WallToken.objects.create(label="Sales floor", created_by=manager)
 
@@ -91,6 +92,7 @@ def test_the_wall_follows_the_sandbox_and_recovers_from_a_server_outage(browser,
     before = totals(page)
 
     sandbox.advance(days=1)
+    Campaign.objects.update(stats_next_poll_at=None)  # the interval has passed
     stats_poll_cycle()
     page.wait_for_function(
         "([q, s]) => document.querySelector('[data-total=queued]').innerText !== q"
@@ -111,6 +113,7 @@ def test_the_wall_follows_the_sandbox_and_recovers_from_a_server_outage(browser,
 
     server.start()
     sandbox.advance(days=1)
+    Campaign.objects.update(stats_next_poll_at=None)  # the interval has passed
     stats_poll_cycle()
     page.wait_for_selector("body[data-conn=live]", timeout=15_000)
     page.wait_for_function(

@@ -32,6 +32,18 @@ def status_becomes(campaign, status, timeout=60):
     )
 
 
+def launch_through_the_worker(launcher, campaign):
+    """Pre-flight (a real pool refresh through the worker, then the checks pass), launch, wait."""
+    location = post(launcher, "campaign_preflight_refresh", campaign)["Location"]
+    refresh = Operation.objects.get(pk=int(location.split("op=")[1]))
+    wait_until(lambda: Operation.objects.get(pk=refresh.pk).status == "succeeded", timeout=30, message="pool refresh")
+    checks = launcher.get(location.replace("/launch/?", "/launch/checks/?"))
+    assert checks.status_code == 286 and checks.context["preflight"].ready, checks.context["preflight"].failures
+    # Today's window may be partly used, so the plan can spill a day: confirm it, as a manager would.
+    post(launcher, "campaign_launch", campaign, {"confirm_spill": "1"})
+    return status_becomes(campaign, "running")
+
+
 def remote(sandbox, campaign):
     remote_id = Campaign.objects.get(pk=campaign.pk).remote_id
     return next(c for c in sandbox.state()["campaigns"] if c["id"] == remote_id)
@@ -55,16 +67,7 @@ def test_draft_to_running_then_pause_and_resume_with_the_sandbox_agreeing(
     assert Campaign.objects.get(pk=campaign.pk).status == "approved"
     assert sandbox.state()["campaigns"] == []  # nothing exists remotely before the launch
 
-    # Pre-flight: a real pool refresh through the worker, then the checks pass.
-    location = post(launcher, "campaign_preflight_refresh", campaign)["Location"]
-    refresh = Operation.objects.get(pk=int(location.split("op=")[1]))
-    wait_until(lambda: Operation.objects.get(pk=refresh.pk).status == "succeeded", timeout=30, message="pool refresh")
-    checks = launcher.get(location.replace("/launch/?", "/launch/checks/?"))
-    assert checks.status_code == 286 and checks.context["preflight"].ready, checks.context["preflight"].failures
-
-    # Today's window may be partly used, so the plan can spill a day: confirm it, as a manager would.
-    post(launcher, "campaign_launch", campaign, {"confirm_spill": "1"})
-    running = status_becomes(campaign, "running")
+    running = launch_through_the_worker(launcher, campaign)
     assert running.remote_id and running.launched_at
     assert Lead.objects.filter(campaign=campaign, status="enrolled").count() == LEADS
     state = remote(sandbox, campaign)

@@ -40,12 +40,14 @@ def test_the_poller_stores_the_sandboxs_counts_and_follows_them(sandbox):
     sandbox.rates(bounceRate=0.05, replyRate=0.2, replyDelayHours=[1, 4])
     mirror(sandbox.state())
     sandbox.advance(days=1)
+    Campaign.objects.update(stats_next_poll_at=None)  # the interval has passed
     summary = stats_poll_cycle()
     assert (summary.polled, summary.failed) == (3, 0)
     assert_counts_match(sandbox)
     assert sum(c.sent for c in Campaign.objects.all()) > 0
     snapshots = StatsSnapshot.objects.count()
     sandbox.advance(days=3)  # step 2 goes out, replies arrive
+    Campaign.objects.update(stats_next_poll_at=None)  # the interval has passed
     stats_poll_cycle()
     assert_counts_match(sandbox)
     assert StatsSnapshot.objects.count() > snapshots
@@ -56,15 +58,18 @@ def test_a_sandbox_outage_leaves_the_last_good_numbers_marked_failed(sandbox):
     sandbox.reset(seed=6, campaigns=2, leads=20, steps=1, poolCapacity=10_000)
     mirror(sandbox.state())
     sandbox.advance(days=1)
+    Campaign.objects.update(stats_next_poll_at=None)  # the interval has passed
     stats_poll_cycle()
     before = {c.pk: c.sent for c in Campaign.objects.all()}
     sandbox.faults(errorRate=1.0, errorStatuses=[503], paths="stats")
+    Campaign.objects.update(stats_next_poll_at=None)  # the interval has passed
     summary = stats_poll_cycle()
     assert summary.failed >= 1 and summary.polled == 0
     for campaign in Campaign.objects.all():
         assert campaign.sent == before[campaign.pk]
         assert campaign.stats_failed_at and campaign.stats_failed_at > campaign.stats_polled_at
     sandbox.clear_faults()
+    Campaign.objects.update(stats_next_poll_at=None)  # the interval has passed
     stats_poll_cycle()
     assert_counts_match(sandbox)
 
@@ -102,3 +107,25 @@ def test_sandbox_webhook_deliveries_reach_the_receiver_and_move_counters(sandbox
 
     wait_until(caught_up, 90, 0.5, message=f"counters and replies to reach {truth} through webhooks")
     assert WebhookEvent.objects.filter(processed_at__isnull=True).count() == 0
+
+
+def test_a_cycle_on_a_real_worker_asks_each_campaign_exactly_once(sandbox, celery_worker, settings):
+    """Beat's dispatch fans out batch tasks on the worker's threads; a second beat run lands
+    while the first cycle is under way, and still every campaign costs exactly one /stats call."""
+    from campaigns import ratelimit
+    from campaigns.models import ApiCall
+    from leadterra_ui.celery import app
+
+    settings.LEADTERRA_MAX_RPS, settings.STATS_POLL_BATCH = 40, 3
+    ratelimit.reset()
+    sandbox.reset(seed=9, campaigns=13, leads=10, steps=1, poolCapacity=10_000)
+    mirror(sandbox.state())
+    stats_calls = ApiCall.objects.filter(endpoint="GET /v1/campaigns/:id/stats")
+    app.send_task("campaigns.tasks.poll_stats")
+    wait_until(lambda: stats_calls.exists(), 30, message="the first batch")
+    app.send_task("campaigns.tasks.poll_stats")  # an overlapping cycle
+    wait_until(lambda: not Campaign.objects.filter(stats_polled_at=None).exists(), 60, message="every campaign polled")
+    wait_until(lambda: not Campaign.objects.exclude(stats_claim_token="").exists(), 30, message="claims handed back")
+    assert stats_calls.count() == 13
+    assert set(Campaign.objects.values_list("stats_error", flat=True)) == {""}
+    assert_counts_match(sandbox)

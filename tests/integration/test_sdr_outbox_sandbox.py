@@ -9,11 +9,11 @@ import pytest
 from django.utils import timezone
 
 from campaigns.models import LeadterraSdr, Operation, Reply, ReplyHandoff
-from campaigns.services.operations import operations_sweep
+from campaigns.services.operation_sweeper import operations_sweep
 from campaigns.services.sdr_actions import draft_send_enqueue, reply_assign_enqueue
 from campaigns.services.sdr_keys import sdr_link_save, sdrs_refresh_enqueue
 from tests.conftest import wait_until
-from tests.sdr_helpers import ICP_OK, SDR2_KEY, SDR_KEY, make_desk
+from tests.sdr_helpers import ICP_OK, SDR2_KEY, SDR_KEY, integration_knobs, make_desk
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases=["default", "sandbox"])]
 S = Operation.Status
@@ -21,10 +21,7 @@ S = Operation.Status
 
 @pytest.fixture(autouse=True)
 def knobs(settings):
-    settings.LEADTERRA_MAX_RPS = 40
-    settings.SANDBOX_RATE_LIMIT_RPS = 0
-    settings.OPERATION_RETRY_BASE_SECONDS = 0.2
-    settings.SDR_KEY_ENCRYPTION_KEY = "integration-secret"
+    integration_knobs(settings)
 
 
 def finished(op):

@@ -3,6 +3,7 @@
     python -m tests.mutation                      # every module in tests/mutation/modules.py
     python -m tests.mutation campaigns/ratelimit.py campaigns/services/webhooks.py
     python -m tests.mutation --survivors          # after adding tests: rerun only the survivors
+    python -m tests.mutation --unchecked MODULE   # finish a run that was stopped: only mutants not checked yet
     python -m tests.mutation --report             # only print the last results again
 
 A mutant is killed when a test fails against it (a timeout counts as killed: the tests
@@ -68,7 +69,8 @@ def report(paths: list[str]) -> int:
     print()
     for path in paths:
         statuses = [s for n, s in results.items() if module_of(n) == path]
-        print(f"{path:40} {score_line(statuses)[0]}")
+        counted = score_line(statuses)[2]  # "killed 0 of 0 (100%)" would read as a pass
+        print(f"{path:40} {score_line(statuses)[0] if counted else 'not run yet'}")
     line, _, _ = score_line(results.values())
     print(line)
     return 0
@@ -78,14 +80,18 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.mutation", description=__doc__.splitlines()[0])
     parser.add_argument("modules", nargs="*", help="module paths (default: all in tests/mutation/modules.py)")
     parser.add_argument("--survivors", action="store_true", help="rerun only the last run's survivors")
+    parser.add_argument("--unchecked", action="store_true", help="run only mutants not checked yet (a stopped run)")
     parser.add_argument("--report", action="store_true", help="print the last results without running")
     args = parser.parse_args(argv)
     unknown = [m for m in args.modules if m not in MODULES]
     if unknown:
         parser.error(f"not under mutation testing: {', '.join(unknown)}; choose from {', '.join(MODULES)}")
     paths = args.modules or list(MODULES)
-    if args.survivors:
-        names = survivors_of(load_results(paths))
+    if args.survivors or args.unchecked:
+        results = load_results(paths)
+        names = survivors_of(results) if args.survivors else []
+        if args.unchecked:
+            names += sorted(n for n, s in results.items() if s in NOT_RUN or s == "suspicious")
         if not names:
             return report(paths)
     else:

@@ -35,7 +35,18 @@ MODULES = {
     ],
     "campaigns/services/coverage_gate.py": ["test_coverage_gate.py", "test_lifecycle_thresholds.py"],
     "campaigns/services/webhooks.py": ["test_webhooks.py", "test_webhook_signatures.py"],
-    "campaigns/services/operations.py": ["test_outbox_engine.py", "test_outbox_handlers.py", "test_outbox_claims.py"],
+    "campaigns/services/operations.py": [
+        "test_outbox_engine.py",
+        "test_outbox_handlers.py",
+        "test_outbox_claims.py",
+        "test_outbox_liveness.py",
+    ],
+    "campaigns/services/operation_sweeper.py": [
+        "test_outbox_engine.py",
+        "test_outbox_claims.py",
+        "test_outbox_liveness.py",
+    ],
+    "campaigns/services/operation_liveness.py": ["test_outbox_liveness.py", "test_launch_pool_refresh.py"],
     "campaigns/services/planning.py": ["test_planning.py", "test_pools_views.py"],
     "campaigns/services/csv_import.py": ["test_csv_import.py", "test_lead_import.py"],
 }

@@ -2,7 +2,9 @@
 
 import xml.etree.ElementTree as ET
 
-from campaigns.charts import bar_chart, downsample, sparkline
+import pytest
+
+from campaigns.charts import bar_chart, bar_scale, bar_top, downsample, sparkline
 
 NS = "{http://www.w3.org/2000/svg}"
 
@@ -42,3 +44,10 @@ def test_bars_stack_and_draw_limits_with_tooltips():
 def test_downsampling_keeps_the_peaks():
     assert downsample([1, 9, 1, 1, 1, 7], 3) == [9, 1, 7]
     assert downsample([1, 2], 10) == [1, 2]
+
+
+def test_a_bar_chart_scale_names_its_top_middle_and_zero():
+    top = bar_top([[100, 50], [200, 0]], limits=[180, None])
+    assert top == pytest.approx(210)
+    html = str(bar_scale(top))
+    assert [s.split("</span>")[0] for s in html.split("<span>")[1:]] == ["210", "105", "0"]

@@ -1,6 +1,7 @@
 """The Leadterra client against `responses`: every endpoint × every error class, what is
-retried, and what every call carries and records. `responses` goes through requests' real
-HTTPAdapter, so urllib3's Retry decides what is retried (the timing is in test_client_http.py)."""
+retried, and what every call carries and records. The Session never retries (urllib3 is told
+not to); the client's own layer does, one rate-budget token and one call-log row an attempt
+(the waits against a real server are in test_client_http.py)."""
 
 import pytest
 import requests
@@ -107,7 +108,8 @@ ERRORS = {
         "Could not reach",
     ),
 }
-GET_RETRIED = {"429", "500", "502-html", "503-empty"}
+# GETs: attempts made (urllib3's old policy: 3 retries on these statuses, 2 after no answer).
+GET_ATTEMPTS = {"429": 4, "500": 4, "502-html": 4, "503-empty": 4, "timeout": 3, "dropped": 3}
 
 
 @responses.activate
@@ -123,8 +125,9 @@ def test_every_endpoint_turns_every_failure_into_its_typed_error(client, endpoin
     assert raised.value.code == code
     assert words in raised.value.message
     assert KEY not in str(raised.value)
-    retried = method == "GET" and error in GET_RETRIED
-    assert len(responses.calls) == (4 if retried else 1), "GETs are retried by urllib3, POSTs never"
+    attempts = GET_ATTEMPTS.get(error, 1) if method == "GET" else 1
+    assert len(responses.calls) == attempts, "GETs are retried, POSTs never"
+    assert ApiCall.objects.count() == attempts, "one call-log row an attempt"
     if error == "422":
         assert raised.value.errors[0]["index"] == 0
     if error == "429":
@@ -132,12 +135,40 @@ def test_every_endpoint_turns_every_failure_into_its_typed_error(client, endpoin
 
 
 @responses.activate
-def test_a_get_is_retried_until_it_succeeds(client):
+def test_a_get_is_retried_until_it_succeeds(client, retry_waits):
     responses.get(f"{BASE}/v1/sender-pools", status=503)
     responses.get(f"{BASE}/v1/sender-pools", status=429, headers={"Retry-After": "1"}, json=err("rate_limited"))
     responses.get(f"{BASE}/v1/sender-pools", json=POOL_BARE)
     assert client.list_sender_pools()[0].id == "pool_1"
     assert len(responses.calls) == 3
+    assert retry_waits == [0.0, 1.0]  # no wait before the first retry; then Leadterra's Retry-After
+    rows = list(ApiCall.objects.order_by("id").values_list("status_code", "error_code"))
+    assert rows == [(503, "http_503"), (429, "rate_limited"), (200, "")]
+
+
+@responses.activate
+def test_every_attempt_takes_its_own_token_from_the_shared_budget(client, monkeypatch):
+    from campaigns import ratelimit
+
+    tokens, penalties = [], []
+    monkeypatch.setattr(ratelimit, "acquire", lambda: tokens.append(1))
+    monkeypatch.setattr(ratelimit, "penalize", penalties.append)
+    responses.get(f"{BASE}/v1/campaigns/camp_1/stats", status=502)
+    responses.get(f"{BASE}/v1/campaigns/camp_1/stats", status=429, headers={"Retry-After": "2"})
+    responses.get(f"{BASE}/v1/campaigns/camp_1/stats", body=requests.exceptions.ConnectionError("reset"))
+    responses.get(f"{BASE}/v1/campaigns/camp_1/stats", json={"campaignId": "camp_1", "sent": 3})
+    assert client.get_stats("camp_1").sent == 3
+    assert len(tokens) == len(responses.calls) == ApiCall.objects.count() == 4
+    assert penalties == [2.0], "each 429 slows every worker down at once, retried or not"
+
+
+@responses.activate
+def test_backoff_grows_between_retries_without_retry_after(client, retry_waits):
+    responses.get(f"{BASE}/v1/replies", status=500)
+    with pytest.raises(Transient):
+        client.list_replies()
+    first, second, third = retry_waits
+    assert first == 0.0 and 0.6 <= second <= 0.9 and 1.2 <= third <= 1.5
 
 
 @responses.activate
@@ -206,7 +237,7 @@ def test_every_call_is_written_to_the_call_log_with_its_endpoint_template(client
     assert rows == [
         ("POST /v1/campaigns/:id/start", 200, ""),
         ("POST /v1/campaigns/:id/pause", 404, "campaign_not_found"),
-        ("GET /v1/replies", None, "timeout"),
+        *[("GET /v1/replies", None, "timeout")] * 3,  # a GET is tried three times when no answer comes
     ]
 
 

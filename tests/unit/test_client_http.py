@@ -1,5 +1,5 @@
 """The client against a real HTTP server on a free port: what `responses` cannot show —
-urllib3 really sleeping for Retry-After (capped), and a dropped POST never replayed."""
+the retry layer waiting for Retry-After (capped), and a dropped POST never replayed."""
 
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -7,7 +7,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from campaigns import leadterra
-from campaigns.leadterra import Transient
+from campaigns.leadterra import Transient, retry
 
 pytestmark = pytest.mark.django_db
 
@@ -56,9 +56,9 @@ LIMITED = (429, {"Retry-After": "1", "Content-Type": "application/json"}, b'{"er
 
 
 def test_a_get_waits_the_retry_after_leadterra_asked_for(server, monkeypatch):
-    # The sleep urllib3 asks for is recorded, not timed: a wall-clock window flakes on a loaded machine.
+    # The wait the retry layer asks for is recorded, not timed: a wall-clock window flakes on a loaded machine.
     slept = []
-    monkeypatch.setattr("urllib3.util.retry.time.sleep", slept.append)
+    monkeypatch.setattr(retry, "sleep", slept.append)
     server.script = [(429, {"Retry-After": "2", "Content-Type": "application/json"}, LIMITED[2]), OK_POOLS]
     assert leadterra.get_client().list_sender_pools() == []
     assert slept == [2]
@@ -67,7 +67,7 @@ def test_a_get_waits_the_retry_after_leadterra_asked_for(server, monkeypatch):
 
 def test_a_long_retry_after_is_capped(server, monkeypatch):
     slept = []
-    monkeypatch.setattr("urllib3.util.retry.time.sleep", slept.append)
+    monkeypatch.setattr(retry, "sleep", slept.append)
     server.script = [(429, {"Retry-After": "3600"}, b""), OK_POOLS]
     leadterra.get_client().list_sender_pools()
     assert slept == [leadterra.RETRY_AFTER_CAP]
@@ -94,18 +94,20 @@ def test_a_post_answered_with_503_and_retry_after_is_sent_once(server):
 
 
 def test_a_post_to_a_closed_port_is_not_retried(settings, monkeypatch):
+    from campaigns.models import ApiCall
     from tests.conftest import free_port
 
     settings.LEADTERRA_API_BASE = f"http://127.0.0.1:{free_port()}"
     settings.LEADTERRA_MAX_RPS = 0
-    calls = []
-    real = leadterra.GetOnlyRetry.increment
-
-    def spy(self, *args, **kwargs):
-        calls.append(args[0] if args else kwargs.get("method"))
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(leadterra.GetOnlyRetry, "increment", spy)
+    monkeypatch.setattr(retry, "sleep", lambda seconds: None)
     with pytest.raises(Transient):
         leadterra.get_client().suppress(["a@x.io"])
-    assert calls == ["POST"]  # asked once, and it re-raised instead of retrying
+    assert list(ApiCall.objects.values_list("error_code", flat=True)) == ["connection_error"]  # tried once
+    with pytest.raises(Transient):
+        leadterra.get_client().list_sender_pools()
+    assert ApiCall.objects.filter(endpoint="GET /v1/sender-pools").count() == 3  # a GET is tried again
+
+
+def test_the_session_itself_never_retries():
+    adapter = leadterra._session().get_adapter("https://app.leadterra.co/")
+    assert adapter.max_retries.total == 0

@@ -8,7 +8,14 @@ from django.utils import timezone
 
 from campaigns.models import AuditEvent, Campaign, Lead, Operation
 from campaigns.services import launch, lifecycle
-from campaigns.services.coverage_gate import Risk, coverage_risks, parse_confirmations
+from campaigns.services.coverage_gate import (
+    STANDARD,
+    Risk,
+    coverage_message,
+    coverage_risks,
+    parse_confirmations,
+    unconfirmed,
+)
 from campaigns.services.lifecycle import LifecycleError
 from campaigns.services.preview import custom_field_names, token_coverage
 from campaigns.services.versions import version_save
@@ -53,6 +60,24 @@ def test_submit_refuses_a_tag_no_lead_has_and_names_it(sdr):
     message = refusal(campaign, sdr)
     assert "“{{industry}}” (step 2 subject, step 2 body) is not a lead field" in message
     assert "no lead of this campaign has it" in message
+
+
+def test_the_refusal_reads_in_full_and_names_each_place_once(sdr):
+    steps = [("{{industry}} and {{industry}}", "<p>ok</p>"), ("Next", "<p>{{industry}}</p>")]
+    assert refusal(sequence(sdr, steps, [{}]), sdr) == (
+        "Fix the merge tags before sending it for review. “{{industry}}” (step 1 subject, step 2 body) is not a "
+        f"lead field: it is not one of {STANDARD}, and no lead of this campaign has it."
+    )
+    assert STANDARD.startswith("email, firstName, ")
+
+
+def test_several_problems_are_told_one_sentence_after_another(sdr):
+    message = refusal(sequence(sdr, [("{{industry}}", "<p>{{firstname}}</p>")], [{}]), sdr)
+    assert message == (
+        "Fix the merge tags before sending it for review. “{{industry}}” (step 1 subject) is not a lead field: "
+        f"it is not one of {STANDARD}, and no lead of this campaign has it. "
+        "“{{firstname}}” (step 1 body) is not a lead field — did you mean “{{firstName}}”?"
+    )
 
 
 def test_a_custom_field_some_leads_have_is_not_unknown(sdr):
@@ -209,6 +234,21 @@ def test_an_sdr_cannot_override(gaps, sdr):
     with pytest.raises(PermissionDenied):
         launch.campaign_launch(campaign=gaps, actor=sdr, confirm_uncovered={"company": 2, "jobTitle": 3})
     assert Campaign.objects.get(pk=gaps.pk).status == "approved"
+
+
+def test_each_unconfirmed_risk_gets_its_sentence_and_a_count_confirmed_as_seen_passes():
+    risks = [Risk("company", 7, 1200), Risk("jobTitle", 1, 1200)]
+    assert unconfirmed(risks, {"company": 5}) == [
+        "{{company}} is now empty for 7 of 1,200 leads, not the 5 you confirmed: the leads changed. "
+        "Check the new count and confirm again.",
+        "{{jobTitle}} empty for 1 of 1,200 leads, no fallback: add a fallback, fill those leads, "
+        "or tick “Send anyway: 1 lead will get an empty {{jobTitle}}” to launch.",
+    ]
+    assert unconfirmed(risks, {"company": 7, "jobTitle": 1}) == []  # exactly the counts seen
+
+
+def test_the_preflight_line_when_every_tag_is_covered():
+    assert coverage_message([]) == "Every merge tag has a value or a fallback for every lead."
 
 
 def test_confirmations_are_read_from_token_count_pairs_only():

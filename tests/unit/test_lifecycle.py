@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from campaigns.models import AuditEvent, Campaign, Operation
-from campaigns.services import lifecycle
+from campaigns.services import lifecycle, transitions
 from campaigns.services.lifecycle import LifecycleError
 from campaigns.services.versions import campaign_snapshot, content_hash, version_save
 from tests.factories import CampaignFactory, StepFactory
@@ -32,6 +32,39 @@ def test_an_author_submits_a_draft_for_review(sdr):
     assert actions(campaign) == ["campaign.submitted"]
 
 
+def test_content_never_stored_as_a_version_is_stored_by_whoever_submits_it(sdr, manager):
+    # Steps written without the editor (no version yet): the submitter's snapshot is version 1,
+    # recorded as theirs, so four-eyes keeps them from approving what they put up.
+    campaign = CampaignFactory(owner=sdr)
+    StepFactory(campaign=campaign, position=1, subject="Hello {{firstName}}")
+    lifecycle.campaign_submit(campaign=campaign, actor=manager)
+    campaign.refresh_from_db()
+    [version] = campaign.versions.all()
+    assert (version.number, version.created_by) == (1, manager)
+    assert version.content_hash == content_hash(campaign_snapshot(campaign))
+    assert AuditEvent.objects.get(action="campaign.submitted").details["version"] == 1
+    assert lifecycle.approval_refusal(campaign, manager).startswith("You edited this version")
+
+
+def test_content_changed_since_its_last_version_is_stored_again_on_submit(sdr):
+    campaign = campaign_in("draft", owner=sdr)
+    StepFactory(campaign=campaign, position=9, subject="Added behind the editor's back")
+    lifecycle.campaign_submit(campaign=campaign, actor=sdr)
+    campaign.refresh_from_db()
+    latest = campaign.versions.order_by("-number").first()
+    assert (latest.number, campaign.version) == (2, 2)
+    assert latest.content_hash == content_hash(campaign_snapshot(campaign))
+    assert "Added behind the editor's back" in str(latest.content)
+
+
+def test_an_approval_without_a_comment_stores_none(sdr, manager):
+    campaign = campaign_in("in_review", owner=sdr)
+    lifecycle.campaign_approve(campaign=campaign, actor=manager)
+    campaign.refresh_from_db()
+    assert (campaign.status, campaign.review_comment) == ("approved", "")
+    assert AuditEvent.objects.get(action="approval.granted").details["comment"] == ""
+
+
 def test_it_refuses_to_submit_an_empty_sequence(sdr):
     campaign = CampaignFactory(owner=sdr)
     with pytest.raises(LifecycleError, match="at least one step"):
@@ -55,6 +88,7 @@ def test_approval_stores_the_version_and_hash_of_the_content(sdr, manager):
     assert (campaign.approved_by, campaign.review_comment) == (manager, "Good to go")
     event = AuditEvent.objects.get(action="approval.granted")
     assert event.actor == manager and event.details["hash"] == campaign.approved_hash
+    assert (event.details["version"], event.details["comment"]) == (campaign.version, "Good to go")
 
 
 def test_an_author_never_approves_their_own_campaign_and_the_refusal_is_audited(manager):
@@ -73,10 +107,24 @@ def test_an_sdr_may_not_approve_at_all(sdr, sdr2):
         lifecycle.campaign_approve(campaign=campaign_in("in_review", owner=sdr2), actor=sdr)
 
 
+CHANGED = "The sequence changed while you were reviewing it. Review the new version."
+
+
 def test_it_refuses_an_approval_of_a_version_the_manager_did_not_see(sdr, manager):
     campaign = campaign_in("in_review", owner=sdr)
-    with pytest.raises(LifecycleError, match="changed while you were reviewing"):
+    with pytest.raises(LifecycleError) as refused:
         lifecycle.campaign_approve(campaign=campaign, actor=manager, reviewed_version=campaign.version - 1)
+    assert str(refused.value) == CHANGED
+
+
+def test_it_refuses_an_approval_of_content_changed_without_a_new_version(sdr, manager):
+    campaign = campaign_in("in_review", owner=sdr)
+    StepFactory(campaign=campaign, position=9, subject="Written straight to the database")
+    with pytest.raises(LifecycleError) as refused:
+        lifecycle.campaign_approve(campaign=campaign, actor=manager, reviewed_version=campaign.version)
+    assert str(refused.value) == CHANGED
+    campaign.refresh_from_db()
+    assert campaign.status == "in_review" and not campaign.approved_hash
 
 
 def test_a_rejection_returns_to_draft_with_the_comment(sdr, manager):
@@ -223,3 +271,43 @@ def test_allowed_actions_follow_role_and_state(sdr, sdr2, manager, manager2):
     assert lifecycle.allowed_actions(running, manager) == {"pause"}
     assert lifecycle.allowed_actions(running, sdr) == set()
     assert lifecycle.allowed_actions(campaign_in("draft", owner=sdr), sdr) == {"submit"}
+
+
+@pytest.mark.parametrize("action", ["submit", "approve", "launch", "pause", "guard"])
+def test_a_refused_role_is_told_the_action_in_words(sdr2, action):
+    campaign = campaign_in("draft", owner=CampaignFactory().owner)
+    with pytest.raises(PermissionDenied) as refused:
+        lifecycle.check_role(action, user=sdr2, campaign=campaign)
+    assert str(refused.value) == f"You may not {lifecycle.ACTION_VERBS[action]}."
+
+
+def test_every_action_a_role_may_take_has_words_for_its_refusal():
+    from campaigns.permissions import LIFECYCLE_ROLES
+
+    assert set(LIFECYCLE_ROLES) <= set(lifecycle.ACTION_VERBS)
+
+
+def test_an_sdr_changing_the_bounce_guard_is_told_so(sdr):
+    campaign = campaign_in("running", owner=sdr)
+    with pytest.raises(PermissionDenied, match=r"^You may not change its bounce guard\.$"):
+        lifecycle.campaign_guard_update(campaign=campaign, actor=sdr, threshold=0.1, min_delivered=10)
+
+
+def test_a_request_is_never_written_as_a_transition(sdr):
+    # pause and resume have no target: their state follows Leadterra's confirmation.
+    campaign = campaign_in("running", owner=sdr)
+    with pytest.raises(ValueError, match=r"^'pause' is a request; its state follows a confirmation$"):
+        lifecycle.transition(campaign, "pause")
+    campaign.refresh_from_db()
+    assert campaign.status == "running"
+
+
+def test_a_status_write_stores_only_the_status_and_the_fields_named(sdr):
+    # The poller stores counters with UPDATEs of its own; a status change must not write back
+    # the older counters its instance holds.
+    campaign = campaign_in("in_review", owner=sdr)
+    Campaign.objects.filter(pk=campaign.pk).update(sent=40)
+    campaign.review_comment = "kept"
+    transitions.write_status(campaign, "approved", fields=["review_comment"])
+    stored = Campaign.objects.get(pk=campaign.pk)
+    assert (stored.status, stored.review_comment, stored.sent) == ("approved", "kept", 40)

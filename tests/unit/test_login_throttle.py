@@ -22,7 +22,7 @@ def attempt(username, password, ip="10.0.0.1"):
 
 
 def signed_in(response) -> bool:
-    return response.status_code == 302 and response["Location"] == reverse("campaign_list")
+    return response.status_code == 302 and response["Location"] == reverse("landing")
 
 
 def test_five_wrong_passwords_lock_the_account_even_for_the_right_one(sdr):

@@ -15,7 +15,8 @@ from django.utils import timezone
 from campaigns.leadterra import AuthFailed, RateLimited, Transient
 from campaigns.models import Operation
 from campaigns.services import operations as engine
-from campaigns.services.operations import Continue, operation_run, operations_sweep
+from campaigns.services.operation_sweeper import operations_sweep
+from campaigns.services.operations import Continue, operation_run
 
 pytestmark = pytest.mark.django_db
 S = Operation.Status
@@ -168,7 +169,7 @@ def test_the_sweeper_uses_the_configured_grace(sent, settings):
 
 
 def test_the_sweeper_leaves_a_worker_that_showed_life_since_it_looked(sent, settings):
-    settings.OPERATION_STALE_SECONDS = 60
+    settings.OPERATION_HEARTBEAT_STALE_SECONDS = 60
     op = Operation.objects.create(kind="race", status=S.RUNNING)
     old = timezone.now() - timedelta(seconds=120)
     Operation.objects.filter(pk=op.pk).update(updated_at=old)
@@ -339,7 +340,7 @@ def test_the_sweeper_leaves_finished_rows_with_an_old_schedule(sent):
 
 
 def test_two_dead_workers_seen_at_the_same_moment_are_both_requeued_once(sent, settings):
-    settings.OPERATION_STALE_SECONDS = 60
+    settings.OPERATION_HEARTBEAT_STALE_SECONDS = 60
     one, two = aged(120, status=S.RUNNING), aged(120, status=S.RUNNING)
     Operation.objects.filter(pk=two.pk).update(updated_at=Operation.objects.get(pk=one.pk).updated_at)
     assert operations_sweep()["stale"] == 2

@@ -13,6 +13,7 @@ from django.utils import timezone
 from campaigns.leadterra import AuthFailed, RateLimited, Transient
 from campaigns.models import ApiCall, AuditEvent, Campaign, Operation
 from campaigns.services import operations as engine
+from campaigns.services.operation_sweeper import operations_sweep
 from campaigns.services.operations import (
     Continue,
     OperationStateError,
@@ -22,7 +23,6 @@ from campaigns.services.operations import (
     operation_enqueue,
     operation_retry,
     operation_run,
-    operations_sweep,
 )
 from tests.factories import CampaignFactory
 
@@ -237,7 +237,7 @@ def test_the_sweeper_resends_a_retry_whose_countdown_message_vanished(sent):
 
 
 def test_the_sweeper_requeues_an_operation_whose_worker_died(sent, settings):
-    settings.OPERATION_STALE_SECONDS = 60
+    settings.OPERATION_HEARTBEAT_STALE_SECONDS = 60
     dead, alive = make_op(status=S.RUNNING), make_op(status=S.RUNNING)
     age(dead, 61)
     age(alive, 30)

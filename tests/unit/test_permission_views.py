@@ -126,3 +126,70 @@ def test_a_user_with_the_permission_but_no_manager_group_may_change_suppression(
     response = as_user(client, user).post(reverse("suppression"), {"emails": "x@example.com", "note": ""})
     assert response.status_code in (200, 302)
     assert not permissions.is_manager(user)
+
+
+# --- archiving, importing, and the sentences people are told ------------------------------
+
+
+def test_archiving_local_work_is_the_owners_or_a_managers_call(client, people):
+    draft = CampaignFactory(owner=people["author"])
+    allowed = {who: permissions.can_archive(user, draft) for who, user in people.items()}
+    assert allowed == {"author": True, "other_sdr": False, "manager": True, "other_manager": True}
+    assert permissions.can_archive(AnonymousUser(), draft) is False
+    response = as_user(client, people["other_sdr"]).post(reverse("campaign_archive", args=[draft.pk]))
+    assert response.status_code == 403
+    draft.refresh_from_db()
+    assert draft.status == S.DRAFT
+
+
+def test_a_campaign_that_exists_in_leadterra_is_archived_by_managers_only(people):
+    paused = CampaignFactory(owner=people["author"], status=S.PAUSED, remote_id="camp_p")
+    allowed = {who: permissions.can_archive(user, paused) for who, user in people.items()}
+    assert allowed == {"author": False, "other_sdr": False, "manager": True, "other_manager": True}
+
+
+def test_nobody_loads_leads_into_an_archived_campaign(client, people):
+    archived = CampaignFactory(owner=people["author"], status=S.ARCHIVED)
+    assert not any(permissions.can_import_leads(user, archived) for user in people.values())
+    for who in ("author", "manager"):
+        response = as_user(client, people[who]).get(reverse("lead_import_upload", args=[archived.pk]))
+        assert response.status_code == 403
+        assert "Only the campaign&#x27;s owner or a manager can import leads." in response.content.decode()
+
+
+def test_importing_into_a_live_campaign_is_the_owners_or_a_managers(people):
+    draft = CampaignFactory(owner=people["author"])
+    allowed = {who: permissions.can_import_leads(user, draft) for who, user in people.items()}
+    assert allowed == {"author": True, "other_sdr": False, "manager": True, "other_manager": True}
+    assert permissions.can_import_leads(AnonymousUser(), draft) is False
+
+
+def test_the_editor_says_why_a_campaign_cannot_be_edited(client, people):
+    launched = CampaignFactory(owner=people["author"], status=S.RUNNING, remote_id="camp_r")
+    archived = CampaignFactory(owner=people["author"], status=S.ARCHIVED)
+    draft = CampaignFactory(owner=people["author"])
+    reasons = {
+        launched: "This campaign has been launched. Leadterra has no way to edit a sequence once it exists there.",
+        archived: "This campaign is archived.",
+        draft: f"This draft belongs to {people['author'].username}; only they or a manager can edit it.",
+    }
+    for campaign, reason in reasons.items():
+        who = people["other_sdr"] if campaign is draft else people["manager"]
+        assert permissions.edit_refusal(who, campaign) == reason
+        response = as_user(client, who).get(reverse("campaign_edit", args=[campaign.pk]))
+        assert response.status_code == 403
+        assert reason in response.content.decode()
+
+
+@pytest.mark.parametrize("codename", sorted(permissions.REFUSALS))
+def test_a_refused_manager_action_names_who_may(people, codename):
+    with pytest.raises(permissions.PermissionDenied) as refused:
+        permissions.require(people["author"], codename)
+    assert str(refused.value) == permissions.REFUSALS[codename]
+    permissions.require(people["manager"], codename)  # no refusal
+
+
+def test_the_403_page_tells_an_sdr_the_refusal_sentence(client, people):
+    response = as_user(client, people["author"]).post(reverse("suppression"), {"emails": "x@example.com", "note": ""})
+    assert response.status_code == 403
+    assert permissions.REFUSALS["manage_suppression"] in response.content.decode()

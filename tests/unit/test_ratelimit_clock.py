@@ -76,25 +76,44 @@ def redis_fake(clock, monkeypatch):
 def test_one_token_then_evenly_spaced_and_no_burst_after_idling(clock):
     bucket = ratelimit.LocalBucket()
     assert bucket.take(5) == 0.0
-    assert bucket.take(5) == pytest.approx(0.2)
-    clock.now += 0.1  # half a token has come back
-    assert bucket.take(5) == pytest.approx(0.1)
-    clock.now += 0.1
+    assert bucket.take(5) == pytest.approx(0.2)  # the next slot is this caller's
+    clock.now += 0.1  # half a token has come back, and it is already promised
+    assert bucket.take(5) == pytest.approx(0.3)  # so the third caller queues behind the second
+    clock.now += 0.5  # every promised slot has passed and a token is back
     assert bucket.take(5) == 0.0
     clock.now += 60  # a minute idle still buys one request, not a burst of 300
     assert bucket.take(5) == 0.0
     assert bucket.take(5) == pytest.approx(0.2)
 
 
+def test_waiting_callers_get_slots_in_order_one_interval_apart(clock):
+    bucket = ratelimit.LocalBucket()
+    waits = [bucket.take(5) for _ in range(6)]
+    assert waits == pytest.approx([0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
+
+
+def test_a_wait_over_max_wait_reserves_nothing(clock, settings):
+    bucket = ratelimit.LocalBucket()
+    rps = 1.0
+    waits = [bucket.take(rps) for _ in range(13)]
+    assert waits == pytest.approx([*range(11), 11, 11])  # the last two were refused: no slot taken
+    clock.now += 2  # two slots have passed: the next caller's slot is the one after the 11 promised
+    assert bucket.take(rps) == pytest.approx(9.0)
+
+
 def test_a_penalty_halves_then_quarters_and_no_lower(clock):
     bucket = ratelimit.LocalBucket()
-    bucket.take(5)
+
+    def next_wait():
+        bucket.tokens, bucket.ts = 0.0, clock.now  # an empty bucket, no caller waiting
+        return bucket.take(5)
+
     bucket.shrink(10)
-    assert bucket.take(5) == pytest.approx(0.4)  # 2.5 rps
+    assert next_wait() == pytest.approx(0.4)  # 2.5 rps
     bucket.shrink(10)
-    assert bucket.take(5) == pytest.approx(0.8)  # 1.25 rps
+    assert next_wait() == pytest.approx(0.8)  # 1.25 rps
     bucket.shrink(10)
-    assert bucket.take(5) == pytest.approx(0.8)  # MIN_FACTOR: never below a quarter
+    assert next_wait() == pytest.approx(0.8)  # MIN_FACTOR: never below a quarter
 
 
 def test_a_penalty_lasts_its_seconds_then_expires(clock):
@@ -135,21 +154,21 @@ def test_a_budget_of_zero_or_less_is_off(clock, settings, redis_fake, rps):
     assert redis_fake.calls == [] and clock.slept == []
 
 
-def test_waits_add_up_across_rounds_until_max_wait(clock, redis_fake):
-    redis_fake.waits = ["4", "4", "0"]  # other workers keep taking the token first
+def test_a_shared_slot_is_slept_once_and_a_long_wait_refused(clock, redis_fake):
+    redis_fake.waits = ["4"]  # the script reserved the slot 4 s ahead for this caller
     ratelimit.acquire()
-    assert clock.slept == [4.0, 4.0]
+    assert clock.slept == [4.0] and len(redis_fake.calls) == 1
     clock.slept.clear()
-    redis_fake.waits = ["4", "4", "4"]
+    redis_fake.waits = ["10.5"]  # further than MAX_WAIT: the script reserved nothing
     with pytest.raises(ratelimit.BudgetExhausted) as raised:
         ratelimit.acquire()
-    assert clock.slept == [4.0, 4.0] and raised.value.retry_after == 4.0
+    assert clock.slept == [] and raised.value.retry_after == 10.5
 
 
 def test_the_shared_bucket_gets_the_keys_and_the_budget(clock, redis_fake):
     ratelimit.acquire()
     assert redis_fake.calls == [
-        ("eval", ratelimit.TAKE, 2, ratelimit.BUCKET_KEY, ratelimit.PENALTY_KEY, 5.0),
+        ("eval", ratelimit.TAKE, 2, ratelimit.BUCKET_KEY, ratelimit.PENALTY_KEY, 5.0, ratelimit.MAX_WAIT),
     ]
     assert redis_fake.made == [("redis://broker.example:6390/3", {"socket_timeout": 1, "socket_connect_timeout": 1})]
 

@@ -101,9 +101,27 @@ def test_the_inbox_shows_how_long_interested_replies_have_waited(sdr_client, cam
     make_reply(campaign, 1, "interested", hours_ago=5)
     make_reply(campaign, 2, "interested", hours_ago=2)
     html = sdr_client.get(reverse("replies")).content.decode()
-    assert "waiting--long" in html and "waiting--late" in html
-    assert "5\xa0hours" in html
+    assert html.count("desk-wait--over") == 2 and "Overdue" in html  # the desk's SLA words, not colour alone
+    assert "5 h 00 min" in html and "2 h 00 min" in html
     assert "2 interested replies are waiting" in html
+
+
+@pytest.mark.parametrize(("minutes", "shown", "word"), [(3, "3 min", "On time"), (9, "9 min", "Due soon")])
+def test_the_inbox_wait_is_true_minutes_not_zero(sdr_client, campaign, settings, minutes, shown, word):
+    settings.REPLY_SLA_MINUTES = 12
+    make_reply(campaign, 1, "interested", hours_ago=minutes / 60)
+    html = sdr_client.get(reverse("replies")).content.decode()
+    assert shown in html and word in html and "0 minutes" not in html
+
+
+@pytest.mark.parametrize("kind", ["bounce", "unsubscribe"])
+def test_bounces_and_unsubscribes_offer_no_mark_handled_and_refuse_it(sdr_client, campaign, kind):
+    r = make_reply(campaign, 1, kind, hours_ago=1)
+    assert "Mark handled" not in sdr_client.get(reverse("replies")).content.decode()
+    response = sdr_client.post(reverse("reply_handled", args=[r.pk]), HTTP_HX_REQUEST="true")
+    assert response.status_code == 409 and "suppression list" in response.content.decode()
+    r.refresh_from_db()
+    assert r.handled_at is None
 
 
 def test_marking_a_reply_handled_stops_the_clock(sdr_client, campaign):

@@ -152,7 +152,7 @@ def test_the_launch_button_refreshes_pools_then_shows_the_preflight(manager_clie
     op = Operation.objects.get(kind="refresh_pools")
     assert response["Location"] == reverse("campaign_launch", args=[campaign.pk]) + f"?op={op.pk}"
     page = manager_client.get(response["Location"]).content.decode()
-    assert "Waiting for Leadterra's pool numbers" in page
+    assert "Refreshing pool numbers (started 0 s ago)." in page
     assert 'hx-trigger="every 1s"' in page
 
 

@@ -14,6 +14,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from sandbox.clock import DAY
 from sandbox.models import Lead, Reply, Suppression
 from sandbox.testing import ClientSandbox
+from tests.conftest import searched
 
 pytestmark = pytest.mark.django_db(databases=["default", "sandbox"])
 
@@ -183,7 +184,7 @@ def test_random_calls_and_clock_moves_keep_the_invariants(client, settings):
     run_state_machine_as_test(
         Calls,
         settings=hsettings(
-            max_examples=25,
+            max_examples=searched(15),
             stateful_step_count=12,
             deadline=None,
             suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from campaigns.models import AuditEvent, LeadterraSdr, Operation, Reply, ReplyHandoff
 from campaigns.services import operations as engine
+from campaigns.services.operation_sweeper import operations_sweep
 from campaigns.services.operations import OperationStateError, operation_retry, operation_run, operation_settle
 from campaigns.services.sdr_actions import draft_send_enqueue, followup_enqueue, reply_assign_enqueue
 from campaigns.services.sdr_keys import sdr_link_save
@@ -199,6 +200,19 @@ def test_a_send_goes_out_with_the_sdrs_key_and_is_audited(sdr, linked):
 
 
 @responses.activate
+def test_a_confirmed_send_is_the_first_answer_of_the_threads_reply_and_a_blocked_one_is_not(sdr, linked):
+    answered = reply(1)
+    ReplyHandoff.objects.create(reply=answered, sdr_user=sdr, sdr_id="sdr_1", thread_id="thr_1")
+    blocked = {"error": {"code": "guardrails_blocked"}, "guardrails": {"blocked": True}}
+    responses.post(SEND_URL, status=422, json=blocked)
+    assert run(send(sdr)).status == S.FAILED
+    assert Reply.objects.get(pk=answered.pk).first_answer_at is None
+    responses.replace(responses.POST, SEND_URL, json={"data": {"messageId": "msg_8"}})
+    assert run(send(sdr)).status == S.SUCCEEDED
+    assert Reply.objects.get(pk=answered.pk).first_answer_at is not None
+
+
+@responses.activate
 def test_a_blocked_send_fails_with_the_issues_kept(sdr, linked):
     responses.post(
         SEND_URL,
@@ -229,7 +243,7 @@ def test_a_send_whose_answer_is_lost_is_outcome_unknown_and_never_retried(sdr, l
     assert op.next_attempt_at is None and op.retries == 0 and op.finished_at
     assert quiet == [], "no retry is handed to the broker (the first send waits for a commit that never comes here)"
     assert run(op).status == S.OUTCOME_UNKNOWN and len(responses.calls) == 1, "a redelivered message claims nothing"
-    assert engine.operations_sweep(now=timezone.now() + timedelta(hours=2)) == {
+    assert operations_sweep(now=timezone.now() + timedelta(hours=2)) == {
         "queued": 0,
         "retrying": 0,
         "stale": 0,
@@ -256,12 +270,12 @@ def test_an_interrupted_send_is_outcome_unknown_but_an_interrupted_followup_retr
 
 
 def test_the_sweeper_marks_a_dead_workers_send_unknown_and_requeues_other_kinds(sdr, linked, quiet, settings):
-    settings.OPERATION_STALE_SECONDS = 60
+    settings.OPERATION_HEARTBEAT_STALE_SECONDS = 60
     dead_send, dead_followup = send(sdr), followup_enqueue(action="complete", sdr_user=sdr, actor=sdr, followup_id="f")
     long_ago = timezone.now() - timedelta(seconds=120)
     Operation.objects.filter(pk__in=[dead_send.pk, dead_followup.pk]).update(status=S.RUNNING, updated_at=long_ago)
     quiet.clear()
-    counts = engine.operations_sweep()
+    counts = operations_sweep()
     assert (counts["stale"], counts["unknown"]) == (1, 1)
     dead_send.refresh_from_db()
     dead_followup.refresh_from_db()

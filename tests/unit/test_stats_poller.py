@@ -1,4 +1,5 @@
-"""The stats poller: who gets polled within the budget, what is stored, what a failure leaves."""
+"""The stats poller: who gets polled, what is stored, what a failure leaves, when a run stops.
+Claims, the interval and overlapping cycles are in test_stats_claims.py."""
 
 from datetime import timedelta
 
@@ -9,11 +10,17 @@ from django.utils import timezone
 from campaigns.leadterra import AuthFailed, NotFound, RateLimited, StatsData, Transient
 from campaigns.models import Campaign, StatsSnapshot, SyncState
 from campaigns.services import stats
-from campaigns.services.stats import stats_budget, stats_poll_cycle
-from campaigns.services.sync_jobs import lease_acquire
+from campaigns.services.stats import stats_poll_cycle
 from tests.factories import CampaignFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def calls_in_turn(settings):
+    """Calls made in turn on the test's thread, so their order can be asserted (the HTTP
+    threads have their own test in test_stats_claims.py)."""
+    settings.STATS_POLL_HTTP_THREADS = 0
 
 
 class FakeClient:
@@ -34,9 +41,9 @@ def make(n, status=Campaign.Status.RUNNING, prefix="r", **fields):
     return [CampaignFactory(status=status, remote_id=f"camp_{prefix}{i}", **fields) for i in range(n)]
 
 
-@override_settings(LEADTERRA_MAX_RPS=1, STATS_POLL_SECONDS=5)
-def test_the_budget_is_rate_times_interval():
-    assert stats_budget() == 5
+def next_cycle_due():
+    """The interval has passed for everyone (the clock is not what these tests are about)."""
+    Campaign.objects.update(stats_next_poll_at=None)
 
 
 def test_it_polls_running_and_paused_but_not_drafts_or_unlaunched(db):
@@ -58,39 +65,16 @@ def test_it_polls_a_campaign_for_a_while_after_launch(db):
     assert client.calls == ["camp_new"]
 
 
-@override_settings(LEADTERRA_MAX_RPS=1, STATS_POLL_SECONDS=4)
-def test_more_campaigns_than_budget_are_spread_fairly_running_first(db):
-    make(6)
+@override_settings(STATS_POLL_BATCH=3)
+def test_a_cycle_polls_every_due_campaign_once_in_batches_running_first(db):
     make(2, status=Campaign.Status.PAUSED, prefix="p")
+    make(6)
     client = FakeClient()
-    cycles = []
-    for _ in range(3):
-        client.calls = []
-        stats_poll_cycle(client=client)
-        cycles.append(client.calls)
-    # Exactly the budget each cycle, each campaign at most once, least recently polled first.
-    assert cycles == [
-        ["camp_r0", "camp_r1", "camp_r2", "camp_r3"],
-        ["camp_r4", "camp_r5", "camp_r0", "camp_r1"],
-        ["camp_r2", "camp_r3", "camp_r4", "camp_r5"],
-    ]  # and paused ones wait while running ones fill the budget
-
-
-@override_settings(LEADTERRA_MAX_RPS=1, STATS_POLL_SECONDS=4)
-def test_paused_campaigns_share_the_budget_left_by_running_ones(db):
-    make(2)
-    make(5, status=Campaign.Status.PAUSED, prefix="p")
-    client = FakeClient()
-    cycles = []
-    for _ in range(3):
-        client.calls = []
-        stats_poll_cycle(client=client)
-        cycles.append(client.calls)
-    assert cycles == [
-        ["camp_r0", "camp_r1", "camp_p0", "camp_p1"],
-        ["camp_r0", "camp_r1", "camp_p2", "camp_p3"],
-        ["camp_r0", "camp_r1", "camp_p4", "camp_p0"],
-    ]
+    summary = stats_poll_cycle(client=client)
+    assert client.calls == [f"camp_r{i}" for i in range(6)] + ["camp_p0", "camp_p1"]
+    assert (summary.polled, summary.claimed) == (8, 8)
+    assert stats_poll_cycle(client=client).claimed == 0, "nobody is due again before the interval"
+    assert not Campaign.objects.exclude(stats_claim_token="").exists(), "every claim handed back"
 
 
 def test_it_stores_counters_the_poll_time_and_a_snapshot_when_something_changed(db):
@@ -103,11 +87,13 @@ def test_it_stores_counters_the_poll_time_and_a_snapshot_when_something_changed(
     assert campaign.reply_rate == 0.1 and before <= campaign.stats_polled_at <= timezone.now()
     assert StatsSnapshot.objects.filter(campaign=campaign).count() == 1
     first_poll = campaign.stats_polled_at
+    next_cycle_due()
     stats_poll_cycle(client=client)  # nothing moved: no new snapshot, but a fresh poll time
     campaign.refresh_from_db()
     assert StatsSnapshot.objects.filter(campaign=campaign).count() == 1
     assert campaign.stats_polled_at > first_poll
     client.numbers["camp_r0"] = 35
+    next_cycle_due()
     stats_poll_cycle(client=client)
     assert StatsSnapshot.objects.filter(campaign=campaign).count() == 2
     assert SyncState.objects.get(name="stats").last_success_at > campaign.stats_polled_at
@@ -121,15 +107,17 @@ def test_a_failed_poll_keeps_the_last_good_numbers_and_says_why(db):
     assert "404" in campaign.stats_error
 
 
-def test_a_rate_limit_ends_the_cycle_and_the_rest_go_first_next_time(db):
+@override_settings(STATS_POLL_BATCH=3)
+def test_a_rate_limit_ends_the_run_and_the_rest_go_first_next_time(db):
     make(4)
     client = FakeClient(errors={"camp_r1": RateLimited("slow down", retry_after=3)})
-    stats_poll_cycle(client=client)
-    assert client.calls == ["camp_r0", "camp_r1"]
+    summary = stats_poll_cycle(client=client)
+    assert client.calls == ["camp_r0", "camp_r1"] and summary.stopped == "rate_limited"
+    assert not Campaign.objects.exclude(stats_claim_token="").exists(), "camp_r2's claim is handed back"
     del client.errors["camp_r1"]
     client.calls = []
     stats_poll_cycle(client=client)
-    assert client.calls[:2] == ["camp_r2", "camp_r3"]
+    assert client.calls == ["camp_r2", "camp_r3"]
 
 
 def test_a_refused_key_ends_the_cycle_after_one_call(db):
@@ -140,19 +128,12 @@ def test_a_refused_key_ends_the_cycle_after_one_call(db):
     assert "bad key" in SyncState.objects.get(name="stats").last_error
 
 
-def test_leadterra_away_costs_at_most_three_timeouts_a_cycle(db):
+@override_settings(STATS_POLL_BATCH=20)
+def test_leadterra_away_costs_at_most_three_timeouts_a_batch(db):
     make(10)
     client = FakeClient(errors={f"camp_r{i}": Transient("timeout") for i in range(10)})
     stats_poll_cycle(client=client)
     assert len(client.calls) == 3
-
-
-def test_an_overlapping_cycle_is_skipped_so_nobody_is_polled_twice(db):
-    make(2)
-    assert lease_acquire(name="stats", seconds=30)
-    client = FakeClient()
-    assert stats_poll_cycle(client=client).skipped
-    assert client.calls == []
 
 
 def test_the_bounce_guard_sees_every_polled_campaign(db, monkeypatch):

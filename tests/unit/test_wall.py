@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.models import Campaign, Reply, StatsSnapshot, SyncState, WallToken
+from campaigns.services.wall import wall_pause_reasons
 from tests.factories import CampaignFactory, LeadFactory
 
 pytestmark = pytest.mark.django_db
@@ -131,3 +132,16 @@ def test_the_wall_notes_when_a_screen_was_last_seen(client, manager):
     client.get(reverse("wall", args=[token.token]))
     token.refresh_from_db()
     assert before <= token.last_seen_at <= timezone.now()
+
+
+def test_paused_rows_say_why_in_words_a_room_can_read(db, manager):
+    paused = {"status": Campaign.Status.PAUSED}
+    CampaignFactory(name="A", paused_by=manager, **paused)
+    CampaignFactory(name="B", sent=1000, bounced=62, status_reason="Bounce guard: 6.2% …", **paused)
+    CampaignFactory(name="C", status_reason="Leadterra paused it: account review", **paused)
+    CampaignFactory(name="D", status=Campaign.Status.RUNNING)
+    assert wall_pause_reasons(["A", "B", "C", "D"]) == {
+        "A": "by manager",
+        "B": "bounce guard: 6.2% > 5.0%",
+        "C": "by the system: Leadterra paused it: account review",
+    }

@@ -54,6 +54,10 @@ class Command(BaseCommand):
         self.stdout.write("Demo logins (username / password):")
         for username, password, group, _ in DEMO_USERS:
             self.stdout.write(f"  {username:<9} / {password:<14} ({group})")
+        if demo.demo_sdr_keys() and not demo.demo_link_sdrs():
+            _queue_sdr_links()  # the worker fetches the SDR list first; the keys never reach the output
+            names = ", ".join(demo.DEMO_SDR_USERS)
+            self.stdout.write(f"Demo SDRs ({names}): linked to the sandbox's SDRs by the worker.")
         if not options["no_campaigns"]:
             self.demo_world(User.objects.get(username="sdr"), User.objects.get(username="manager"))
 
@@ -73,8 +77,16 @@ class Command(BaseCommand):
 
 
 def _queue_launch():
+    _queue(demo.demo_launch_task, "demo launch")
+
+
+def _queue_sdr_links():
+    _queue(demo.demo_link_sdrs_task, "demo SDR links")
+
+
+def _queue(task, what: str):
     """Queued now, run by the worker when it starts; a broker that is away only costs the demo."""
     try:
-        demo.demo_launch_task.delay()
+        task.delay()
     except Exception as exc:
-        print(f"  (demo launch not queued: {exc.__class__.__name__}; run `manage.py seed_demo` again later)")
+        print(f"  ({what} not queued: {exc.__class__.__name__}; run `manage.py seed_demo` again later)")

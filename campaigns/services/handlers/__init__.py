@@ -4,4 +4,4 @@ Each is `fn(op, client) -> dict | None`, registered with @handles, and safe to r
 it skips what its checkpoints (or the campaign's stored remote id) say is done.
 """
 
-from . import campaign, integration, leads, sdr  # noqa: F401  (importing registers them)
+from . import campaign, integration, leads, sdr, sdr_drafts  # noqa: F401  (importing registers them)

@@ -18,6 +18,7 @@ from campaigns.services.handlers.leads import enroll_pending
 from campaigns.services.launch import launch_refusal, launch_requeue
 from campaigns.services.operations import OperationStateError, checkpoint, handles
 from campaigns.services.transitions import LifecycleError, confirm, may_confirm
+from campaigns.wording import happened_at
 
 
 def create_key(campaign: Campaign) -> str:
@@ -77,7 +78,7 @@ def _started(op: Operation, client, remote_id: str, *, confirmation: str, audit:
     now = timezone.now()
 
     def stamps(campaign: Campaign) -> dict:
-        values = {"started_at": campaign.started_at or state.at or now, "paused_at": None}
+        values = {"started_at": campaign.started_at or happened_at(state.at, now), "paused_at": None}
         if confirmation == "confirm_launched":
             values["launched_at"] = campaign.launched_at or now
         return values
@@ -113,7 +114,7 @@ def pause(op: Operation, client) -> dict:
     remote_id = require_remote(op)
     state = client.pause_campaign(remote_id)
     with transaction.atomic():
-        stamps = {"paused_at": state.at or timezone.now()}
+        stamps = {"paused_at": happened_at(state.at, timezone.now())}
         campaign = confirm(op.campaign_id, "confirm_paused", operation=op, stamps=lambda campaign: stamps)
         if campaign is not None:
             audit_record(

@@ -14,12 +14,14 @@ from django.db import transaction
 from campaigns.audit import audit_record
 from campaigns.leadterra import GuardrailsBlocked, LeadterraError
 from campaigns.models import Operation, Reply, ReplyHandoff
+from campaigns.services.desk_actions import reply_answered
 from campaigns.services.operations import checkpoint, handles
 from campaigns.services.sdr_actions import sdr_user
+from campaigns.services.sdr_inbox import followup_apply, thread_sent_apply
 from campaigns.services.sdr_keys import SdrKeyError, sdr_key_for, sdrs_apply
 
 
-def _key(op: Operation) -> str:
+def sdr_key_of(op: Operation) -> str:
     try:
         return sdr_key_for(op.payload["sdr_user"])
     except SdrKeyError as error:  # a permanent failure with the sentence, never the key
@@ -73,7 +75,7 @@ def assign_reply(op: Operation, client) -> dict:
 
 @handles(Operation.Kind.FOLLOWUP)
 def followup(op: Operation, client) -> dict:
-    p, key, idem = op.payload, _key(op), str(op.idempotency_key)
+    p, key, idem = op.payload, sdr_key_of(op), str(op.idempotency_key)
     action = p["action"]
     due_at = datetime.fromisoformat(p["due_at"]) if p.get("due_at") else None
     if action == "complete":
@@ -84,6 +86,7 @@ def followup(op: Operation, client) -> dict:
         done = client.reschedule_followup(p["followup_id"], api_key=key, due_at=due_at, idempotency_key=idem)
     else:
         done = client.schedule_followup(p["thread_id"], api_key=key, due_at=due_at, idempotency_key=idem)
+    followup_apply(user_id=p["sdr_user"], followup=done, thread_id=p.get("thread_id", ""))
     audit_record(
         actor=op.created_by,
         action=f"followup.{action}d" if action.endswith("e") else f"followup.{action}ped",
@@ -97,7 +100,7 @@ def followup(op: Operation, client) -> dict:
 
 @handles(Operation.Kind.SEND_DRAFT, retry_safe=False)
 def send_draft(op: Operation, client) -> dict:
-    p, key = op.payload, _key(op)
+    p, key = op.payload, sdr_key_of(op)
     try:
         sent = client.send_draft(
             p["draft_id"],
@@ -109,7 +112,8 @@ def send_draft(op: Operation, client) -> dict:
     except GuardrailsBlocked as blocked:  # nothing went out: keep the issues for the page, then fail
         g = blocked.guardrails
         issues = [{"code": i.code, "severity": i.severity, "message": i.message} for i in g.issues]
-        checkpoint(op, guardrails={"issues": issues, "overall": g.overall, "readability": g.readability})
+        scores = {"overall": g.overall, "readability": g.readability, "personalization": g.personalization}
+        checkpoint(op, guardrails={"issues": issues, **scores, "link_quality": g.link_quality})
         audit_record(actor=op.created_by, action="draft.send_blocked", draft=p["draft_id"], operation=op.pk)
         raise
     audit_record(
@@ -120,4 +124,6 @@ def send_draft(op: Operation, client) -> dict:
         message_id=sent.message_id,
         operation=op.pk,
     )
+    thread_sent_apply(user_id=p["sdr_user"], thread_id=p.get("thread_id", ""))
+    reply_answered(thread_id=p.get("thread_id", ""))  # speed to lead: the reply's first answer
     return {"message_id": sent.message_id}
