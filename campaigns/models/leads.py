@@ -21,10 +21,10 @@ class Lead(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True)
     error = models.TextField(blank=True, help_text="Why Leadterra rejected it (422 item message).")
     is_role_address = models.BooleanField(default=False)
-    # Only ever the import that is applying (its row locked meanwhile); no database constraint:
-    # its deferred check ran once per imported lead at the apply's commit. SET_NULL is Django's.
+    # The database keeps this one honest (a constraint, checked at the apply's commit): the cost
+    # is measured in docs/imports.md and is small next to writing the lead's indexes.
     source_import = models.ForeignKey(
-        "campaigns.LeadImport", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
+        "campaigns.LeadImport", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     enrolled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

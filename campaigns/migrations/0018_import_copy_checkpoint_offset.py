@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('campaigns', '0012_lead_indexes_imports_pay_for'),
+        ('campaigns', '0017_poller_claims'),
     ]
 
     operations = [
@@ -19,11 +19,6 @@ class Migration(migrations.Migration):
             model_name='leadimport',
             name='checkpoint_offset',
             field=models.BigIntegerField(blank=True, help_text='Where in the decoded text the checkpoint row ends (None: unknown).', null=True),
-        ),
-        migrations.AlterField(
-            model_name='lead',
-            name='source_import',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='campaigns.leadimport'),
         ),
         migrations.AlterField(
             model_name='leadimportrow',
