@@ -196,9 +196,9 @@ def sniff(raw, size: int) -> Sniffed:
     return Sniffed(encoding, label, delimiter, has_header, headers, [r[: len(headers)] for r in preview], notes)
 
 
-def _numbered(reader) -> Iterator[tuple[int, list[str]]]:
+def _numbered(reader, start: int = 0) -> Iterator[tuple[int, list[str]]]:
     """(row number, cells) for every record that is not blank, the header included."""
-    number = 0
+    number = start
     for row in reader:
         if row and (row[0].strip() or any(cell.strip() for cell in row)):  # most rows: the first cell decides
             number += 1
@@ -227,11 +227,18 @@ def _refuse_unreadable(text: str, encoding: str, delimiter: str) -> None:
 
 def iter_records(raw, *, encoding: str, delimiter: str, has_header: bool) -> Iterator[tuple[int, list[str]]]:
     """(row number, cells) for every data row, streamed; the header is row 1 as in a spreadsheet."""
-    reader = csv.reader(open_text(raw, encoding), delimiter=delimiter)
+    return iter_text_records(open_text(raw, encoding), encoding=encoding, delimiter=delimiter, has_header=has_header)
+
+
+def iter_text_records(
+    text, *, encoding: str, delimiter: str, has_header: bool, start: int = 0
+) -> Iterator[tuple[int, list[str]]]:
+    """iter_records over decoded text that begins at a record boundary after row `start`."""
+    reader = csv.reader(text, delimiter=delimiter)
     marked = error_handler(encoding) == MARK_ERRORS
-    number = 0
+    number = start
     try:
-        for number, row in _numbered(reader):  # `number` names the row a csv.Error stops at
+        for number, row in _numbered(reader, start):  # `number` names the row a csv.Error stops at
             if marked and any(UNREADABLE in cell for cell in row):
                 raise _unreadable(number, encoding)
             if number > 1 or not has_header:

@@ -28,7 +28,7 @@ _PLAIN_ADDRESS = re.compile(
     r"[A-Za-z0-9_%+-]{1,64}(?:\.[A-Za-z0-9_%+-]+)*@"
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
 )
-_SPECIAL_USE_TLDS = frozenset({"arpa", "invalid", "local", "localhost", "onion", "test"})
+SPECIAL_USE_TLDS = frozenset({"arpa", "invalid", "local", "localhost", "onion", "test"})
 
 
 class InvalidEmail(ValueError):
@@ -40,7 +40,7 @@ def _plain(text: str) -> str | None:
     if len(text) > 254 or "--" in text or not _PLAIN_ADDRESS.fullmatch(text):
         return None
     local, domain = text.rsplit("@", 1)
-    if len(local) > 64 or len(domain) > 253 or domain.rsplit(".", 1)[1].lower() in _SPECIAL_USE_TLDS:
+    if len(local) > 64 or len(domain) > 253 or domain.rsplit(".", 1)[1].lower() in SPECIAL_USE_TLDS:
         return None
     return text.lower()
 

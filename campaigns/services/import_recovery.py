@@ -69,16 +69,23 @@ def claim(*, import_id: int) -> str:
         logger.warning("import %s: staged rows lost; starting again from the first row", import_id)
         staged_discard(import_id=import_id)
         LeadImport.objects.filter(pk=import_id).update(
-            checkpoint_row=0, processed_rows=0, counts={}, run_started_rows=0
+            checkpoint_row=0, checkpoint_offset=None, processed_rows=0, counts={}, run_started_rows=0
         )
     return holder
 
 
-def checkpoint(*, import_id: int, holder: str, row: int, counts: dict) -> bool:
-    """Record a staged batch and prove the holder alive; False if it no longer holds the import."""
+def checkpoint(*, import_id: int, holder: str, row: int, counts: dict, offset: int | None = None) -> bool:
+    """Record a staged batch and prove the holder alive; False if it no longer holds the import.
+
+    `offset`: where the batch ends in the decoded text, when known (the COPY path resumes there).
+    """
     return bool(
         LeadImport.objects.filter(pk=import_id, holder=holder, status=Status.RUNNING, cancel_requested=False).update(
-            checkpoint_row=row, processed_rows=counts["rows"], counts=counts, heartbeat_at=timezone.now()
+            checkpoint_row=row,
+            checkpoint_offset=offset,
+            processed_rows=counts["rows"],
+            counts=counts,
+            heartbeat_at=timezone.now(),
         )
     )
 

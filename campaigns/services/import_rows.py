@@ -96,6 +96,7 @@ def row_tuple(import_id: int, number: int, cells: list[str], plan: ColumnPlan, s
     try:
         email = email_normalise(raw_email)
     except InvalidEmail as exc:
+        raw_email = raw_email.replace("\x00", "\ufffd")  # for the report; PostgreSQL text cannot hold NUL
         return (import_id, number, raw_email, *_NO_FIELDS, "{}", False, f"invalid email: {exc}", "")
     values, custom, problem = _fields(cells, plan, slots)
     if problem:

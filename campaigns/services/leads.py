@@ -11,6 +11,7 @@ import is resumed from its checkpoint by the sweeper (import_recovery).
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import logging
 from itertools import islice
@@ -27,7 +28,7 @@ from campaigns import dispatch, lead_fields
 from campaigns.audit import audit_record
 from campaigns.models import Campaign, LeadImport
 from campaigns.permissions import can_import_leads
-from campaigns.services import csv_import, import_apply, import_recovery
+from campaigns.services import csv_import, import_apply, import_copy, import_recovery
 from campaigns.services.import_recovery import ImportStopped, LostClaim
 from campaigns.services.import_rows import STAGED_COLUMNS, ColumnPlan, row_tuple
 from campaigns.services.import_staging import stage_rows, staged_discard
@@ -166,40 +167,87 @@ def _open(lead_import):
 
 def _stage(lead_import, holder: str) -> dict:
     """Stage the file's rows from the checkpoint on, a batch and its checkpoint per transaction."""
-    options = {
-        "encoding": lead_import.encoding,
-        "delimiter": lead_import.delimiter,
-        "has_header": lead_import.has_header,
-    }
     if lead_import.total_rows is None:  # a cheap estimate for the progress bar; exact at the end
         with _open(lead_import) as raw:
             total = csv_import.estimate_records(raw, has_header=lead_import.has_header)
         LeadImport.objects.filter(pk=lead_import.pk).update(total_rows=total)
     plan = ColumnPlan.from_mapping(lead_import.mapping)
     counts = {"rows": lead_import.processed_rows, "invalid": (lead_import.counts or {}).get("invalid", 0)}
+    offset, skip = 0, lead_import.checkpoint_row
+    if connection.vendor == "postgresql" and (lead_import.checkpoint_offset is not None or not skip):
+        resume = _stage_chunks(lead_import, plan, holder, counts)
+        if resume is None:
+            return counts
+        offset, skip = resume  # a chunk COPY and csv could read differently: csv reads the rest
     with _open(lead_import) as raw:
-        records = csv_import.iter_records(raw, **options)
-        skip = lead_import.checkpoint_row
-        if skip:  # resuming: rows up to the checkpoint are staged already; parse past them
+        text = csv_import.open_text(raw, lead_import.encoding)
+        import_copy.skip_chars(text, offset)  # a record's end, where the chunks stopped
+        records = csv_import.iter_text_records(
+            text,
+            encoding=lead_import.encoding,
+            delimiter=lead_import.delimiter,
+            has_header=lead_import.has_header,
+            start=skip if offset else 0,
+        )
+        if skip and not offset:  # resuming: rows up to the checkpoint are staged already; parse past them
             records = itertools.dropwhile(lambda record: record[0] <= skip, records)
-        while batch := list(islice(records, BATCH or settings.IMPORT_BATCH_ROWS)):
-            _stage_batch(lead_import, plan, batch, holder, counts)
+        slots = plan.slots()
+        while batch := list(islice(records, _batch_rows())):
+            _stage_batch(
+                lead_import, functools.partial(_check_and_stage, lead_import.pk, plan, slots, batch), holder, counts
+            )
     return counts
 
 
-def _stage_batch(lead_import, plan: ColumnPlan, batch, holder: str, counts: dict) -> None:
-    """Check and stage one batch; its checkpoint (and the holder's heartbeat) commits with it."""
-    slots, pk = plan.slots(), lead_import.pk
+def _batch_rows() -> int:
+    return BATCH or settings.IMPORT_BATCH_ROWS
+
+
+def _check_and_stage(pk: int, plan: ColumnPlan, slots, batch) -> tuple[int, int, int, None]:
+    """The Python path's batch: (rows staged, refused, last row, offset unknown)."""
     rows = [row_tuple(pk, number, cells, plan, slots) for number, cells in batch]
-    counts["rows"] += len(rows)
-    counts["invalid"] += sum(1 for row in rows if row[PROBLEM])
+    stage_rows(rows)
+    return len(rows), sum(1 for row in rows if row[PROBLEM]), batch[-1][0], None
+
+
+def _stage_chunks(lead_import, plan: ColumnPlan, holder: str, counts: dict) -> tuple[int, int] | None:
+    """PostgreSQL: stage the file in chunks of text that COPY reads (import_copy), from the checkpoint on.
+
+    None when the file is done; else (offset, row) from where the Python path must read on.
+    """
+    chunker = import_copy.Chunker(lead_import, plan)
+    at = {"offset": lead_import.checkpoint_offset or 0, "row": lead_import.checkpoint_row}
+    with _open(lead_import) as raw:
+        text = csv_import.open_text(raw, lead_import.encoding)
+        import_copy.skip_chars(text, at["offset"])
+        first = 1 if lead_import.has_header and not at["offset"] else 0  # the header rides with the first batch
+        for chunk in import_copy.text_chunks(text, lines=_batch_rows(), first=first):
+            if not chunker.copyable(chunk):
+                return at["offset"], at["row"]
+
+            def stage(chunk=chunk):
+                staged, refused, row = chunker.stage(chunk, at["row"])
+                at.update(row=row, offset=at["offset"] + len(chunk))  # rolled back with the batch only by a raise
+                return staged, refused, row, at["offset"]
+
+            _stage_batch(lead_import, stage, holder, counts)
+    return None
+
+
+def _stage_batch(lead_import, stage, holder: str, counts: dict) -> None:
+    """Run `stage()` (→ rows staged, refused, last row, offset) and checkpoint, in one transaction;
+    stop the run (ImportStopped, LostClaim) if it was cancelled or lost meanwhile."""
     with transaction.atomic():
-        stage_rows(rows)
-        moved = import_recovery.checkpoint(import_id=pk, holder=holder, row=batch[-1][0], counts=counts)
+        staged, refused, row, offset = stage()
+        counts["rows"] += staged
+        counts["invalid"] += refused
+        moved = import_recovery.checkpoint(
+            import_id=lead_import.pk, holder=holder, row=row, counts=counts, offset=offset
+        )
         if not moved:
             transaction.set_rollback(True)
     if not moved:
-        import_recovery.why_stopped(import_id=pk, holder=holder)
+        import_recovery.why_stopped(import_id=lead_import.pk, holder=holder)
 
 
 def lead_import_finish(lead_import, holder: str, counts: dict) -> None:
@@ -217,6 +265,7 @@ def lead_import_finish(lead_import, holder: str, counts: dict) -> None:
             list(Campaign.objects.select_for_update().filter(pk=lead_import.campaign_id).values_list("pk"))
             with connection.cursor() as cursor:
                 import_apply.relax_commit(cursor)
+                import_apply.prepare(cursor)
                 import_apply.classify(cursor, lead_import.pk)
                 counts = import_apply.count(cursor, lead_import.pk, lead_import.campaign_id)
                 import_apply.upsert(cursor, import_id=lead_import.pk, campaign_id=lead_import.campaign_id, now=now)

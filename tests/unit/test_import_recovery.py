@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from campaigns.models import Lead, LeadImport, LeadImportRow
-from campaigns.services import import_recovery, import_rows
+from campaigns.services import import_recovery
 from campaigns.services import leads as service
 from tests.factories import CampaignFactory
 from tests.leads_helpers import upload
@@ -69,12 +69,14 @@ def test_a_lost_import_is_resumed_from_its_checkpoint_and_ends_exactly_right(sdr
     assert import_recovery.import_progress(imp)["lost"]
 
     revive()
-    checked = []
-    monkeypatch.setattr(service, "row_tuple", lambda pk, n, *a: checked.append(n) or import_rows.row_tuple(pk, n, *a))
+    checkpoints, real_checkpoint = [], import_recovery.checkpoint
+    monkeypatch.setattr(
+        import_recovery, "checkpoint", lambda **kw: checkpoints.append(kw["row"]) or real_checkpoint(**kw)
+    )
     service.lead_import_run(import_id=imp.pk)
     imp.refresh_from_db()
     assert imp.status == S.SUCCEEDED, imp.error
-    assert checked == [6, 7, 8, 9]  # rows 2–5 were staged before the loss
+    assert checkpoints == [7, 9]  # rows 2–5 were staged before the loss: the run went on from row 6
     assert sorted(Lead.objects.values_list("email", flat=True)) == [f"u{i}@example.com" for i in range(7)]
     assert (imp.counts["rows"], imp.counts["new"], imp.counts["duplicate"]) == (8, 7, 1)
     assert not LeadImportRow.objects.exists()

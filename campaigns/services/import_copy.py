@@ -1,0 +1,224 @@
+"""PostgreSQL reads the CSV: a chunk of the file is COPYed as it is, the rows are checked in SQL.
+
+Python touching every row was most of an import's time even with COPY staging. Here Python
+only cuts the decoded text into chunks of whole records; each chunk goes through
+`COPY … FROM STDIN (FORMAT csv)` into a temporary table of raw text columns whose identity
+column keeps the file's order (→ row numbers), and one INSERT … SELECT stages its rows: the
+same blank-row rule, the same ASCII fast path for addresses (`emails._plain`, as a regex the
+server runs) and the same cell cleaning as `import_rows` for plain printable ASCII cells.
+A row SQL cannot decide (an address needing email-validator, a non-ASCII or overlong cell)
+is read back and goes through `import_rows.row_tuple`, like every row of the Python path: a
+handful in a typical file. A property test holds both paths to the same staged rows.
+
+Where COPY and Python's csv module could read a chunk differently, Python reads it:
+- a chunk COPY refuses (a ragged row, a NUL byte, a line that is only "\\.", mixed line
+  endings) is read by csv, its rows staged the Python way, and the next chunk uses COPY again;
+- a quote that is not a whole field's quoting (`ab"c`, `"a"b`) makes csv and COPY disagree
+  about where records end: from that chunk on, the rest of the file takes the Python path.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+
+from django.db import DatabaseError, connection, transaction
+
+from campaigns.models import LeadImportRow
+from campaigns.services import csv_import
+from campaigns.services.emails import ROLE_LOCAL_PARTS, SPECIAL_USE_TLDS
+from campaigns.services.import_rows import MAX_CUSTOM_CHARS, MAX_STANDARD_CHARS, TEXT_ATTRS, ColumnPlan, row_tuple
+from campaigns.services.import_staging import stage_rows
+
+# str.isspace() in a PostgreSQL bracket expression: a record of such cells is blank (not numbered).
+_SPACE = r" \t\n\r\v\f\u001c-\u001f\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+BLANK_SQL = f"^[{_SPACE}]*$"
+PRINTABLE_ASCII_SQL = "^[ -~]*$"  # cells `single_line` keeps as they are, bar the edge spaces
+# emails._PLAIN_ADDRESS, anchored, with its bounded repeats ({1,64}, {0,61}, {2,63}) written as
+# length checks (see `_fast`): PostgreSQL's regex engine unrolls bounds, which made it 25x slower.
+PLAIN_SQL = (
+    r"^[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*@"
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z]+$"
+)
+_END_OF_DATA = re.compile(r"(?:^|[\r\n])\\\.(?:[\r\n]|$)")  # COPY stops at a line holding only \.
+_BLANK_LINES = re.compile(r"^\r?\n", re.MULTILINE)  # COPY refuses empty lines; csv skips them
+
+
+def strict_csv(delimiter: str) -> re.Pattern:
+    """Text whose quotes only ever quote whole fields: csv and COPY split it alike."""
+    d = re.escape(delimiter)
+    field = f'(?:"[^"]*(?:""[^"]*)*"|[^"{d}\\r\\n]*)'
+    return re.compile(f"(?:{field}(?:{d}{field})*(?:\\r\\n|\\n|\\r|\\Z))*")
+
+
+def skip_chars(text, count: int) -> None:
+    """Read past the first `count` characters of `text`, a block at a time (memory stays flat)."""
+    while count > 0 and (block := text.read(min(count, 1 << 20))):
+        count -= len(block)
+
+
+def text_chunks(text, *, lines: int, first: int = 0, block: int = 1 << 16) -> Iterator[str]:
+    """Pieces of decoded text of `lines` lines (`first` more in the first piece: the header),
+    each ending where a record ends: after a line break with an even number of quotes before it
+    (a quoted field's line breaks are not record ends)."""
+    buf, eof = text.read(block), False
+    newline = "\n" if "\n" in buf or "\r" not in buf else "\r"  # old Mac files end lines with \r alone
+    pos = quotes = end = end_quotes = found = 0
+    want, quoted = lines + first, '"' in buf
+    while buf:
+        while found < want and (nl := buf.find(newline, pos)) >= 0:
+            if quoted:
+                quotes += buf.count('"', pos, nl)
+            pos = nl + 1
+            if not quotes & 1:
+                found, end, end_quotes = found + 1, pos, quotes
+        if found < want and not eof:  # read on: more lines wanted, or a quoted field is open
+            more = text.read(block)
+            eof, buf, quoted = not more, buf + more, quoted or '"' in more
+            continue
+        cut = end if found >= want else len(buf)
+        yield buf[:cut]
+        buf, pos, quotes = buf[cut:], pos - cut, quotes - end_quotes
+        end = end_quotes = found = 0
+        want = lines
+        if not eof and len(buf) < block:
+            more = text.read(block)
+            eof, buf, quoted = not more, buf + more, quoted or '"' in more
+
+
+class Chunker:
+    """Stages one import's chunks of text (see the module's docstring)."""
+
+    def __init__(self, lead_import, plan: ColumnPlan):
+        self.imp, self.plan, self.width = lead_import, plan, len(lead_import.headers)
+        self.strict = strict_csv(lead_import.delimiter)
+        self.marked = csv_import.error_handler(lead_import.encoding) == csv_import.MARK_ERRORS
+        self.header_rows = 1 if lead_import.has_header else 0
+
+    def copyable(self, chunk: str) -> bool:
+        """False when csv and COPY could split `chunk` into different records."""
+        return '"' not in chunk or bool(self.strict.fullmatch(chunk))
+
+    def stage(self, chunk: str, base: int) -> tuple[int, int, int]:
+        """Stage a copyable chunk whose first record is row `base` + 1: (rows, refused, last row)."""
+        quoted = '"' in chunk
+        end_of_data = "\\." in chunk and _END_OF_DATA.search(chunk)
+        if "\x00" in chunk or end_of_data or (self.marked and csv_import.UNREADABLE in chunk):
+            return self._python(chunk, base)
+        try:
+            with transaction.atomic():  # a savepoint: a refused COPY leaves the batch usable
+                return self._copy(chunk if quoted else _BLANK_LINES.sub("", chunk), base)
+        except DatabaseError:
+            return self._python(chunk, base)
+
+    def _python(self, chunk: str, base: int) -> tuple[int, int, int]:
+        """Today's path for one chunk: csv reads it, row_tuple checks every row."""
+        records = csv_import.iter_text_records(
+            io.StringIO(chunk, newline=""),
+            encoding=self.imp.encoding,
+            delimiter=self.imp.delimiter,
+            has_header=False,  # numbered like the rest; the header is dropped below
+            start=base,
+        )
+        last, rows, slots = base, [], self.plan.slots()
+        for number, cells in records:
+            last = number
+            if number > self.header_rows:
+                rows.append(row_tuple(self.imp.pk, number, cells, self.plan, slots))
+        stage_rows(rows)
+        return len(rows), sum(1 for row in rows if row[-2]), last
+
+    def _copy(self, chunk: str, base: int) -> tuple[int, int, int]:
+        cells = [f"c{i}" for i in range(self.width)]
+        fast, fast_params = self._fast()
+        raw, rows = f"import_raw_{self.width}", f"import_rows_{self.width}"
+        with connection.cursor() as cursor:
+            # Made once per connection and emptied at every commit: creating tables per chunk
+            # cost more than checking its rows.
+            cursor.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {raw} (n bigint GENERATED ALWAYS AS IDENTITY, "
+                + ", ".join(f"{c} text" for c in cells)
+                + ") ON COMMIT DELETE ROWS"
+            )
+            cursor.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {rows} (rn bigint, "
+                + ", ".join(f"{c} text" for c in cells)
+                + ", fast boolean) ON COMMIT DELETE ROWS"
+            )
+            options = f"FORMAT csv, DELIMITER '{self.imp.delimiter}'"  # one of csv_import.DELIMITERS
+            sql = f"COPY {raw} ({', '.join(cells)}) FROM STDIN WITH ({options})"
+            with connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:  # refusals as DatabaseError
+                copy.write(chunk.encode("utf-8"))
+            # Each record once through the checks: numbered, and whether SQL decides it.
+            cursor.execute(
+                f"INSERT INTO {rows} SELECT r.*, {fast} FROM ({self._numbered(raw, cells, base)}) AS r",  # noqa: S608
+                [*fast_params, BLANK_SQL],
+            )
+            records = cursor.rowcount
+            staged = self._insert_fast(cursor, rows)
+            cursor.execute(
+                f"SELECT rn, {', '.join(cells)} FROM {rows} WHERE rn > {self.header_rows} AND NOT fast ORDER BY rn"  # noqa: S608
+            )
+            slots, pk = self.plan.slots(), self.imp.pk
+            slow = [row_tuple(pk, rn, list(values), self.plan, slots) for rn, *values in cursor.fetchall()]
+            stage_rows(slow)
+            # For a caller's outer transaction (tests); else the commit empties them.
+            cursor.execute(f"DELETE FROM {raw}")  # noqa: S608
+            cursor.execute(f"DELETE FROM {rows}")  # noqa: S608
+        return staged + len(slow), sum(1 for row in slow if row[-2]), base + records
+
+    def _numbered(self, raw: str, cells: list[str], base: int) -> str:
+        """SQL: the chunk's non-blank records with their file row numbers, header included."""
+        concat = " || ".join(f"concat({', '.join(cells[i : i + 90])})" for i in range(0, len(cells), 90))
+        coalesced = ", ".join(f"coalesce({c}, '') AS {c}" for c in cells)
+        return (
+            f"SELECT row_number() OVER (ORDER BY n) + {int(base)} AS rn, {coalesced} "  # noqa: S608
+            f"FROM {raw} WHERE ({concat}) !~ %s"
+        )
+
+    def _fast(self) -> tuple[str, list]:
+        """SQL condition (and its parameters): the row is decided here, as row_tuple would."""
+        plan, em = self.plan, f"btrim(c{self.plan.email}, ' ')"
+        checks = [
+            f"{em} ~ %s",
+            f"char_length({em}) <= 254",
+            f"strpos({em}, '--') = 0",
+            f"char_length(split_part({em}, '@', 1)) <= 64",
+            # every label of a domain this short fits in 63; longer domains are rare: Python checks them
+            f"char_length(split_part({em}, '@', 2)) <= 63",
+            f"lower(reverse(split_part(reverse({em}), '.', 1))) <> ALL(%s)",
+        ]
+        params: list = [PLAIN_SQL, sorted(SPECIAL_USE_TLDS)]
+        limits = [*((c, MAX_STANDARD_CHARS) for c in plan.standard), *((c, MAX_CUSTOM_CHARS) for c in plan.custom)]
+        for column, limit in limits:
+            checks.append(f"c{column} ~ %s AND char_length(c{column}) <= {limit}")
+            params.append(PRINTABLE_ASCII_SQL)
+        return "(" + " AND ".join(checks) + ")", params
+
+    def _insert_fast(self, cursor, rows: str) -> int:
+        plan = self.plan
+        fields = {attr: f"btrim(c{column}, ' ')" for column, attr in plan.standard.items()}
+        custom, custom_params = ["'{}'::jsonb"], []
+        pairs = list(plan.custom.items())
+        for i in range(0, len(pairs), 40):  # a function takes at most 100 arguments
+            group = pairs[i : i + 40]
+            custom.append(
+                "jsonb_strip_nulls(jsonb_build_object("
+                + ", ".join(f"%s::text, NULLIF(btrim(c{c}, ' '), '')" for c, _ in group)
+                + "))"
+            )
+            custom_params += [token for _, token in group]
+        email = f"lower(btrim(c{plan.email}, ' '))"
+        local = f"split_part({email}, '@', 1)"
+        table = connection.ops.quote_name(LeadImportRow._meta.db_table)
+        cursor.execute(
+            f"""INSERT INTO {table} (lead_import_id, row_number, email, {", ".join(TEXT_ATTRS)},
+                                    custom_fields, is_role_address, problem, outcome)
+            SELECT %s, rn, {email}, {", ".join(fields.get(a, "''") for a in TEXT_ATTRS)},
+                   {" || ".join(custom)},
+                   ({local} = ANY(%s) OR split_part({local}, '+', 1) = ANY(%s)), '', ''
+            FROM {rows} WHERE rn > {self.header_rows} AND fast""",  # noqa: S608
+            [self.imp.pk, *custom_params, *[sorted(ROLE_LOCAL_PARTS)] * 2],
+        )
+        return cursor.rowcount
