@@ -29,6 +29,8 @@ MODULES = {
     ],
     "campaigns/services/launch.py": [
         "test_launch.py",
+        "test_launch_preflight.py",
+        "test_launch_requeue.py",
         "test_coverage_gate.py",
         "test_lifecycle_adversary.py",
         "test_lifecycle_thresholds.py",
