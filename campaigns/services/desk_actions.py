@@ -37,7 +37,7 @@ class DeskRefusal(Exception):
 
 def _locked(reply_pk: int, actor, version: int | None) -> Reply:
     """The reply under a row lock, once the actor may act on it and their form is current."""
-    reply = Reply.objects.select_for_update().select_related("claimed_by", "campaign").get(pk=reply_pk)
+    reply = Reply.objects.select_for_update(of=("self",)).select_related("claimed_by", "campaign").get(pk=reply_pk)
     refusal = desk_refusal(actor, reply)
     if refusal:
         raise PermissionDenied(refusal)
