@@ -1,6 +1,7 @@
 """Real processes for the slow tiers: a throwaway redis-server, `celery worker` subprocesses on
 the test databases, free ports and a condition wait (fixtures in conftest.py use them)."""
 
+import signal
 import socket
 import subprocess
 import sys
@@ -145,8 +146,16 @@ class WorkerProcess:
 
     sigkill = kill
 
+    def pause(self):
+        """SIGSTOP: the worker freezes where it is (mid-transaction too) until resume()."""
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self):
+        self.proc.send_signal(signal.SIGCONT)
+
     def stop(self):
         if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)  # a paused worker would not act on SIGTERM
             self.proc.terminate()
             try:
                 self.proc.wait(20)

@@ -4,6 +4,7 @@ The sweeper runs as beat would send it (every second here; every 10 s in product
 short stale limit, so each test takes seconds; the asserted recovery times are the issue's.
 """
 
+import contextlib
 import os
 import threading
 import time
@@ -11,6 +12,7 @@ import time
 import pytest
 import redis
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import OperationalError, connection
 
 from campaigns.models import Lead, LeadImport, LeadImportRow
 from campaigns.services.leads import lead_import_cancel, lead_import_create, lead_import_start
@@ -78,11 +80,8 @@ SWEEP_ERRORS: list[str] = []  # sweeps the stand-in for beat could not send
 
 def import_state(imp) -> str:
     """What a timed-out wait reports: where the import stands and what the sweeper could not send."""
-    row = (
-        LeadImport.objects.filter(pk=imp.pk)
-        .values("status", "holder", "heartbeat_at", "checkpoint_row", "resumes", "lost_at_row")
-        .first()
-    )
+    fields = ["status", "error", "holder", "heartbeat_at", "checkpoint_row", "processed_rows", "resumes", "lost_at_row"]
+    row = LeadImport.objects.filter(pk=imp.pk).values(*fields).first()
     return f"import {row}; sweeps not sent: {SWEEP_ERRORS[-5:]}"
 
 
@@ -148,12 +147,51 @@ def test_a_worker_killed_then_redis_wiped_resumes_by_itself(import_workers, swee
     assert recovered < RECOVERY_LIMIT
 
 
+@contextlib.contextmanager
+def short_lock_waits():
+    """This connection gives up on a lock after 0.2 s instead of waiting (PostgreSQL: for ever)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET lock_timeout = '200ms'")
+        else:
+            cursor.execute("PRAGMA busy_timeout = 200")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            postgres = connection.vendor == "postgresql"
+            cursor.execute("SET lock_timeout = 0" if postgres else "PRAGMA busy_timeout = 20000")
+
+
+def cancel_while_frozen(worker, imp, sdr) -> bool:
+    """Cancel with the worker frozen (SIGSTOP) between two of its transactions, in mid-file.
+
+    A plain cancel races the worker: a 60,000-row file can be staged and applied between two
+    reads of a busy test process, and on SQLite a cancel waiting for the write lock can lose it
+    to each next batch until the import is done (a cancel after the end is rightly refused).
+    """
+    with short_lock_waits():
+        for _ in range(200):
+            worker.pause()
+            try:
+                imp.refresh_from_db()
+                mid_file = imp.status == S.RUNNING and imp.checkpoint_row < ROWS
+                assert mid_file, f"frozen while staging: {import_state(imp)}"
+                return lead_import_cancel(lead_import=imp, actor=sdr)
+            except OperationalError:  # frozen inside a batch, holding a lock the cancel needs
+                pass
+            finally:
+                worker.resume()
+            time.sleep(0.005)  # let it finish that batch
+    raise AssertionError(f"never caught the worker between two batches: {import_state(imp)}")
+
+
 def test_cancel_during_a_running_import_stops_it_and_leaves_no_leads(import_workers, sweeper, sdr):
     imp = start_import(sdr)
-    import_workers()
+    worker = import_workers()
     wait_until(lambda: LeadImport.objects.get(pk=imp.pk).checkpoint_row >= 3000, timeout=60, interval=0.05)
     asked = time.monotonic()
-    assert lead_import_cancel(lead_import=imp, actor=sdr)
+    assert cancel_while_frozen(worker, imp, sdr), f"cancel refused: {import_state(imp)}"
     wait_until(lambda: LeadImport.objects.get(pk=imp.pk).status == S.CANCELLED, timeout=20, interval=0.1)
     stopped = time.monotonic() - asked
     assert not Lead.objects.filter(campaign=imp.campaign).exists()
