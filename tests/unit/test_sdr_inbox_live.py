@@ -13,6 +13,7 @@ from campaigns.models import ApiCall, SdrInbox, SdrThread
 from campaigns.services import sdr_inbox as inbox
 from campaigns.services.sdr_inbox import sdr_inbox_refresh, thread_sent_apply
 from tests.inbox_helpers import link
+from tests.polling import Polled
 from tests.unit.test_outage_banner_oob import away
 from tests.unit.test_sdr_inbox import BASE, a_thread, aimed, fake_leadterra  # noqa: F401 (aimed: autouse fixture)
 
@@ -20,29 +21,8 @@ pytestmark = pytest.mark.django_db
 THREADS = [a_thread(1, 90), a_thread(2, 70, "awaiting_reply", "B")]
 
 
-class List:
-    """The thread list as the page polls it: the ETag it holds goes back in If-None-Match."""
-
-    def __init__(self, client, **query):
-        self.client, self.query = client, {"part": "list", **query}
-        self.response = self.get()
-        assert self.response.status_code == 200
-        self.etag = self.response["ETag"]
-
-    def get(self, etag=None, **headers):
-        headers = {"HX-Request": "true", **headers} | ({"If-None-Match": etag} if etag else {})
-        return self.client.get(reverse("sdr_inbox"), self.query, headers=headers)
-
-    def changed(self, **headers) -> bool:
-        response = self.get(self.etag, **headers)
-        assert response.status_code in (200, 304), response.status_code
-        if response.status_code == 200:
-            self.response, self.etag = response, response["ETag"]
-        return response.status_code == 200
-
-    @property
-    def html(self) -> str:
-        return self.response.content.decode()
+def inbox_list(client, **query) -> Polled:
+    return Polled(client, reverse("sdr_inbox"), {"part": "list", **query})
 
 
 @pytest.fixture
@@ -62,7 +42,7 @@ def refresh(user, threads):
 
 
 def test_a_refresh_that_brings_nothing_new_answers_304_with_the_new_time(listed, sdr):
-    threads = List(listed)
+    threads = inbox_list(listed)
     assert re.search(r"Refreshed \d+ s ago", threads.html) and 'data-label="Refreshed"' in threads.html
     refresh(sdr, THREADS)  # the same threads again: only the refresh time and seen_at move
     unchanged = threads.get(threads.etag)
@@ -71,21 +51,21 @@ def test_a_refresh_that_brings_nothing_new_answers_304_with_the_new_time(listed,
 
 
 def test_the_list_carries_its_etag_for_the_next_poll(listed):
-    threads = List(listed)
+    threads = inbox_list(listed)
     assert threads.etag.strip('"') in threads.html
     page = listed.get(reverse("sdr_inbox")).content.decode()
     assert threads.etag.strip('"') in page  # the page's list polls with the partial's ETag from the start
 
 
 def test_a_thread_whose_status_changes_is_drawn_again(listed, sdr):
-    threads = List(listed)
+    threads = inbox_list(listed)
     thread_sent_apply(user_id=sdr.pk, thread_id="thr_1")  # an answer went out: awaiting reply
     assert threads.changed()
     assert threads.html.count("badge--thread-awaiting_reply") == 2
 
 
 def test_a_new_thread_and_a_thread_gone_are_drawn_again(listed, sdr):
-    threads = List(listed)
+    threads = inbox_list(listed)
     refresh(sdr, [*THREADS, a_thread(3, 80)])
     assert threads.changed()
     assert "Person 3" in threads.html
@@ -96,7 +76,7 @@ def test_a_new_thread_and_a_thread_gone_are_drawn_again(listed, sdr):
 
 @responses.activate
 def test_a_failed_refresh_says_so(listed, sdr):
-    threads = List(listed)
+    threads = inbox_list(listed)
     responses.get(f"{BASE}/v1/sdr/inbox", status=401, json={"error": {"code": "authentication_failed"}})
     sdr_inbox_refresh(user_id=sdr.pk)
     assert threads.changed()
@@ -104,8 +84,8 @@ def test_a_failed_refresh_says_so(listed, sdr):
 
 
 def test_a_filter_or_a_page_has_its_own_etag(listed, sdr):
-    everything = List(listed)
-    awaiting = List(listed, status="awaiting_reply")
+    everything = inbox_list(listed)
+    awaiting = inbox_list(listed, status="awaiting_reply")
     assert awaiting.etag != everything.etag and "Person 1" not in awaiting.html
     SdrThread.objects.bulk_create(  # 50 threads: one full page
         SdrThread(user=sdr, thread_id=f"thr_x{n}", seen_at=timezone.now(), priority_score=10) for n in range(48)
@@ -114,24 +94,24 @@ def test_a_filter_or_a_page_has_its_own_etag(listed, sdr):
     SdrThread.objects.create(user=sdr, thread_id="thr_last", seen_at=timezone.now(), priority_score=1)
     assert everything.changed()  # the first page's rows are the same; the pager appears
     assert "Page 1 of 2" in everything.html
-    second = List(listed, page="2")
+    second = inbox_list(listed, page="2")
     assert second.etag != everything.etag and "Page 2 of 2" in second.html
 
 
 def test_a_manager_acting_for_an_sdr_sees_another_list(listed, client, sdr, sdr2, manager):
-    own = List(listed)
+    own = inbox_list(listed)
     client.force_login(manager)
-    theirs = List(client, sdr="sdr")
+    theirs = inbox_list(client, sdr="sdr")
     assert theirs.etag != own.etag  # "you" becomes "sdr" in the list's words
     refresh(sdr, THREADS)
     assert not theirs.changed()
     SdrThread.objects.filter(user=sdr).delete()
     SdrInbox.objects.create(user=sdr2, refreshed_at=timezone.now())
-    assert List(client, sdr="sdr").etag != List(client, sdr="sdr2").etag  # two empty inboxes, two owners
+    assert inbox_list(client, sdr="sdr").etag != inbox_list(client, sdr="sdr2").etag  # two empty inboxes, two owners
 
 
 def test_the_outage_banner_reaches_a_list_that_did_not_change(listed):
-    threads = List(listed)
+    threads = inbox_list(listed)
     ApiCall.objects.all().delete()  # the fixture's refresh answered just now: no outage without this
     since = away()
     assert not threads.changed(**{"X-Outage-Shown": since})  # the page shows the banner already

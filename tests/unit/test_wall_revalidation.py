@@ -26,31 +26,11 @@ from campaigns.services.transitions import confirm
 from campaigns.services.wall_screen import wall_version
 from tests.desk_helpers import a_reply
 from tests.factories import CampaignFactory
+from tests.polling import Polled
 
 pytestmark = pytest.mark.django_db
 FIGURES = {"total_enrolled": 100, "sent": 40, "delivered": 39, "bounced": 1, "replied": 2, "queued": 60}
 RATES = {"open_rate": 0.5, "reply_rate": 0.02}
-
-
-class Screen:
-    """One page of the wall as the TV's browser revalidates it: `changed()` sends the ETag it
-    holds and keeps the new one, as the browser does after a 200."""
-
-    def __init__(self, client, url):
-        self.client, self.url = client, url
-        self.response = self.client.get(self.url, HTTP_HX_REQUEST="true")
-        self.etag = self.response["ETag"]
-
-    def changed(self) -> bool:
-        response = self.client.get(self.url, HTTP_HX_REQUEST="true", HTTP_IF_NONE_MATCH=self.etag)
-        assert response.status_code in (200, 304), response.status_code
-        if response.status_code == 200:
-            self.response, self.etag = response, response["ETag"]
-        return response.status_code == 200
-
-    @property
-    def html(self) -> str:
-        return self.response.content.decode()
 
 
 def running(name, **fields):
@@ -83,7 +63,7 @@ def world(db):
 @pytest.fixture
 def wall(client, manager, world):
     token = WallToken.objects.create(label="Sales floor", created_by=manager)
-    return Screen(client, reverse("wall_screen", args=[token.token]))
+    return Polled(client, reverse("wall_screen", args=[token.token]))
 
 
 # --- what leaves the screen as it is: 304 -------------------------------------------------
@@ -190,7 +170,7 @@ def test_midnight_starts_a_new_day_of_sends(client, manager, world):
         for campaign in world[0]:  # 10 sent by the day before yesterday, 40 by a poll this evening
             StatsSnapshot.objects.create(campaign=campaign, taken_at=evening - timedelta(days=2), sent=10)
             StatsSnapshot.objects.create(campaign=campaign, taken_at=evening - timedelta(seconds=15), sent=40)
-        wall = Screen(client, reverse("wall_screen", args=[token.token]))
+        wall = Polled(client, reverse("wall_screen", args=[token.token]))
         assert 'data-total="sent_today">130<' in wall.html  # 3 × (40 − 10), and 40 from Held (no snapshot)
     with time_machine.travel(evening + timedelta(seconds=20), tick=False):
         assert wall.changed()
