@@ -10,13 +10,13 @@ lead's name or address is read anywhere.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Case, IntegerField, OuterRef, Subquery, When
-from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
 from campaigns.models import Campaign, Reply, StatsSnapshot, SyncState
@@ -82,21 +82,19 @@ def wall_version(*, page: int = 1, now: datetime | None = None) -> WallVersion:
     )
 
 
-def _on_wall():
-    return Campaign.objects.filter(status__in=WALL_STATUSES).order_by()
-
-
-def _fleet_facts(now: datetime) -> dict:
-    """Counts, sums and the newest change of the campaigns on the wall, today's replies and the
-    stats job's last success, in one statement. Written as SQL: it runs on every refresh of every
-    TV, and the ORM spent ten times the database's time composing it. Stale is StatsFreshness.stale
-    (the last poll failed, or the last good one is older than stale_after()); sent today is each
-    campaign's `sent` less its last snapshot before midnight, never below zero."""
-    campaign, snapshot, reply, sync = (m._meta.db_table for m in (Campaign, StatsSnapshot, Reply, SyncState))
-    adapt = connection.ops.adapt_datetimefield_value
-    today, old = adapt(day_start(now)), adapt(now - stale_after())
-    statuses = ", ".join(["%s"] * len(WALL_STATUSES))
-    sql = f"""
+@functools.cache
+def _statements() -> dict[str, str]:
+    """The version's and the page's SQL. They run on every refresh of every TV, and the ORM spent
+    several times the database's time composing them (a correlated subquery, a CASE ordering).
+    Table names come from the models (read once the apps are loaded); every value is a parameter."""
+    campaign, snapshot, reply = Campaign._meta.db_table, StatsSnapshot._meta.db_table, Reply._meta.db_table
+    sync, user = SyncState._meta.db_table, get_user_model()._meta.db_table
+    # A campaign's last snapshot before today (one probe of the (campaign, taken_at) index): its
+    # `sent` less this is what it sent today. One parameter, the start of today.
+    sent_before = f"""COALESCE((SELECT s.sent FROM {snapshot} s WHERE s.campaign_id = c.id AND s.taken_at < %s
+                         ORDER BY s.taken_at DESC LIMIT 1), 0)"""  # noqa: S608
+    on_wall = "c.status IN ({})".format(", ".join(["%s"] * len(WALL_STATUSES)))
+    facts = f"""
         SELECT COUNT(*) AS campaigns, SUM(running) AS running, SUM(queued) AS queued,
                SUM(CASE WHEN sent > sent_before THEN sent - sent_before ELSE 0 END) AS sent_today,
                SUM(bounced) AS bounced, MAX(updated_at) AS changed, MAX(stats_polled_at) AS newest_poll,
@@ -106,23 +104,42 @@ def _fleet_facts(now: datetime) -> dict:
                (SELECT last_success_at FROM {sync} WHERE name = %s) AS stats_success
         FROM (
             SELECT c.id, c.queued, c.sent, c.bounced, c.updated_at, c.stats_polled_at,
-                   CASE WHEN c.status = %s THEN 1 ELSE 0 END AS running,
-                   COALESCE((SELECT s.sent FROM {snapshot} s WHERE s.campaign_id = c.id AND s.taken_at < %s
-                             ORDER BY s.taken_at DESC LIMIT 1), 0) AS sent_before,
+                   CASE WHEN c.status = %s THEN 1 ELSE 0 END AS running, {sent_before} AS sent_before,
                    CASE WHEN c.stats_polled_at < %s OR (c.stats_failed_at IS NOT NULL
                              AND (c.stats_polled_at IS NULL OR c.stats_failed_at > c.stats_polled_at))
                         THEN 1 ELSE 0 END AS stale
-            FROM {campaign} c WHERE c.status IN ({statuses})
-        ) wall
-    """  # noqa: S608 (table names come from the models; every value is a parameter)
-    params = [today, today, "interested", sync_jobs.STATS, Campaign.Status.RUNNING, today, old, *WALL_STATUSES]
+            FROM {campaign} c WHERE {on_wall}
+        ) wall"""  # noqa: S608
+    # Running first, then by name (the order people read it in), the id breaking ties.
+    page = f"""
+        SELECT c.name, c.status, c.status_reason, c.queued, c.sent, c.bounced, c.reply_rate, c.bounce_threshold,
+               c.stats_polled_at, c.stats_failed_at, {sent_before} AS sent_before,
+               u.username AS paused_by, u.first_name AS paused_by_first, u.last_name AS paused_by_last
+        FROM {campaign} c LEFT JOIN {user} u ON u.id = c.paused_by_id
+        WHERE {on_wall}
+        ORDER BY CASE WHEN c.status = %s THEN 0 ELSE 1 END, LOWER(c.name), c.id
+        LIMIT %s OFFSET %s"""  # noqa: S608
+    return {"facts": facts, "page": page}
+
+
+def _rows(sql: str, params: list) -> list[dict]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        facts = dict(zip((col[0] for col in cursor.description), cursor.fetchone(), strict=True))
-    for name in ("newest_poll", "stats_success"):
-        facts[name] = _moment(facts[name])
+        names = [col[0] for col in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _fleet_facts(now: datetime) -> dict:
+    """Counts, sums and the newest change of the campaigns on the wall, today's replies and the
+    stats job's last success, in one statement. Stale is StatsFreshness.stale (the last poll
+    failed, or the last good one is older than stale_after()); sent today never goes below zero."""
+    adapt = connection.ops.adapt_datetimefield_value
+    today, old = adapt(day_start(now)), adapt(now - stale_after())
+    params = [today, today, "interested", sync_jobs.STATS, Campaign.Status.RUNNING, today, old, *WALL_STATUSES]
+    (facts,) = _rows(_statements()["facts"], params)
+    moments = ("changed", "newest_poll", "stats_success")
     # With no campaign on the wall the sums are NULL; PostgreSQL sums bigints as numeric.
-    return {k: int(v or 0) if k not in ("changed", "newest_poll", "stats_success") else v for k, v in facts.items()}
+    return {k: _moment(v) if k in moments else int(v or 0) for k, v in facts.items()}
 
 
 def _moment(value) -> datetime | None:
@@ -188,58 +205,26 @@ def wall_board(version: WallVersion) -> WallBoard:
     )
 
 
-WALL_FIELDS = (
-    "name",
-    "status",
-    "status_reason",
-    "queued",
-    "sent",
-    "bounced",
-    "reply_rate",
-    "bounce_threshold",
-    "stats_polled_at",
-    "stats_failed_at",
-    "paused_by__username",
-    "paused_by__first_name",
-    "paused_by__last_name",
-)
-
-
-def _page(version: WallVersion):
-    """Running first, then by name (the order people read it in), the id breaking ties."""
-    running_first = Case(When(status=Campaign.Status.RUNNING, then=0), default=1, output_field=IntegerField())
+def _page(version: WallVersion) -> list[dict]:
+    today = connection.ops.adapt_datetimefield_value(day_start(version.now))
     start = (version.page - 1) * version.per_page
-    return (
-        _on_wall()
-        .annotate(sent_before=Coalesce(_sent_before(day_start(version.now)), 0))
-        .select_related("paused_by")
-        .only(*WALL_FIELDS)
-        .order_by(running_first, Lower("name"), "pk")[start : start + version.per_page]
-    )
+    return _rows(_statements()["page"], [today, *WALL_STATUSES, Campaign.Status.RUNNING, version.per_page, start])
 
 
-def _sent_before(today: datetime) -> Subquery:
-    """The last snapshot's `sent` before today: one index probe per campaign (campaign, taken_at)."""
-    return Subquery(
-        StatsSnapshot.objects.filter(campaign=OuterRef("pk"), taken_at__lt=today)
-        .order_by("-taken_at")
-        .values("sent")[:1],
-        output_field=IntegerField(),
-    )
-
-
-def _wall_row(c: Campaign, now: datetime) -> WallRow:
+def _wall_row(c: dict, now: datetime) -> WallRow:
+    bounce_rate = c["bounced"] / c["sent"] if c["sent"] else 0.0
+    polled, failed = _moment(c["stats_polled_at"]), _moment(c["stats_failed_at"])
     return WallRow(
-        name=c.name,
-        status=c.status,
-        status_label=c.get_status_display(),
-        queued=c.queued,
-        sent_today=max(0, c.sent - c.sent_before),
-        reply_rate=c.reply_rate,
-        bounce_rate=c.bounce_rate,
-        bounce_level=bounce_level(c.bounce_rate, c.bounce_threshold),
-        stale=StatsFreshness.of(polled_at=c.stats_polled_at, failed_at=c.stats_failed_at, now=now).stale,
-        reason=pause_reason(c) if c.status == Campaign.Status.PAUSED else "",
+        name=c["name"],
+        status=c["status"],
+        status_label=Campaign.Status(c["status"]).label,
+        queued=c["queued"],
+        sent_today=max(0, c["sent"] - c["sent_before"]),
+        reply_rate=c["reply_rate"],
+        bounce_rate=bounce_rate,
+        bounce_level=bounce_level(bounce_rate, c["bounce_threshold"]),
+        stale=StatsFreshness.of(polled_at=polled, failed_at=failed, now=now).stale,
+        reason=pause_reason(c, bounce_rate) if c["status"] == Campaign.Status.PAUSED else "",
     )
 
 
@@ -251,12 +236,13 @@ def bounce_level(rate: float, threshold: float) -> str:
     return "ok"
 
 
-def pause_reason(c: Campaign) -> str:
-    """Why a paused campaign is paused, in words a room can read from afar: the person who
-    paused it, or the bounce guard's numbers (`paused_by` loaded with it)."""
-    if c.paused_by is not None:
-        return f"by {c.paused_by.get_full_name() or c.paused_by.get_username()}"
-    if c.status_reason.startswith("Bounce guard"):
-        rate, threshold = distinct_percents(c.bounce_rate, c.bounce_threshold)
+def pause_reason(c: dict, bounce_rate: float) -> str:
+    """Why a paused campaign is paused, in words a room can read from afar: the person who paused
+    it (their full name, as User.get_full_name, else their username), or the bounce guard's numbers."""
+    if c["paused_by"] is not None:
+        full_name = f"{c['paused_by_first']} {c['paused_by_last']}".strip()
+        return f"by {full_name or c['paused_by']}"
+    if c["status_reason"].startswith("Bounce guard"):
+        rate, threshold = distinct_percents(bounce_rate, c["bounce_threshold"])
         return f"bounce guard: {rate} > {threshold}"
-    return f"by the system: {c.status_reason}" if c.status_reason else "by the system"
+    return f"by the system: {c['status_reason']}" if c["status_reason"] else "by the system"
