@@ -2,8 +2,8 @@
 
 The TV revalidates the page it shows every few seconds. The version is one statement over the
 campaigns on the wall (counts, sums with the day's sends, the newest change, the stale rows;
-today's replies and the stats job's last success ride along) and the two small things the screen
-shows whole, the waiting panel and the pool gauges: three queries whatever the fleet's size.
+today's replies, the replies waiting and the stats job's last success ride along) and the two
+small things the screen shows whole, the pool gauges and (when someone waits) the waiting panel.
 Only a changed screen reads its page of rows; all else it shows comes from the version. No
 lead's name or address is read anywhere.
 """
@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, Reply, StatsSnapshot, SyncState
 from campaigns.services import sync_jobs
+from campaigns.services.desk import INTERESTED
 from campaigns.services.live import StatsFreshness, etag_of, stale_after
 from campaigns.services.planning import pools_for_wall
 from campaigns.services.speed import WallWait, wall_table_rows, wall_waiting
@@ -64,10 +65,10 @@ class WallVersion:
 
 
 def wall_version(*, page: int = 1, now: datetime | None = None) -> WallVersion:
-    """Three small queries, whatever the number of campaigns."""
+    """Two small queries whatever the number of campaigns, and the waiting panel's when someone waits."""
     now = now or timezone.now()
     fleet = _fleet_facts(now)
-    waiting = wall_waiting(now=now)
+    waiting = wall_waiting(now=now) if fleet["waiting"] else []  # most of the time nobody waits
     per_page = wall_table_rows(waiting=waiting, rows=WALL_PER_PAGE)
     pages = max(1, math.ceil(fleet["campaigns"] / per_page))
     return WallVersion(
@@ -101,7 +102,9 @@ def _statements() -> dict[str, str]:
                SUM(stale) AS stale, SUM(stale * id) AS stale_ids,
                (SELECT COUNT(*) FROM {reply} WHERE received_at >= %s) AS replies_today,
                (SELECT COUNT(*) FROM {reply} WHERE received_at >= %s AND classification = %s) AS interested_today,
-               (SELECT last_success_at FROM {sync} WHERE name = %s) AS stats_success
+               (SELECT last_success_at FROM {sync} WHERE name = %s) AS stats_success,
+               (SELECT COUNT(*) FROM {reply} WHERE classification = %s AND first_answer_at IS NULL
+                       AND lost_at IS NULL AND handled_at IS NULL) AS waiting
         FROM (
             SELECT c.id, c.queued, c.sent, c.bounced, c.updated_at, c.stats_polled_at,
                    CASE WHEN c.status = %s THEN 1 ELSE 0 END AS running, {sent_before} AS sent_before,
@@ -130,12 +133,23 @@ def _rows(sql: str, params: list) -> list[dict]:
 
 
 def _fleet_facts(now: datetime) -> dict:
-    """Counts, sums and the newest change of the campaigns on the wall, today's replies and the
-    stats job's last success, in one statement. Stale is StatsFreshness.stale (the last poll
-    failed, or the last good one is older than stale_after()); sent today never goes below zero."""
+    """Counts, sums and the newest change of the campaigns on the wall, today's replies, the
+    replies waiting on the desk and the stats job's last success, in one statement. Stale is
+    StatsFreshness.stale (the last poll failed, or the last good one is older than stale_after());
+    sent today never goes below zero; waiting is desk.waiting_replies()."""
     adapt = connection.ops.adapt_datetimefield_value
     today, old = adapt(day_start(now)), adapt(now - stale_after())
-    params = [today, today, "interested", sync_jobs.STATS, Campaign.Status.RUNNING, today, old, *WALL_STATUSES]
+    params = [
+        today,
+        today,
+        INTERESTED,
+        sync_jobs.STATS,
+        INTERESTED,
+        Campaign.Status.RUNNING,
+        today,
+        old,
+        *WALL_STATUSES,
+    ]
     (facts,) = _rows(_statements()["facts"], params)
     moments = ("changed", "newest_poll", "stats_success")
     # With no campaign on the wall the sums are NULL; PostgreSQL sums bigints as numeric.

@@ -18,6 +18,7 @@ from campaigns.models import Campaign, ReplyHandoff, StatsSnapshot, WallToken
 from campaigns.services import sync_jobs
 from campaigns.services.campaigns import campaign_archive
 from campaigns.services.counters import counter_sent
+from campaigns.services.desk import waiting_replies
 from campaigns.services.desk_actions import reply_answered, reply_claim
 from campaigns.services.live import StatsFreshness, stale_after
 from campaigns.services.pools import pools_apply
@@ -239,6 +240,16 @@ def test_the_version_counts_stale_rows_by_the_screens_own_rule(db):
     version = wall_version(now=now)
     assert sorted(c.name for c in stale) == ["failed, never polled", "failing", "old"]
     assert (version.fleet["stale"], version.fleet["stale_ids"]) == (3, sum(c.pk for c in stale))
+
+
+def test_the_version_counts_waiting_replies_by_the_desks_own_rule(db, sdr):
+    a_reply(1)  # waiting
+    a_reply(2, first_answer_at=timezone.now())
+    a_reply(3, lost_at=timezone.now())
+    a_reply(4, handled_at=timezone.now())
+    a_reply(5, classification="not_interested")
+    a_reply(6, claimed_by=sdr)  # held, still waiting for its first answer
+    assert wall_version().fleet["waiting"] == waiting_replies().count() == 2
 
 
 def test_the_totals_count_every_campaign_on_the_wall_not_only_the_page(client, manager):
