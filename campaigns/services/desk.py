@@ -177,7 +177,7 @@ def assignable_sdrs():
 
 
 def queue_oldest(limit: int):
-    """The interested replies waiting longest, held or not (the wall's panel)."""
-    return (
-        waiting_replies().select_related("campaign", "claimed_by", "handoff__sdr_user").order_by("since", "pk")[:limit]
-    )
+    """The interested replies waiting longest, held or not (the wall's panel, read on every
+    refresh): only what the panel shows, as values, and who holds it by both routes."""
+    shown = ("since", "campaign__name", "claimed_by__username", "handoff__sdr_user__username")
+    return waiting_replies().order_by("since", "pk").values(*shown)[:limit]

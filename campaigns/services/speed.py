@@ -125,18 +125,19 @@ def wall_table_rows(*, waiting: list, rows: int) -> int:
 
 
 def wall_waiting(*, now: datetime | None = None, limit: int = WALL_WAITING) -> list[WallWait]:
-    """The interested replies waiting longest, for the wall: no lead names or addresses there."""
+    """The interested replies waiting longest, for the wall: no lead names or addresses there.
+    The holder is whoever claimed it, else the SDR it was handed to (as permissions.reply_holder)."""
     now = now or timezone.now()
     target = sla_seconds()
     found = []
     for reply in queue_oldest(limit):
-        holder = reply_holder(reply)
-        waited = _seconds(now - reply.waiting_since)
+        holder = reply["claimed_by__username"] or reply["handoff__sdr_user__username"]
+        waited = _seconds(now - reply["since"])
         found.append(
             WallWait(
-                campaign=reply.campaign.name if reply.campaign else "Another campaign",
-                holder=holder.get_username() if holder else "unclaimed",
-                since=reply.waiting_since,
+                campaign=reply["campaign__name"] or "Another campaign",
+                holder=holder or "unclaimed",
+                since=reply["since"],
                 waited=waited,
                 level=sla_level(waited, target),
             )

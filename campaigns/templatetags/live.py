@@ -132,12 +132,6 @@ def sla_of(seconds: int, target: int) -> str:
 
 
 @register.filter
-def lookup(mapping, key):
-    """mapping[key], or '' when it is not there: the wall's reasons by campaign name."""
-    return (mapping or {}).get(key, "")
-
-
-@register.filter
 def happened(when):
     """A past event's time for display, never later than now: "|happened|naturaltime" cannot say
     "from now" for something that already happened (tests/unit/test_true_dates.py checks every

@@ -11,9 +11,9 @@ from django.views.decorators.http import condition, require_POST
 
 from campaigns.models import WallToken
 from campaigns.permissions import can, require
-from campaigns.services.live import WALL_PER_PAGE, wall_board, wall_etag
-from campaigns.services.speed import wall_table_rows, wall_waiting
-from campaigns.services.wall import wall_pause_reasons, wall_token_create, wall_token_revoke, wall_token_seen
+from campaigns.services.desk import sla_seconds
+from campaigns.services.wall import wall_token_create, wall_token_revoke, wall_token_seen
+from campaigns.services.wall_screen import WallVersion, wall_board, wall_version
 from campaigns.views.live import page_number, with_poll_time
 
 
@@ -60,26 +60,29 @@ def _live_token(token: str) -> WallToken:
 @never_cache
 def wall(request: HttpRequest, token: str) -> HttpResponse:
     found = _live_token(token)
-    return render(request, "wall/page.html", _screen(found, page=1))
+    return render(request, "wall/page.html", _screen(found, wall_version(page=1)))
 
 
-def _screen(token: WallToken, page: int) -> dict:
-    """The board, why paused rows are paused, and the waiting panel (its room comes out of the rows)."""
-    waiting = wall_waiting()
-    board = wall_board(page=page, per_page=wall_table_rows(waiting=waiting, rows=WALL_PER_PAGE))
-    paused = [row.name for row in board.rows if row.status == "paused"]
-    reasons = wall_pause_reasons(paused) if paused else {}
-    return {"token": token, "board": board, "reasons": reasons, "refresh": refresh_seconds(), "waiting": waiting}
+def _screen(token: WallToken, version: WallVersion) -> dict:
+    """The board, the waiting panel (it takes its room from the rows) and the SLA its waits
+    tick against in the browser."""
+    return {
+        "token": token,
+        "board": wall_board(version),
+        "waiting": version.waiting,
+        "sla": sla_seconds(),
+        "refresh": refresh_seconds(),
+    }
 
 
 def _screen_etag(request: HttpRequest, token: str) -> str:
-    """Builds the screen once (kept for the view): an unchanged screen is a 304, not rendered.
-    The TV's browser revalidates each page's URL with the ETag it cached for it."""
-    screen = request.wall_screen = _screen(_live_token(token), page=page_number(request))
-    request.live_updated = screen["board"].data_at
-    waits = [(w.campaign, w.holder, w.waited, w.level) for w in screen["waiting"]]  # the panel ticks by the second
-    reasons = sorted(screen["reasons"].items())
-    return wall_etag(screen["board"], token, screen["token"].label, reasons, *waits)
+    """A few small queries of cheap facts (services/wall_screen.py), whatever the number of
+    campaigns: an unchanged screen is a 304 before a row is read. Kept for the view, which
+    draws a changed one from them. The TV's browser revalidates each page's URL with its ETag."""
+    request.wall_token = _live_token(token)
+    version = request.wall_version = wall_version(page=page_number(request))
+    request.live_updated = version.data_at
+    return version.etag(token, request.wall_token.label)
 
 
 @login_not_required
@@ -87,4 +90,4 @@ def _screen_etag(request: HttpRequest, token: str) -> str:
 @cache_control(private=True, no_cache=True)
 @condition(etag_func=_screen_etag)
 def wall_screen(request: HttpRequest, token: str) -> HttpResponse:
-    return render(request, "wall/page.html#screen", request.wall_screen)
+    return render(request, "wall/page.html#screen", _screen(request.wall_token, request.wall_version))

@@ -1,5 +1,5 @@
-// The SDR desk: wait timers tick every second and change level on their own (words as well as
-// colour), and a queue refresh never replaces a form someone has open.
+// The SDR desk (and the wall's waiting panel): wait timers tick every second and change level on
+// their own (words as well as colour), and a queue refresh never replaces a form someone has open.
 (function () {
   "use strict";
   var WORDS = { ok: "On time", late: "Due soon", over: "Overdue" };
@@ -27,8 +27,9 @@
       var word = el.querySelector("[data-desk-wait-word]");
       if (text) text.textContent = waitText(s);
       if (word) word.textContent = WORDS[lv];
+      var base = el.getAttribute("data-desk-level-class") || "desk-wait"; // the wall's panel has its own
       ["ok", "late", "over"].forEach(function (name) {
-        el.classList.toggle("desk-wait--" + name, name === lv);
+        el.classList.toggle(base + "--" + name, name === lv);
       });
     });
   }

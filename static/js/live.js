@@ -55,7 +55,8 @@
       var at = Date.parse(el.getAttribute("data-updated"));
       if (isNaN(at)) return;
       var seconds = Math.max(0, Math.round((now - at) / 1000));
-      el.textContent = "updated " + ageText(seconds) + " ago" + (el.getAttribute("data-suffix") || "");
+      var label = el.getAttribute("data-label") || "updated";
+      el.textContent = label + " " + ageText(seconds) + " ago" + (el.getAttribute("data-suffix") || "");
       var staleAfter = parseInt(el.getAttribute("data-stale-after") || "0", 10);
       if (staleAfter && seconds > staleAfter) el.classList.add("is-stale");
     });

@@ -41,6 +41,12 @@ def test_an_sdr_answers_a_thread_fixes_a_blocked_answer_and_completes_a_followup
     page.goto(live_server.url + "/sdr/inbox/")
     expect(page.locator("#inbox-list a", has_text="Jane Doe")).to_be_visible(timeout=15_000)  # the worker's refresh
     expect(page.locator("#inbox-list")).to_contain_text("Refreshed")
+    # While nothing it shows changes, the list answers 304 and stays as it is (what has the focus
+    # keeps it); its "Refreshed … ago" ticks in the browser, moved on by each refresh's time.
+    page.evaluate("document.getElementById('inbox-list').dataset.kept = 'yes'")
+    age = page.locator("#inbox-list [data-live-age]")
+    expect(age).not_to_have_text(age.inner_text(), timeout=4000)
+    assert page.evaluate("document.getElementById('inbox-list').dataset.kept") == "yes"
     page.wait_for_timeout(5_500)  # one poll of the list: it replaces itself, never nests the page
     expect(page.locator("header.topbar")).to_have_count(1)
     screenshot(page, "sdr-inbox")

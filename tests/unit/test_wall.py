@@ -8,8 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.models import Campaign, Reply, StatsSnapshot, SyncState, WallToken
-from campaigns.services.wall import wall_pause_reasons
-from tests.factories import CampaignFactory, LeadFactory
+from campaigns.services.wall_screen import wall_board, wall_version
+from tests.factories import CampaignFactory, LeadFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
@@ -140,8 +140,13 @@ def test_paused_rows_say_why_in_words_a_room_can_read(db, manager):
     CampaignFactory(name="B", sent=1000, bounced=62, status_reason="Bounce guard: 6.2% …", **paused)
     CampaignFactory(name="C", status_reason="Leadterra paused it: account review", **paused)
     CampaignFactory(name="D", status=Campaign.Status.RUNNING)
-    assert wall_pause_reasons(["A", "B", "C", "D"]) == {
+    named = UserFactory(username="ada", first_name="Ada", last_name="Lovelace", role="Manager")
+    CampaignFactory(name="E", paused_by=named, status_reason="Paused by a manager", **paused)
+    rows = wall_board(wall_version()).rows
+    assert {row.name: row.reason for row in rows} == {
         "A": "by manager",
+        "E": "by Ada Lovelace",
         "B": "bounce guard: 6.2% > 5.0%",
         "C": "by the system: Leadterra paused it: account review",
+        "D": "",
     }
