@@ -21,6 +21,8 @@ import time
 import tracemalloc
 from pathlib import Path
 
+from bench.harness import bench_environment
+
 ROWS = 100_000
 SMALL_ROWS = 20_000
 TARGET = {"postgresql": 5.0, "sqlite": 10.0}
@@ -154,7 +156,9 @@ def _memory_row(m: dict) -> dict:
 
 def _sqlite_child(tmp: Path) -> dict:
     """The same measurement in a child process on a temporary SQLite database."""
-    env = os.environ | {"DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}", "DEBUG": "0"}
+    # DEBUG off, as in production, needs a SECRET_KEY: a standalone run (DEBUG=1) has none of its own.
+    secret = os.environ.get("SECRET_KEY") or bench_environment()["SECRET_KEY"]
+    env = os.environ | {"DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}", "DEBUG": "0", "SECRET_KEY": secret}
     out = subprocess.run(
         [sys.executable, "-m", "bench.bench_import", "--child", str(tmp)],
         env=env,
