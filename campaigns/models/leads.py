@@ -18,7 +18,10 @@ class Lead(models.Model):
     company = models.CharField(max_length=200, blank=True)
     job_title = models.CharField(max_length=200, blank=True)
     custom_fields = models.JSONField(default=dict, blank=True)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True)
+    # No index of its own either: every read by status is a campaign's, served by
+    # (campaign, status, id) below; on PostgreSQL it was two more indexes (the btree and its
+    # LIKE twin) written for every imported lead and never read.
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     error = models.TextField(blank=True, help_text="Why Leadterra rejected it (422 item message).")
     is_role_address = models.BooleanField(default=False)
     # The database keeps this one honest (a constraint, checked at the apply's commit): the cost
