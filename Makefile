@@ -7,7 +7,7 @@ PY     := $(BIN)/python
 # `make run` is a local trial: debug on, sandbox on, filesystem broker if no Redis.
 RUN_ENV := DEBUG=1 BROKER_FALLBACK=quiet PATH=$(CURDIR)/$(BIN):$$PATH
 
-.PHONY: run test bench mutants lint system-deps migrate seed clean
+.PHONY: run test bench tour mutants lint system-deps migrate seed clean
 
 # The venv's own pip installs these pinned wheels; upgrading it first cost every fresh
 # clone another download and install before the tests could start.
@@ -59,6 +59,10 @@ test: $(VENV)/.dev system-deps
 
 bench: $(VENV)/.dev
 	$(PY) -m bench
+
+# Redraws the README's tour pictures in docs/tour/ (`make test` draws them into test-artifacts/).
+tour: $(VENV)/.dev system-deps
+	TOUR=1 $(PY) -m pytest -n0 tests/e2e/test_tour.py tests/e2e/test_wall_scale.py
 
 # Mutation testing of the critical modules (slow; not part of `make test`). MODULES="a.py b.py"
 # limits it to some of them; see README "Testing".

@@ -1,6 +1,7 @@
 """Real processes for the slow tiers: a throwaway redis-server, `celery worker` subprocesses on
 the test databases, free ports and a condition wait (fixtures in conftest.py use them)."""
 
+import signal
 import socket
 import subprocess
 import sys
@@ -39,7 +40,7 @@ class RedisServer:
 
     def __init__(self, binary: str, folder: Path):
         self.binary, self.folder, self.port = binary, folder, free_port()
-        self.proc = None
+        self.proc, self.started = None, False
 
     @property
     def url(self) -> str:
@@ -73,7 +74,9 @@ class RedisServer:
             if proc.poll() is not None:
                 return False
             try:
-                info = redis.Redis(port=self.port, socket_timeout=1).info("server")
+                # No retries, short timeouts: whatever holds a taken port may never answer.
+                client = redis.Redis(port=self.port, socket_timeout=0.5, socket_connect_timeout=0.5, retry=None)
+                info = client.info("server")
                 if info.get("process_id") == proc.pid:
                     return True
             except redis.RedisError:
@@ -82,12 +85,19 @@ class RedisServer:
         raise RuntimeError(f"redis-server did not answer on port {self.port}")
 
     def start(self, attempts: int = 5):
-        """Start on self.port (a restart keeps it, so clients reconnect); on a clash, move."""
-        for _ in range(attempts):
+        """Start on self.port; on a clash at the first start, move to another port.
+
+        A restart keeps its port or fails: the Celery app of this process and the workers already
+        running point at it, and a server that moved would leave them publishing elsewhere.
+        """
+        restart = self.started
+        for _ in range(1 if restart else attempts):
             proc = self._spawn()
             if self._serves(proc):
-                self.proc = proc
+                self.proc, self.started = proc, True
                 return
+            if restart:
+                raise RuntimeError(f"redis-server could not restart on port {self.port}: it was taken meanwhile")
             self.port = free_port()
         raise RuntimeError(f"could not start redis-server after {attempts} port clashes")
 
@@ -145,8 +155,16 @@ class WorkerProcess:
 
     sigkill = kill
 
+    def pause(self):
+        """SIGSTOP: the worker freezes where it is (mid-transaction too) until resume()."""
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self):
+        self.proc.send_signal(signal.SIGCONT)
+
     def stop(self):
         if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)  # a paused worker would not act on SIGTERM
             self.proc.terminate()
             try:
                 self.proc.wait(20)

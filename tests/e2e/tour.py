@@ -1,9 +1,15 @@
-"""Screenshots for the README's five-minute tour: browser tests write them to docs/tour/, so the
-pictures in the README are the ones the latest run drew (commit them with the change)."""
+"""Screenshots for the README's five-minute tour.
 
+Browser tests draw them on every run into test-artifacts/tour/; with TOUR=1 (`make tour`) they
+are drawn into docs/tour/, the pictures the README shows, to be committed with a page's change.
+A plain `make test` therefore leaves the committed pictures alone.
+"""
+
+import os
 from pathlib import Path
 
-TOUR = Path(__file__).resolve().parent.parent.parent / "docs" / "tour"
+ROOT = Path(__file__).resolve().parent.parent.parent
+TOUR = ROOT / ("docs" if os.environ.get("TOUR") == "1" else "test-artifacts") / "tour"
 
 
 def tour_shot(page, name: str, *, full_page: bool = True) -> Path:
