@@ -3,12 +3,13 @@
 Python touching every row was most of an import's time even with COPY staging. Here Python
 only cuts the decoded text into chunks of whole records; each chunk goes through
 `COPY … FROM STDIN (FORMAT csv)` into a temporary table of raw text columns whose identity
-column keeps the file's order (→ row numbers), and one INSERT … SELECT stages its rows: the
-same blank-row rule, the same ASCII fast path for addresses (`emails._plain`, as a regex the
+column keeps the file's order (→ row numbers), and one statement stages its rows: the same
+blank-row rule, the same ASCII fast path for addresses (`emails._plain`, as a regex the
 server runs) and the same cell cleaning as `import_rows` for plain printable ASCII cells.
-A row SQL cannot decide (an address needing email-validator, a non-ASCII or overlong cell)
-is read back and goes through `import_rows.row_tuple`, like every row of the Python path: a
-handful in a typical file. A property test holds both paths to the same staged rows.
+The rows SQL cannot decide (an address needing email-validator, a non-ASCII or overlong
+cell) come back as the statement's answer and go through `import_rows.row_tuple`, like every
+row of the Python path: a handful in a typical file. A property test holds both paths to the
+same staged rows.
 
 Where COPY and Python's csv module could read a chunk differently, Python reads it:
 - a chunk COPY refuses (a ragged row, a NUL byte, a line that is only "\\.", mixed line
@@ -137,7 +138,7 @@ class Chunker:
         raw = f"import_raw_{self.width}"
         cells = [f"c{i}" for i in range(self.width)]
         with connection.cursor() as cursor:
-            relax_commit(cursor)  # see import_staging.stage_rows
+            relax_commit(cursor)  # a batch and its checkpoint are lost together (see stage_rows)
             # Made once per connection and emptied at every commit: creating it per chunk
             # cost more than checking its rows.
             cursor.execute(
@@ -177,8 +178,9 @@ class Chunker:
         materialised CTE holds them and the verdict for both the INSERT and the answer.
         """
         plan, header = self.plan, self.header_rows
-        blank = " || ".join(f"concat({', '.join(f'c{i}' for i in range(j, min(j + 90, self.width)))})"
-                            for j in range(0, self.width, 90))  # fmt: skip
+        cells = [f"c{i}" for i in range(self.width)]
+        # every cell, unmapped ones too: a record is blank only when all of them are
+        blank = " || ".join(f"concat({', '.join(cells[i : i + 90])})" for i in range(0, len(cells), 90))
         email = f"coalesce(c{plan.email}, '')"
         numbered = ", ".join(
             [
