@@ -1,5 +1,9 @@
 """A 100,000-row lead import against a bare csv.reader over the same file, and its memory.
 
+The fastest of three imports is compared with the fastest of three csv.reader passes (on a
+shared machine a single run measures the neighbours as much as the import); the note lists
+all three.
+
 `rows()` runs on the database the bench runner migrated (PostgreSQL), and once more in a
 child process on a temporary SQLite database, so both ratios come from the same run.
 Memory is traced with tracemalloc in separate runs (it slows Python down) at two file
@@ -21,8 +25,11 @@ import time
 import tracemalloc
 from pathlib import Path
 
+from bench.harness import bench_environment
+
 ROWS = 100_000
 SMALL_ROWS = 20_000
+RUNS = 3  # imports measured, the fastest compared: the baseline is the best of three passes too
 TARGET = {"postgresql": 5.0, "sqlite": 10.0}
 MEMORY_TARGET_MB = 150.0
 FLAT = 1.5  # the 100k-row peak may be at most this many times the 20k-row one
@@ -89,6 +96,64 @@ def import_once(path: Path, owner) -> tuple[float, dict, object]:
     return seconds, phases, imp
 
 
+def floor_seconds(path: Path, lead_import) -> float:
+    """The least any import of `path` can cost on this database: its rows read and written as
+    one campaign's leads in one statement, nothing checked, numbered or staged, no report.
+
+    The bench file's columns are known (see write_csv). On PostgreSQL the file is COPYed into
+    a temporary table and inserted from there, and the deferred foreign-key checks an import
+    pays at its commit are run (the leads name `lead_import` as their source, as an import's
+    do); on SQLite csv reads it and one executemany writes it. Rolled back: nothing stays.
+    """
+    from django.db import transaction
+
+    from campaigns.models import Campaign
+
+    columns = "campaign_id, email, first_name, last_name, company, job_title, custom_fields, status, error, "
+    columns += "is_role_address, source_import_id, created_at, updated_at"
+    with transaction.atomic():
+        campaign = Campaign.objects.create(name=f"bench floor {time.time()}", owner=lead_import.uploaded_by)
+        started = time.perf_counter()
+        _write_leads(path, campaign, lead_import, columns)
+        seconds = time.perf_counter() - started
+        transaction.set_rollback(True)
+    return seconds
+
+
+def _write_leads(path: Path, campaign, lead_import, columns: str) -> None:
+    """floor_seconds' work: the file's rows as `campaign`'s leads, in one statement."""
+    from django.db import connection
+    from django.utils import timezone
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "CREATE TEMP TABLE bench_floor (n bigint GENERATED ALWAYS AS IDENTITY, "
+                "e text, f text, l text, c text, j text, x text) ON COMMIT DROP"
+            )
+            with cursor.cursor.copy("COPY bench_floor (e, f, l, c, j, x) FROM STDIN (FORMAT csv, HEADER true)") as copy:
+                copy.write(path.read_bytes())
+            cursor.execute(
+                f"INSERT INTO campaigns_lead ({columns}) SELECT %s, lower(e), f, l, c, j, "  # noqa: S608
+                "jsonb_build_object('favouriteColour', x), 'pending', '', false, %s, now(), now() FROM bench_floor "
+                "ORDER BY n ON CONFLICT (campaign_id, email) DO NOTHING",
+                [campaign.pk, lead_import.pk],
+            )
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        else:
+            now = timezone.now()
+            fixed = ("pending", "", False, lead_import.pk, now, now)
+            with path.open(newline="", encoding="utf-8") as f:
+                records = csv.reader(f)
+                next(records)
+                rows = [
+                    (campaign.pk, e.lower(), *cells, json.dumps({"favouriteColour": x}), *fixed)
+                    for e, *cells, x in records
+                ]
+                marks = ", ".join(["%s"] * 13)
+                cursor.executemany(f"INSERT OR IGNORE INTO campaigns_lead ({columns}) VALUES ({marks})", rows)  # noqa: S608
+
+
 def traced_peak(path: Path, owner) -> int:
     tracemalloc.start()
     try:
@@ -109,11 +174,14 @@ def _measure(tmp: Path, *, memory: bool) -> dict:
     big, small = tmp / "big.csv", tmp / "small.csv"
     write_csv(big, ROWS)
     baseline = csv_reader_seconds(big)
-    seconds, phases, imp = import_once(big, owner)
+    runs = [import_once(big, owner) for _ in range(RUNS)]
+    seconds, phases, imp = min(runs, key=lambda run: run[0])
     result = {
         "vendor": connection.vendor,
         "baseline": baseline,
+        "floor": floor_seconds(big, imp),
         "seconds": seconds,
+        "runs": [run[0] for run in runs],
         "phases": phases,
         "counts": imp.counts,
         "megabytes": big.stat().st_size / 1e6,
@@ -134,7 +202,10 @@ def _ratio_row(m: dict) -> dict:
         "target": TARGET[m["vendor"]],
         "unit": "× csv.reader",
         "ok": ratio <= TARGET[m["vendor"]],
-        "note": f"import {m['seconds']:.2f} s ({phases}); csv.reader {m['baseline']:.3f} s; "
+        "note": f"import {m['seconds']:.2f} s ({phases}; best of {' / '.join(f'{s:.2f}' for s in m['runs'])} s); "
+        f"csv.reader {m['baseline']:.3f} s; "
+        f"floor (the file read and written as leads by the database, nothing checked or staged) "
+        f"{m['floor']:.2f} s = {m['floor'] / m['baseline']:.1f}×; "
         f"{m['megabytes']:.1f} MB; new {c['new']:,}, invalid {c['invalid']:,}, duplicate {c['duplicate']:,}",
     }
 
@@ -154,7 +225,9 @@ def _memory_row(m: dict) -> dict:
 
 def _sqlite_child(tmp: Path) -> dict:
     """The same measurement in a child process on a temporary SQLite database."""
-    env = os.environ | {"DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}", "DEBUG": "0"}
+    # DEBUG off, as in production, needs a SECRET_KEY: a standalone run (DEBUG=1) has none of its own.
+    secret = os.environ.get("SECRET_KEY") or bench_environment()["SECRET_KEY"]
+    env = os.environ | {"DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}", "DEBUG": "0", "SECRET_KEY": secret}
     out = subprocess.run(
         [sys.executable, "-m", "bench.bench_import", "--child", str(tmp)],
         env=env,

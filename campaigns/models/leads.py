@@ -18,7 +18,10 @@ class Lead(models.Model):
     company = models.CharField(max_length=200, blank=True)
     job_title = models.CharField(max_length=200, blank=True)
     custom_fields = models.JSONField(default=dict, blank=True)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True)
+    # No index of its own either: every read by status is a campaign's, served by
+    # (campaign, status, id) below; on PostgreSQL it was two more indexes (the btree and its
+    # LIKE twin) written for every imported lead and never read.
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     error = models.TextField(blank=True, help_text="Why Leadterra rejected it (422 item message).")
     is_role_address = models.BooleanField(default=False)
     # The database keeps this one honest (a constraint, checked at the apply's commit): the cost
@@ -103,9 +106,11 @@ class LeadImportRow(models.Model):
 
     # No database constraint: its check ran once per staged row at every batch's commit, and
     # staged rows only ever belong to a live import (deleted with it by Django's cascade).
+    # No index either: every statement over staged rows reads all of an import's rows (a
+    # sequential scan), and the index on (import, row) cost ~15% of staging a large file.
     lead_import = models.ForeignKey(
         LeadImport, on_delete=models.CASCADE, related_name="staged_rows", db_constraint=False, db_index=False
-    )  # its index would be a prefix of (lead_import, row_number) below
+    )
     row_number = models.PositiveIntegerField()
     email = models.TextField(help_text="Normalised; as written in the file (any length) when `problem` is set.")
     first_name = models.CharField(max_length=200, blank=True)  # '' = the row gave no value
@@ -117,11 +122,6 @@ class LeadImportRow(models.Model):
     problem = models.TextField(blank=True, help_text="Why the row was refused while reading it ('' = valid).")
     outcome = models.CharField(max_length=12, blank=True, help_text="Set at the end: lead, duplicate, suppressed.")
     first_row = models.PositiveIntegerField(null=True, blank=True, help_text="For a duplicate: the row it repeats.")
-
-    class Meta:
-        indexes = [
-            models.Index(fields=["lead_import", "row_number"], name="staged_import_row"),
-        ]
 
 
 class SuppressedEmail(models.Model):

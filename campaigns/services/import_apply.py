@@ -69,13 +69,18 @@ def prepare(cursor) -> None:
     """PostgreSQL: statistics of the freshly staged rows, and memory to sort them in.
 
     Autovacuum has not seen a just-staged file: the planner took 100,000 rows for one and
-    chose nested loops (against every lead of the campaign, for each staged row). ANALYZE
-    samples a bounded number of rows (tens of milliseconds). The upsert sorts the import's
-    rows by row number; 4 MB made that sort spill to disk.
+    chose nested loops (against every lead of the campaign, for each staged row). The plans
+    need the row count, not fine distributions: a sample of 3,000 rows (statistics target
+    10) gives it, where the default 30,000 cost ~0.3 s of a 100,000-row apply. The upsert
+    sorts the import's rows by row number; 4 MB made that sort spill to disk. JIT off: these
+    statements run once, and a large staging table's costs would cross the JIT threshold
+    (compiling costs more than it saves here).
     """
     if connection.vendor == "postgresql":
+        cursor.execute("SET LOCAL default_statistics_target TO 10")
         cursor.execute(f"ANALYZE {_names()['staged']}")
         cursor.execute("SET LOCAL work_mem TO '64MB'")
+        cursor.execute("SET LOCAL jit TO off")
 
 
 def classify(cursor, import_id: int) -> None:

@@ -3,12 +3,13 @@
 Python touching every row was most of an import's time even with COPY staging. Here Python
 only cuts the decoded text into chunks of whole records; each chunk goes through
 `COPY … FROM STDIN (FORMAT csv)` into a temporary table of raw text columns whose identity
-column keeps the file's order (→ row numbers), and one INSERT … SELECT stages its rows: the
-same blank-row rule, the same ASCII fast path for addresses (`emails._plain`, as a regex the
+column keeps the file's order (→ row numbers), and one statement stages its rows: the same
+blank-row rule, the same ASCII fast path for addresses (`emails._plain`, as a regex the
 server runs) and the same cell cleaning as `import_rows` for plain printable ASCII cells.
-A row SQL cannot decide (an address needing email-validator, a non-ASCII or overlong cell)
-is read back and goes through `import_rows.row_tuple`, like every row of the Python path: a
-handful in a typical file. A property test holds both paths to the same staged rows.
+The rows SQL cannot decide (an address needing email-validator, a non-ASCII or overlong
+cell) come back as the statement's answer and go through `import_rows.row_tuple`, like every
+row of the Python path: a handful in a typical file. A property test holds both paths to the
+same staged rows.
 
 Where COPY and Python's csv module could read a chunk differently, Python reads it:
 - a chunk COPY refuses (a ragged row, a NUL byte, a line that is only "\\.", mixed line
@@ -28,6 +29,7 @@ from django.db import DatabaseError, connection, transaction
 from campaigns.models import LeadImportRow
 from campaigns.services import csv_import
 from campaigns.services.emails import ROLE_LOCAL_PARTS, SPECIAL_USE_TLDS
+from campaigns.services.import_apply import relax_commit
 from campaigns.services.import_rows import MAX_CUSTOM_CHARS, MAX_STANDARD_CHARS, TEXT_ATTRS, ColumnPlan, row_tuple
 from campaigns.services.import_staging import stage_rows
 
@@ -95,6 +97,9 @@ class Chunker:
         self.strict = strict_csv(lead_import.delimiter)
         self.marked = csv_import.error_handler(lead_import.encoding) == csv_import.MARK_ERRORS
         self.header_rows = 1 if lead_import.has_header else 0
+        self.slots = plan.slots()
+        self.columns = sorted({plan.email, *plan.standard, *plan.custom})  # the mapped columns
+        self.text_columns = {attr: column for column, attr in plan.standard.items()}
 
     def copyable(self, chunk: str) -> bool:
         """False when csv and COPY could split `chunk` into different records."""
@@ -121,7 +126,7 @@ class Chunker:
             has_header=False,  # numbered like the rest; the header is dropped below
             start=base,
         )
-        last, rows, slots = base, [], self.plan.slots()
+        last, rows, slots = base, [], self.slots
         for number, cells in records:
             last = number
             if number > self.header_rows:
@@ -130,95 +135,116 @@ class Chunker:
         return len(rows), sum(1 for row in rows if row[-2]), last
 
     def _copy(self, chunk: str, base: int) -> tuple[int, int, int]:
+        raw = f"import_raw_{self.width}"
         cells = [f"c{i}" for i in range(self.width)]
-        fast, fast_params = self._fast()
-        raw, rows = f"import_raw_{self.width}", f"import_rows_{self.width}"
         with connection.cursor() as cursor:
-            # Made once per connection and emptied at every commit: creating tables per chunk
+            relax_commit(cursor)  # a batch and its checkpoint are lost together (see stage_rows)
+            # Made once per connection and emptied at every commit: creating it per chunk
             # cost more than checking its rows.
             cursor.execute(
                 f"CREATE TEMP TABLE IF NOT EXISTS {raw} (n bigint GENERATED ALWAYS AS IDENTITY, "
                 + ", ".join(f"{c} text" for c in cells)
                 + ") ON COMMIT DELETE ROWS"
             )
-            cursor.execute(
-                f"CREATE TEMP TABLE IF NOT EXISTS {rows} (rn bigint, "
-                + ", ".join(f"{c} text" for c in cells)
-                + ", fast boolean) ON COMMIT DELETE ROWS"
-            )
             options = f"FORMAT csv, DELIMITER '{self.imp.delimiter}'"  # one of csv_import.DELIMITERS
             sql = f"COPY {raw} ({', '.join(cells)}) FROM STDIN WITH ({options})"
             with connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:  # refusals as DatabaseError
                 copy.write(chunk.encode("utf-8"))
-            # Each record once through the checks: numbered, and whether SQL decides it.
-            cursor.execute(
-                f"INSERT INTO {rows} SELECT r.*, {fast} FROM ({self._numbered(raw, cells, base)}) AS r",  # noqa: S608
-                [*fast_params, BLANK_SQL],
-            )
-            records = cursor.rowcount
-            staged = self._insert_fast(cursor, rows)
-            cursor.execute(
-                f"SELECT rn, {', '.join(cells)} FROM {rows} WHERE rn > {self.header_rows} AND NOT fast ORDER BY rn"  # noqa: S608
-            )
-            slots, pk = self.plan.slots(), self.imp.pk
-            slow = [row_tuple(pk, rn, list(values), self.plan, slots) for rn, *values in cursor.fetchall()]
-            stage_rows(slow)
-            # For a caller's outer transaction (tests); else the commit empties them.
-            cursor.execute(f"DELETE FROM {raw}")  # noqa: S608
-            cursor.execute(f"DELETE FROM {rows}")  # noqa: S608
-        return staged + len(slow), sum(1 for row in slow if row[-2]), base + records
+            sql, params = self._stage_sql(raw, base)
+            cursor.execute(sql, params)
+            records, staged, slow = cursor.fetchone()
+            rows = [
+                row_tuple(self.imp.pk, int(rn), self._cells(values), self.plan, self.slots)
+                for rn, *values in slow or ()
+            ]
+            if rows:
+                stage_rows(rows)
+            cursor.execute(f"DELETE FROM {raw}")  # noqa: S608 (for a caller's outer transaction (tests); else the commit empties it)
+        return staged + len(rows), sum(1 for row in rows if row[-2]), base + records
 
-    def _numbered(self, raw: str, cells: list[str], base: int) -> str:
-        """SQL: the chunk's non-blank records with their file row numbers, header included."""
-        concat = " || ".join(f"concat({', '.join(cells[i : i + 90])})" for i in range(0, len(cells), 90))
-        coalesced = ", ".join(f"coalesce({c}, '') AS {c}" for c in cells)
-        return (
-            f"SELECT row_number() OVER (ORDER BY n) + {int(base)} AS rn, {coalesced} "  # noqa: S608
-            f"FROM {raw} WHERE ({concat}) !~ %s"
+    def _cells(self, values: list[str]) -> list[str]:
+        """A record's cells as csv gives them, from the mapped columns' values (in self.columns order)."""
+        cells = [""] * self.width
+        for column, value in zip(self.columns, values, strict=True):
+            cells[column] = value
+        return cells
+
+    def _stage_sql(self, raw: str, base: int) -> tuple[str, list]:
+        """One statement for a COPYed chunk (and its parameters): number its records, stage the rows
+        SQL decides, and answer (records numbered, rows staged, the others' mapped cells by row).
+
+        Each value is computed once: the numbered subquery (its window keeps PostgreSQL from
+        inlining it, which would repeat every expression at each use) trims the cells, and the
+        materialised CTE holds them and the verdict for both the INSERT and the answer.
+        """
+        plan, header = self.plan, self.header_rows
+        cells = [f"c{i}" for i in range(self.width)]
+        # every cell, unmapped ones too: a record is blank only when all of them are
+        blank = " || ".join(f"concat({', '.join(cells[i : i + 90])})" for i in range(0, len(cells), 90))
+        email = f"coalesce(c{plan.email}, '')"
+        numbered = ", ".join(
+            [
+                f"row_number() OVER (ORDER BY n) + {int(base)} AS rn",
+                *(f"coalesce(c{c}, '') AS c{c}" for c in self.columns),
+                f"btrim({email}, ' ') AS e",
+                f"lower(btrim({email}, ' ')) AS le",
+                *(f"btrim(coalesce(c{c}, ''), ' ') AS t{c}" for c in self.columns if c != plan.email),
+            ]
         )
+        fast, fast_params = self._fast()
+        custom, custom_params = self._custom()
+        text = ", ".join(f"t{self.text_columns[a]}" if a in self.text_columns else "''" for a in TEXT_ATTRS)
+        answer = ", ".join(["rn::text", *(f"c{c}" for c in self.columns)])
+        table = connection.ops.quote_name(LeadImportRow._meta.db_table)
+        sql = f"""
+            WITH r AS MATERIALIZED (
+                SELECT *, {fast} AS fast, split_part(le, '@', 1) AS loc
+                FROM (SELECT {numbered} FROM {raw} WHERE ({blank}) !~ %s) AS numbered
+            ), staged AS (
+                INSERT INTO {table} (lead_import_id, row_number, email, {", ".join(TEXT_ATTRS)},
+                                     custom_fields, is_role_address, problem, outcome)
+                SELECT %s, rn, le, {text}, {custom},
+                       (loc = ANY(%s) OR split_part(loc, '+', 1) = ANY(%s)), '', ''
+                FROM r WHERE fast AND rn > {header}
+            )
+            SELECT count(*), count(*) FILTER (WHERE fast AND rn > {header}),
+                   array_agg(ARRAY[{answer}] ORDER BY rn) FILTER (WHERE NOT fast AND rn > {header})
+            FROM r"""  # noqa: S608 (names and numbers, not values)
+        roles = sorted(ROLE_LOCAL_PARTS)
+        return sql, [*fast_params, BLANK_SQL, self.imp.pk, *custom_params, roles, roles]
 
     def _fast(self) -> tuple[str, list]:
-        """SQL condition (and its parameters): the row is decided here, as row_tuple would."""
-        plan, em = self.plan, f"btrim(c{self.plan.email}, ' ')"
+        """SQL condition (and its parameters) over the numbered record (its trimmed address `e`,
+        lower-cased `le`, cells `cN` and trimmed cells `tN`): the row is decided here, as row_tuple would."""
         checks = [
-            f"{em} ~ %s",
-            f"char_length({em}) <= 254",
-            f"strpos({em}, '--') = 0",
-            f"char_length(split_part({em}, '@', 1)) <= 64",
+            "e ~ %s",
+            "char_length(e) <= 254",
+            "strpos(e, '--') = 0",
+            "char_length(split_part(e, '@', 1)) <= 64",
             # every label of a domain this short fits in 63; longer domains are rare: Python checks them
-            f"char_length(split_part({em}, '@', 2)) <= 63",
-            f"lower(reverse(split_part(reverse({em}), '.', 1))) <> ALL(%s)",
+            "char_length(split_part(e, '@', 2)) <= 63",
+            "split_part(le, '.', -1) <> ALL(%s)",
         ]
         params: list = [PLAIN_SQL, sorted(SPECIAL_USE_TLDS)]
+        plan = self.plan
         limits = [*((c, MAX_STANDARD_CHARS) for c in plan.standard), *((c, MAX_CUSTOM_CHARS) for c in plan.custom)]
         for column, limit in limits:
-            checks.append(f"c{column} ~ %s AND char_length(c{column}) <= {limit}")
+            checks.append(f"c{column} ~ %s AND char_length(t{column}) <= {limit}")
             params.append(PRINTABLE_ASCII_SQL)
         return "(" + " AND ".join(checks) + ")", params
 
-    def _insert_fast(self, cursor, rows: str) -> int:
-        plan = self.plan
-        fields = {attr: f"btrim(c{column}, ' ')" for column, attr in plan.standard.items()}
-        custom, custom_params = ["'{}'::jsonb"], []
-        pairs = list(plan.custom.items())
+    def _custom(self) -> tuple[str, list]:
+        """SQL for the custom fields' jsonb (a row's non-empty mapped cells), and its parameters."""
+        pairs = list(self.plan.custom.items())
+        if not pairs:
+            return "'{}'::jsonb", []
+        parts, params = [], []
         for i in range(0, len(pairs), 40):  # a function takes at most 100 arguments
             group = pairs[i : i + 40]
-            custom.append(
+            parts.append(
                 "jsonb_strip_nulls(jsonb_build_object("
-                + ", ".join(f"%s::text, NULLIF(btrim(c{c}, ' '), '')" for c, _ in group)
+                + ", ".join(f"%s::text, NULLIF(t{c}, '')" for c, _ in group)
                 + "))"
             )
-            custom_params += [token for _, token in group]
-        email = f"lower(btrim(c{plan.email}, ' '))"
-        local = f"split_part({email}, '@', 1)"
-        table = connection.ops.quote_name(LeadImportRow._meta.db_table)
-        cursor.execute(
-            f"""INSERT INTO {table} (lead_import_id, row_number, email, {", ".join(TEXT_ATTRS)},
-                                    custom_fields, is_role_address, problem, outcome)
-            SELECT %s, rn, {email}, {", ".join(fields.get(a, "''") for a in TEXT_ATTRS)},
-                   {" || ".join(custom)},
-                   ({local} = ANY(%s) OR split_part({local}, '+', 1) = ANY(%s)), '', ''
-            FROM {rows} WHERE rn > {self.header_rows} AND fast""",  # noqa: S608
-            [self.imp.pk, *custom_params, *[sorted(ROLE_LOCAL_PARTS)] * 2],
-        )
-        return cursor.rowcount
+            params += [token for _, token in group]
+        return " || ".join(parts), params

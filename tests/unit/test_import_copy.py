@@ -13,6 +13,7 @@ from django.db import connection
 
 from campaigns.models import Lead, LeadImportRow
 from campaigns.services import csv_import, import_copy, import_recovery
+from campaigns.services import emails as emails_module
 from campaigns.services import leads as service
 from campaigns.services.emails import _plain
 from tests.factories import CampaignFactory
@@ -125,9 +126,46 @@ def test_the_sql_address_rule_decides_only_what_the_python_fast_path_decides():
     fast, params = import_copy.Chunker(fake, plan)._fast()
     with connection.cursor() as cursor:
         for text in samples:
-            cursor.execute(f"SELECT {fast} FROM (SELECT %s::text AS c0) AS r", [*params, text])  # noqa: S608
+            numbered = "SELECT btrim(%s, ' ') AS e, lower(btrim(%s, ' ')) AS le"  # as Chunker._stage_sql has them
+            cursor.execute(f"SELECT {fast} FROM ({numbered}) AS r", [*params, text, text])  # noqa: S608
             # SQL may leave an address to Python (then row_tuple decides), never decide one Python would not
             assert not cursor.fetchone()[0] or _plain(text) == text.lower(), text
+
+
+def test_email_validator_sees_only_the_addresses_the_cheap_check_cannot_decide(campaign, sdr, monkeypatch):
+    """On either path (COPY on PostgreSQL, csv elsewhere) a plain address is decided by the cheap
+    check; Unicode, Punycode, special-use and broken ones go to email-validator, whose verdict and
+    reason reach the leads and the report as before."""
+    monkeypatch.setattr(service, "BATCH", 4)  # chunk ends between the interesting rows
+    seen, real = [], emails_module._validated
+    monkeypatch.setattr(emails_module, "_validated", lambda text: seen.append(text) or real(text))
+    copied, real_copy = [], import_copy.Chunker._copy
+    monkeypatch.setattr(import_copy.Chunker, "_copy", lambda self, *a: copied.append(1) or real_copy(self, *a))
+    rows = [f"u{i}@example.com,F{i},Acme\n" for i in range(12)]
+    rows[2] = "José@Bücher.de,José,Bücher\n"
+    rows[3] = " Spaced@Example.com ,S,Acme\n"  # trimmed, still plain
+    rows[5] = "<angle@example.com>,A,Acme\n"  # SQL leaves it to Python, whose own cheap check takes it
+    rows[6] = "erin@xn--bcher-kva.de,Erin,Acme\n"
+    rows[7] = "broken.example.com,B,Acme\n"
+    rows[9] = "zoe@example.com,Zoë,Acme\n"  # a plain address on a row SQL leaves to Python
+    rows[10] = "frank@example.test,F,Acme\n"
+    imp = run_import(campaign, sdr, ("email,first_name,company\n" + "".join(rows)).encode())
+    assert imp.status == "succeeded", imp.error
+    assert bool(copied) == (connection.vendor == "postgresql")
+    assert sorted(seen) == sorted(
+        ["José@Bücher.de", "erin@xn--bcher-kva.de", "broken.example.com", "frank@example.test"]
+    )
+    stored = dict(Lead.objects.filter(campaign=campaign).values_list("email", "first_name"))
+    assert stored["josé@bücher.de"] == "José" and stored["erin@bücher.de"] == "Erin"
+    assert (
+        stored["spaced@example.com"] == "S"
+        and stored["angle@example.com"] == "A"
+        and stored["zoe@example.com"] == "Zoë"
+    )
+    report = report_rows(imp)[1:]
+    assert [r[:2] for r in report] == [["9", "broken.example.com"], ["12", "frank@example.test"]]
+    assert all(r[2].startswith("invalid email: ") and r[3] == "skipped" for r in report)
+    assert (imp.counts["rows"], imp.counts["new"], imp.counts["invalid"]) == (12, 10, 2)
 
 
 def test_a_ragged_row_in_the_middle_of_a_big_file_is_read_as_before(campaign, sdr, monkeypatch):

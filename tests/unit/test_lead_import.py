@@ -1,6 +1,7 @@
 """The import service: validation, upsert, duplicates, suppression, cancel and failure."""
 
 import pytest
+from django.db import connection
 
 from campaigns.models import AuditEvent, Lead, LeadImport, LeadImportRow, SuppressedEmail
 from campaigns.services import leads as service
@@ -277,3 +278,25 @@ def test_leads_stored_before_cleaning_are_cleaned_by_the_migration(campaign):
     dirty.refresh_from_db()
     assert (dirty.company, dirty.custom_fields) == ("Multi Line Co", {"industry": "Fin tech", "n": 3})
     assert Lead.objects.filter(pk=clean.pk, first_name="Ada", company="Plain Co").exists()
+
+
+def _staged_file_bytes() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_relation_size('campaigns_leadimportrow')")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="TRUNCATE of the staging table is PostgreSQL's")
+def test_an_import_gives_the_staging_space_back_unless_another_import_may_still_need_its_rows(campaign, sdr):
+    other = LeadImport.objects.create(campaign=campaign, uploaded_by=sdr, status=LeadImport.Status.RUNNING)
+    LeadImportRow.objects.create(lead_import=other, row_number=1, email="kept@example.com")
+    rows = "".join(f"u{i}@example.com\n" for i in range(300)).encode()
+    assert run_import(campaign, sdr, b"email\n" + rows).status == LeadImport.Status.SUCCEEDED
+    # The running import's row stays (it may resume from it): only the finished import's rows went.
+    assert list(LeadImportRow.objects.values_list("email", flat=True)) == ["kept@example.com"]
+    assert _staged_file_bytes() > 0
+
+    LeadImport.objects.filter(pk=other.pk).update(status=LeadImport.Status.CANCELLED)  # its row: a left-over
+    assert run_import(CampaignFactory(owner=sdr), sdr, b"email\n" + rows).status == LeadImport.Status.SUCCEEDED
+    assert not LeadImportRow.objects.exists()
+    assert _staged_file_bytes() == 0  # emptied, not only deleted: nothing for later scans to read past
