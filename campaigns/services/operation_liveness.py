@@ -30,7 +30,6 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import connection
 from django.db.models import Q
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from campaigns.models import Operation
@@ -60,7 +59,7 @@ def dead_claims(now: datetime):
     """Running rows whose holder stopped proving it is alive, or held them far too long."""
     quiet = silent_since(now - timedelta(seconds=stale_seconds()))
     stuck = Q(status=RUNNING, claimed_at__lt=now - timedelta(seconds=max_claim_seconds()))
-    return Operation.objects.filter(quiet | stuck).annotate(life=Coalesce("heartbeat_at", "updated_at"))
+    return Operation.objects.filter(quiet | stuck)
 
 
 def is_alive(op: Operation, now: datetime | None = None) -> bool:
