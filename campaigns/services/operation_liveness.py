@@ -38,16 +38,20 @@ logger = logging.getLogger(__name__)
 RUNNING = Operation.Status.RUNNING
 
 
+# The limits are read at call time (tests and operators change them). Their defaults live in
+# settings.py alone: the stale limit's depends on the database, so a second default here was wrong.
+
+
 def heartbeat_seconds() -> float:
-    return float(getattr(settings, "OPERATION_HEARTBEAT_SECONDS", 2.0))
+    return float(settings.OPERATION_HEARTBEAT_SECONDS)
 
 
 def stale_seconds() -> float:
-    return float(getattr(settings, "OPERATION_HEARTBEAT_STALE_SECONDS", 8.0))
+    return float(settings.OPERATION_HEARTBEAT_STALE_SECONDS)
 
 
 def max_claim_seconds() -> float:
-    return float(getattr(settings, "OPERATION_MAX_CLAIM_SECONDS", 330.0))
+    return float(settings.OPERATION_MAX_CLAIM_SECONDS)
 
 
 def silent_since(cutoff: datetime) -> Q:
