@@ -324,3 +324,15 @@ def test_an_operations_page_retry_refuses_a_tag_nobody_confirmed(gaps, manager):
     with pytest.raises(LifecycleError, match=r"\{\{jobTitle\}\}"):
         launch.launch_requeue(operation=op, actor=manager)
     assert Campaign.objects.get(pk=gaps.pk).status == "launch_failed"
+
+
+def test_the_preflight_counts_a_lead_blanked_behind_the_editors_cache(gaps):
+    # The stored lead count is current (as the import keeps it), so the pre-flight's own recount
+    # does not change the editor's cache key: only a fresh count sees the blanked leads.
+    from campaigns.services.lead_counts import lead_count_refresh
+
+    lead_count_refresh(campaign_id=gaps.pk)
+    assert {r.token: r.missing for r in token_coverage(gaps).rows}["company"] == 2  # a page warmed the cache
+    Lead.objects.filter(campaign=gaps, company="Analytical Engines").update(company="")  # same lead count
+    result = launch.campaign_preflight(gaps)
+    assert {r.token: r.missing for r in result.uncovered} == {"company": 5, "jobTitle": 3}

@@ -193,3 +193,63 @@ def test_the_process_beats_while_a_handler_runs_longer_than_the_interval(monkeyp
     assert operation_run(operation_id=op.pk) == "succeeded"
     assert seen[1] > seen[0], "the heartbeat thread stamped the row while the handler ran"
     assert pulse.held() == {}
+
+
+# --- the limits' exact edges, and a beat that stamps only what it still holds -----------------
+
+
+@pytest.mark.django_db
+def test_a_row_seen_exactly_at_the_stale_limit_is_still_alive():
+    op = running(beat_age=5)
+    assert is_alive(op, now=op.heartbeat_at + timedelta(seconds=20))
+    assert not is_alive(op, now=op.heartbeat_at + timedelta(seconds=20, microseconds=1))
+
+
+@pytest.mark.django_db
+def test_a_finished_row_claimed_long_ago_is_not_a_dead_claim():
+    # A sweep reads at most 500 dead claims: finished rows must not crowd out the dead one.
+    finished, dead = running(beat_age=400, claim_age=400), running(beat_age=400, claim_age=400)
+    Operation.objects.filter(pk=finished.pk).update(status=S.SUCCEEDED)
+    assert list(liveness.dead_claims(timezone.now())) == [dead]
+
+
+@pytest.mark.django_db
+def test_a_beat_with_nothing_held_stamps_nothing():
+    assert Pulse().beat() == 0
+
+
+@pytest.mark.django_db
+def test_a_beat_leaves_a_held_row_whose_outcome_is_already_written():
+    pulse = Pulse()
+    finished = running(beat_age=30)
+    pulse._held = {finished.pk: finished.claimed_at}  # the handler's block has not been left yet
+    Operation.objects.filter(pk=finished.pk).update(status=S.SUCCEEDED)
+    assert pulse.beat() == 0
+    finished.refresh_from_db()
+    assert finished.heartbeat_at < timezone.now() - timedelta(seconds=25)
+
+
+@pytest.mark.django_db
+def test_a_beat_stamps_only_its_own_row_among_claims_made_in_the_same_instant():
+    pulse = Pulse()
+    mine, other = running(beat_age=30), running(beat_age=30)
+    Operation.objects.filter(pk=other.pk).update(claimed_at=mine.claimed_at)  # another process's claim
+    pulse._held = {mine.pk: mine.claimed_at}
+    assert pulse.beat() == 1
+    other.refresh_from_db()
+    assert other.heartbeat_at < timezone.now() - timedelta(seconds=25)
+
+
+def test_the_heartbeat_thread_closes_its_connection_when_nothing_is_held(monkeypatch, settings):
+    settings.OPERATION_HEARTBEAT_SECONDS = 0  # nothing is held, so it ends at its first look
+    closed = []
+
+    class Connection:  # this thread's connection, as the heartbeat thread sees it
+        def close(self):
+            closed.append(1)
+
+    monkeypatch.setattr(liveness, "connection", Connection())
+    pulse = Pulse()
+    pulse._thread = threading.current_thread()  # this thread plays the heartbeat thread
+    pulse._run()
+    assert closed == [1] and pulse._thread is None
