@@ -5,7 +5,19 @@ import pytest
 from tests.conftest import login_page
 from tests.e2e.axe_world import build_world
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.xdist_group("full-browser"),  # one worker starts the desktop browser for all of them
+]
+
+
+@pytest.fixture
+def browser(full_browser):
+    """Tab order is the desktop browser's: it skips a sandboxed iframe with nothing to focus (the
+    campaign preview), where the headless shell moves the focus into the frame."""
+    return full_browser
+
 
 CONTROLS = """
 () => [...document.querySelectorAll(
