@@ -5,11 +5,7 @@ import pytest
 from tests.conftest import login_page
 from tests.e2e.axe_world import build_world
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.xdist_group("full-browser"),  # one worker starts the desktop browser for all of them
-]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
