@@ -40,7 +40,10 @@ def test_an_sdr_answers_a_thread_fixes_a_blocked_answer_and_completes_a_followup
     page.goto(live_server.url + "/sdr/inbox/")
     expect(page.locator("#inbox-list a", has_text="Jane Doe")).to_be_visible(timeout=15_000)  # the worker's refresh
     expect(page.locator("#inbox-list")).to_contain_text("Refreshed")
-    page.wait_for_timeout(5_500)  # one poll of the list: it replaces itself, never nests the page
+    # One poll of the list (every LIVE_REFRESH_SECONDS): it replaces itself, never nests the page.
+    page.eval_on_selector("#inbox-list", "(list) => { list.dataset.beforePoll = '1'; }")
+    expect(page.locator("#inbox-list[data-before-poll]")).to_have_count(0)  # swapped for a fresh one
+    expect(page.locator("#inbox-list")).to_have_count(1)
     expect(page.locator("header.topbar")).to_have_count(1)
     screenshot(page, "sdr-inbox")
     page.click("#inbox-list a:has-text('Jane Doe')")
