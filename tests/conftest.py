@@ -49,6 +49,61 @@ def need(binary: str, package: str) -> str:
     pytest.skip(message)
 
 
+# --- test databases: migrated once per run (tests/db_template.py) --------
+
+
+def pytest_sessionstart(session):
+    if session.config.pluginmanager.has_plugin("dsession"):  # the xdist controller
+        from pytest_django.plugin import blocking_manager_key
+
+        from tests.db_template import Template
+
+        session.config.db_template = Template(session.config.stash[blocking_manager_key])
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    template = getattr(node.config, "db_template", None)
+    if template is not None:
+        node.workerinput["db_template"] = str(template.folder)
+
+
+def pytest_sessionfinish(session):
+    template = getattr(session.config, "db_template", None)
+    if template is not None:
+        template.remove()
+
+
+@pytest.fixture(scope="session")
+def django_db_cloned(request, django_db_blocker):
+    """True when this xdist worker's databases are copies of the run's template."""
+    from tests.db_template import clone_for_worker, destroy_clones
+
+    worker = getattr(request.config, "workerinput", {})
+    if not worker.get("db_template"):
+        yield False
+        return
+    with django_db_blocker.unblock():
+        cloned = clone_for_worker(worker["db_template"], worker["workerid"])
+    yield cloned
+    if cloned:
+        with django_db_blocker.unblock():
+            destroy_clones()
+
+
+@pytest.fixture(scope="session")
+def django_db_keepdb(request, django_db_cloned):
+    """pytest-django's, except that a copied template is used as it is."""
+    return django_db_cloned or request.config.getvalue("reuse_db")
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(request, django_db_cloned):
+    """pytest-django's (a suffix per xdist worker), unless the copy already has its own name."""
+    if not django_db_cloned:
+        request.getfixturevalue("django_db_modify_db_settings_parallel_suffix")
+
+
 # --- users ---------------------------------------------------------------
 
 
