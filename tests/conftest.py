@@ -5,6 +5,7 @@ real Redis and a real worker; `browser` tests drive Debian's Chromium with Playw
 A missing system package skips with its name, or fails when REQUIRE_ALL=1 (CI).
 """
 
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -47,6 +48,23 @@ def need(binary: str, package: str) -> str:
     if REQUIRE_ALL:
         pytest.fail(f"{message}; REQUIRE_ALL=1 forbids skipping")
     pytest.skip(message)
+
+
+# --- order: the slow tiers first -----------------------------------------
+
+# pytest-django runs transactional tests (every chaos, browser and integration test) after the
+# ~2,800 unit tests, so xdist handed out the minute-long tests last and the run ended waiting for
+# one worker to finish them. Longest first lets the unit tests fill in around them. The unit tests
+# do not mind coming after a flush: its post_migrate puts back the roles and permissions.
+SLOW_TIERS = ("chaos", "browser", "integration")
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-django's own ordering, which it keeps within a tier
+def pytest_collection_modifyitems(items):
+    def tier(item) -> int:
+        return next((n for n, mark in enumerate(SLOW_TIERS) if item.get_closest_marker(mark)), len(SLOW_TIERS))
+
+    items.sort(key=tier)
 
 
 # --- test databases: migrated once per run (tests/db_template.py) --------
@@ -190,8 +208,16 @@ def celery_worker(celery_app, transactional_db):
     """A real worker in threads of this process, consuming from the real Redis."""
     from celery.contrib.testing.worker import start_worker
 
-    with start_worker(celery_app, pool="threads", concurrency=4, perform_ping_check=False, shutdown_timeout=30):
-        yield
+    # start_worker sets the root logger up for the worker (level ERROR, its handlers) and leaves it
+    # so: a later test in this process would capture no warning at all. Put it back.
+    root = logging.getLogger()
+    level, handlers = root.level, root.handlers[:]
+    try:
+        with start_worker(celery_app, pool="threads", concurrency=4, perform_ping_check=False, shutdown_timeout=30):
+            yield
+    finally:
+        root.setLevel(level)
+        root.handlers[:] = handlers
 
 
 @pytest.fixture

@@ -21,6 +21,16 @@ import threading
 from pathlib import Path
 
 READY = "ready"
+# SQLite keeps a database's recent writes in "<name>-wal" beside it; one left by a process killed
+# with the database open (chaos tests do that) would be replayed onto the next copy of that name.
+SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
+
+
+def forget_sqlite_companions(connection, name: str) -> None:
+    """Remove what a previous run left beside an SQLite file `name` (nothing to do on PostgreSQL)."""
+    if connection.vendor == "sqlite" and not connection.creation.is_in_memory_db(name):
+        for companion in SQLITE_COMPANIONS:
+            Path(name + companion).unlink(missing_ok=True)
 
 
 class Template:
@@ -43,6 +53,7 @@ class Template:
                 for alias in connections:
                     connection = connections[alias]
                     old_name = connection.settings_dict["NAME"]
+                    forget_sqlite_companions(connection, connection.creation._get_test_db_name())
                     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
                     self._built.append((alias, old_name))
                 connections.close_all()  # no session left on a PostgreSQL template; SQLite's WAL folded in
@@ -57,7 +68,9 @@ class Template:
         with self.blocker.unblock():
             for alias, old_name in self._built:
                 with contextlib.suppress(Exception):  # a worker still holding it must not fail the run
+                    name = connections[alias].settings_dict["NAME"]
                     connections[alias].creation.destroy_test_db(old_name, verbosity=0)
+                    forget_sqlite_companions(connections[alias], name)
         self._lock.close()
         shutil.rmtree(self.folder, ignore_errors=True)
 
@@ -75,8 +88,9 @@ def clone_for_worker(folder: str, worker_id: str) -> bool:
             connection = connections[alias]
             old_name = connection.settings_dict["NAME"]
             connection.settings_dict["NAME"] = connection.creation._get_test_db_name()  # the template
-            connection.creation.clone_test_db(suffix=worker_id, verbosity=0)
             clone = connection.creation.get_test_db_clone_settings(worker_id)["NAME"]
+            forget_sqlite_companions(connection, clone)
+            connection.creation.clone_test_db(suffix=worker_id, verbosity=0)
             connection.settings_dict["NAME"] = old_name
             connection.settings_dict["TEST"]["NAME"] = clone
     return True
@@ -86,4 +100,7 @@ def destroy_clones() -> None:
     from django.db import connections
 
     for alias in connections:
-        connections[alias].creation.destroy_test_db(verbosity=0)
+        connection = connections[alias]
+        name = connection.settings_dict["NAME"]
+        connection.creation.destroy_test_db(verbosity=0)
+        forget_sqlite_companions(connection, name)
