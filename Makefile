@@ -39,12 +39,14 @@ run: seed
 	@echo ""
 	$(RUN_ENV) $(BIN)/honcho start -f Procfile
 
-# Installs what the tests need (as root with apt: redis-server, chromium), then runs
-# every tier. Each test session starts its own throwaway redis-server on a free port.
+# Installs what the tests need (as root with apt: redis-server, chromium and its headless shell,
+# which most browser tests run on), then runs every tier. Each test session starts its own
+# throwaway redis-server on a free port.
 system-deps:
 	@need=""; \
 	command -v redis-server >/dev/null 2>&1 || need="$$need redis-server"; \
 	command -v chromium >/dev/null 2>&1 || need="$$need chromium"; \
+	command -v chromium-headless-shell >/dev/null 2>&1 || need="$$need chromium-headless-shell"; \
 	if [ -n "$$need" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing:$$need"; \

@@ -5,6 +5,7 @@ real Redis and a real worker; `browser` tests drive Debian's Chromium with Playw
 A missing system package skips with its name, or fails when REQUIRE_ALL=1 (CI).
 """
 
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -47,6 +48,78 @@ def need(binary: str, package: str) -> str:
     if REQUIRE_ALL:
         pytest.fail(f"{message}; REQUIRE_ALL=1 forbids skipping")
     pytest.skip(message)
+
+
+# --- order: the slow tiers first -----------------------------------------
+
+# pytest-django runs transactional tests (every chaos, browser and integration test) after the
+# ~2,800 unit tests, so xdist handed out the minute-long tests last and the run ended waiting for
+# one worker to finish them. Longest first lets the unit tests fill in around them. The unit tests
+# do not mind coming after a flush: its post_migrate puts back the roles and permissions.
+SLOW_TIERS = ("chaos", "browser", "integration")
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-django's own ordering, which it keeps within a tier
+def pytest_collection_modifyitems(items):
+    def tier(item) -> int:
+        return next((n for n, mark in enumerate(SLOW_TIERS) if item.get_closest_marker(mark)), len(SLOW_TIERS))
+
+    items.sort(key=tier)
+
+
+# --- test databases: migrated once per run (tests/db_template.py) --------
+
+
+def pytest_sessionstart(session):
+    if session.config.pluginmanager.has_plugin("dsession"):  # the xdist controller
+        from pytest_django.plugin import blocking_manager_key
+
+        from tests.db_template import Template
+
+        session.config.db_template = Template(session.config.stash[blocking_manager_key])
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    template = getattr(node.config, "db_template", None)
+    if template is not None:
+        node.workerinput["db_template"] = str(template.folder)
+
+
+def pytest_sessionfinish(session):
+    template = getattr(session.config, "db_template", None)
+    if template is not None:
+        template.remove()
+
+
+@pytest.fixture(scope="session")
+def django_db_cloned(request, django_db_blocker):
+    """True when this xdist worker's databases are copies of the run's template."""
+    from tests.db_template import clone_for_worker, destroy_clones
+
+    worker = getattr(request.config, "workerinput", {})
+    if not worker.get("db_template"):
+        yield False
+        return
+    with django_db_blocker.unblock():
+        cloned = clone_for_worker(worker["db_template"], worker["workerid"])
+    yield cloned
+    if cloned:
+        with django_db_blocker.unblock():
+            destroy_clones()
+
+
+@pytest.fixture(scope="session")
+def django_db_keepdb(request, django_db_cloned):
+    """pytest-django's, except that a copied template is used as it is."""
+    return django_db_cloned or request.config.getvalue("reuse_db")
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(request, django_db_cloned):
+    """pytest-django's (a suffix per xdist worker), unless the copy already has its own name."""
+    if not django_db_cloned:
+        request.getfixturevalue("django_db_modify_db_settings_parallel_suffix")
 
 
 # --- users ---------------------------------------------------------------
@@ -135,8 +208,16 @@ def celery_worker(celery_app, transactional_db):
     """A real worker in threads of this process, consuming from the real Redis."""
     from celery.contrib.testing.worker import start_worker
 
-    with start_worker(celery_app, pool="threads", concurrency=4, perform_ping_check=False, shutdown_timeout=30):
-        yield
+    # start_worker sets the root logger up for the worker (level ERROR, its handlers) and leaves it
+    # so: a later test in this process would capture no warning at all. Put it back.
+    root = logging.getLogger()
+    level, handlers = root.level, root.handlers[:]
+    try:
+        with start_worker(celery_app, pool="threads", concurrency=4, perform_ping_check=False, shutdown_timeout=30):
+            yield
+    finally:
+        root.setLevel(level)
+        root.handlers[:] = handlers
 
 
 @pytest.fixture
@@ -157,14 +238,30 @@ def worker_process(redis_server, transactional_db):
 
 
 @pytest.fixture(scope="session")
-def browser():
-    executable = need("chromium", "chromium")
+def playwright():
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
+    with sync_playwright() as p:  # one per process: a second one would find the first's event loop
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright):
+    """Debian's `chromium-headless-shell` when installed, else `chromium`. The shell is the same
+    Blink without the desktop browser around it (what Playwright itself runs headless) and costs
+    about 40% less CPU per page, which on two cores is most of the browser tier's time."""
+    executable = shutil.which("chromium-headless-shell") or need("chromium", "chromium")
+    instance = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+    yield instance
+    instance.close()
+
+
+@pytest.fixture(scope="session")
+def full_browser(playwright):
+    """The desktop `chromium`, for the few tests whose subject differs in the shell (see their module)."""
+    instance = playwright.chromium.launch(executable_path=need("chromium", "chromium"), args=CHROMIUM_ARGS)
+    yield instance
+    instance.close()
 
 
 # Every page reports Content-Security-Policy violations to the test (frames included), so a

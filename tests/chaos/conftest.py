@@ -2,6 +2,7 @@
 beat that sends `sweep_operations`, campaigns ready to launch, and the figures file."""
 
 import contextlib
+import fcntl
 import json
 import os
 import threading
@@ -28,7 +29,10 @@ def workers(redis_server, live_server, transactional_db):
         "BROKER_FALLBACK": "0",
         "LEADTERRA_API_BASE": live_server.url + "/sandbox",
         "LEADTERRA_READ_TIMEOUT": "3",
-        "LEADTERRA_MAX_RPS": "40",
+        # The budget is not what these tests are about (tests/unit/test_outbox_ratelimit.py is):
+        # at 40 the injected 429s kept it at a quarter, 10 requests a second, and the fifty
+        # launches spent most of their minute queuing for it.
+        "LEADTERRA_MAX_RPS": "400",
         "OPERATION_RETRY_BASE_SECONDS": "0.5",
         "OPERATION_RETRY_MAX_SECONDS": "8",
         "OPERATION_MAX_FAILURE_STREAK": "20",
@@ -99,9 +103,15 @@ def figures(ops) -> dict:
 
 
 def record(name: str, data: dict) -> None:
-    """Keep the figures for the closing note (test-artifacts/outbox-figures.json) and print them."""
+    """Keep the figures for the closing note (test-artifacts/outbox-figures.json) and print them.
+    Chaos tests run in parallel on several xdist workers: the read-modify-write holds a lock, and
+    the new file replaces the old in one step, so no figure is lost and no reader sees half a file."""
     ARTIFACTS.mkdir(exist_ok=True)
-    current = json.loads(FIGURES.read_text()) if FIGURES.exists() else {}
-    current[name] = {**data, "recorded_at": timezone.now().isoformat()}
-    FIGURES.write_text(json.dumps(current, indent=2))
+    with open(FIGURES.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        current = json.loads(FIGURES.read_text()) if FIGURES.exists() else {}
+        current[name] = {**data, "recorded_at": timezone.now().isoformat()}
+        partial = FIGURES.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(json.dumps(current, indent=2))
+        partial.replace(FIGURES)
     print(f"\n[outbox figures] {name}: {json.dumps(data)}")

@@ -24,7 +24,6 @@ from tests.lifecycle_support import launch_payload
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.chaos,
-    pytest.mark.xdist_group("outbox-chaos"),  # one after the other: each starts its own workers
     pytest.mark.django_db(transaction=True, databases=["default", "sandbox"]),
 ]
 ACTIVE = [Operation.Status.QUEUED, Operation.Status.RUNNING, Operation.Status.RETRYING]

@@ -47,7 +47,8 @@ def test_an_sdr_answers_a_thread_fixes_a_blocked_answer_and_completes_a_followup
     age = page.locator("#inbox-list [data-live-age]")
     expect(age).not_to_have_text(age.inner_text(), timeout=4000)
     assert page.evaluate("document.getElementById('inbox-list').dataset.kept") == "yes"
-    page.wait_for_timeout(5_500)  # one poll of the list: it replaces itself, never nests the page
+    with page.expect_response(lambda answer: "part=list" in answer.url, timeout=15_000):
+        pass  # one poll of the list (every LIVE_REFRESH_SECONDS): whatever it answers, never a nested page
     expect(page.locator("header.topbar")).to_have_count(1)
     screenshot(page, "sdr-inbox")
     page.click("#inbox-list a:has-text('Jane Doe')")
