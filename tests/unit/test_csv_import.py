@@ -532,3 +532,11 @@ def test_report_lines_of_one_row_keep_their_given_order():
         report.file.seek(0)
         rows = list(csv.reader(io.StringIO(report.file.read())))
     assert [r[:2] for r in rows[1:]] == [["2", "z"], ["3", "b@example.com"], ["3", "a@example.com"]]
+
+
+def test_the_unreadable_row_is_named_in_a_semicolon_file_with_old_mac_line_breaks():
+    # Blank ";;" lines are no rows; bare carriage returns end rows: the bad row is still row 4.
+    text = JAPANESE.replace(",", ";").replace("\n", "\r") + ";;\r"
+    data = text.encode("shift_jis") + b"bad@example.jp;" + UTF8_REPLACEMENT + b";x\r"
+    with pytest.raises(CsvProblem, match=r"^Row 4 holds bytes"):
+        sniffed(data)
