@@ -336,3 +336,212 @@ def test_each_byte_utf8_rejects_is_read_on_its_own_as_windows_1252():
     # \x81 is one of the five bytes Windows-1252 leaves undefined: kept as the Latin-1 character.
     data = b"caf\xe9 \x81 \xe2\x80 x"
     assert data.decode("utf-8", errors=csv_import.DECODE_ERRORS) == "caf\u00e9 \x81 \u00e2\u20ac x"
+
+
+# --- exact refusals, boundaries and non-default arguments (mutation testing, issue 19) ----------
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"  \n", "The file is empty."),
+        (
+            b"PK\x03\x04" + b"x" * 100,
+            "This is an Excel workbook (or another archive), not a CSV file. "
+            "In Excel choose File → Save As → “CSV UTF-8” and upload that.",
+        ),
+        (b"\x01" * 100, "This looks like a binary file, not a CSV text file."),
+        ("\u00a0\n".encode(), "The file holds no rows."),
+        (b"email,first_name\n", "The file has a header row but no leads under it."),
+        (
+            b"name,company\nAnn,Acme\n",
+            "No column holds email addresses: no header like “Email” and no value with an @ in the first rows.",
+        ),
+    ],
+)
+def test_each_refusal_is_the_whole_sentence_the_uploader_reads(data, message):
+    with pytest.raises(CsvProblem) as caught:
+        sniffed(data)
+    assert str(caught.value) == message
+
+
+def test_the_no_line_break_refusal_names_the_sample_size_in_whole_megabytes():
+    data = b"a" * (csv_import.SAMPLE_BYTES + 10)
+    with pytest.raises(CsvProblem) as caught:
+        sniffed(data)
+    assert str(caught.value) == (
+        "The first 1 MB of the file hold no line break: a CSV has one lead per line. Is this the right file?"
+    )
+
+
+def test_a_cut_sample_with_only_carriage_returns_is_not_refused(small_sample):
+    data = b"email\r" + b"".join(b"p%d@example.com\r" % i for i in range(9_000))
+    assert len(data) > csv_import.SAMPLE_BYTES
+    assert sniffed(data).preview[0] == ["p0@example.com"]
+
+
+def test_the_unreadable_row_refusal_is_the_whole_sentence():
+    data = JAPANESE.encode("shift_jis") + b"bad@example.jp," + UTF8_REPLACEMENT + b",x\n"
+    with pytest.raises(CsvProblem) as caught:
+        sniffed(data)
+    assert str(caught.value) == (
+        "Row 4 holds bytes that are not Shift-JIS (Japanese) text, the encoding of the start of the file: "
+        "parts of the file were saved in different encodings. Save it as “CSV UTF-8” and upload it again."
+    )
+
+
+def test_unreadable_rows_past_the_sample_are_named_with_the_files_encoding(small_sample):
+    rows = "".join(f"u{i}@example.jp,太郎,山田,株式会社サンプル\n" for i in range(4_000)).encode("shift_jis")
+    data = JAPANESE.encode("shift_jis") + rows + b"bad@example.jp," + UTF8_REPLACEMENT + b",x\n"
+    with pytest.raises(CsvProblem, match=r"^Row 4,004 holds bytes that are not Shift-JIS \(Japanese\) text"):
+        records(data)
+
+
+def test_a_nul_byte_makes_a_file_binary_even_among_plenty_of_text():
+    with pytest.raises(CsvProblem, match="binary file"):
+        sniffed(b"email\n" + b"a@example.com\n" * 100 + b"\x00")
+
+
+def test_only_the_first_64_kib_are_counted_for_control_bytes():
+    # 1,310 control bytes are 2 % of 64 KiB, not more: text, whatever follows.
+    head = b"\x01" * 1310 + b"a" * (65536 - 1310)
+    assert csv_import._refuse_binary(head + b"\x01" * 10) is None
+    with pytest.raises(CsvProblem, match="binary file"):
+        csv_import._refuse_binary(b"\x01" + head[:-1])
+
+
+def test_a_row_whose_first_cell_is_blank_is_still_a_row():
+    assert records(b"email,name\nada@example.com,Ada\n,Bob\n") == [(2, ["ada@example.com", "Ada"]), (3, ["", "Bob"])]
+
+
+def test_quoted_crlf_inside_a_cell_is_kept_in_the_preview_and_the_import():
+    data = b'email,note\r\nada@example.com,"line one\r\nline two"\r\n'
+    assert sniffed(data).preview == [["ada@example.com", "line one\r\nline two"]]
+    assert records(data) == [(2, ["ada@example.com", "line one\r\nline two"])]
+
+
+def test_a_utf8_file_with_a_bom_reads_stray_windows_1252_bytes_too():
+    data = codecs.BOM_UTF8 + "email,name\nada@example.com,Müller\n".encode() + b"zoe@example.com,Zo\xeb\n"
+    s = sniffed(data)
+    assert s.encoding == "utf-8-sig"
+    assert records(data)[-1] == (3, ["zoe@example.com", "Zoë"])
+
+
+def test_a_whole_utf8_file_ending_in_a_cut_character_keeps_that_byte():
+    data = "email,name\nada@example.com,Müller\nzoe@example.com,Zo".encode() + b"\xc3"
+    assert sniffed(data).preview[-1] == ["zoe@example.com", "ZoÃ"]
+
+
+def test_a_cut_sample_drops_a_character_cut_at_its_end(small_sample):
+    data = b"email,name\n" + b"a@example.com," + "é".encode() * (64 * 1024) + b"\n"
+    cut = "é" * ((csv_import.SAMPLE_BYTES - len(b"email,name\na@example.com,")) // 2)
+    s = sniffed(data + b"b@example.com,x\n")
+    assert s.preview == [["a@example.com", cut]]
+
+
+def test_a_headerless_file_previews_its_first_row():
+    s = sniffed(b"a@example.com,Ann\nb@example.com,Bob\n")
+    assert s.preview == [["a@example.com", "Ann"], ["b@example.com", "Bob"]]
+
+
+def test_a_delimiter_is_chosen_past_one_that_splits_every_row_into_blanks():
+    assert csv_import.sniff_delimiter(";\t;\n;\t;\n") == "\t"  # semicolons: only empty cells
+
+
+def test_the_delimiter_consistent_over_the_first_30_rows_wins():
+    # Semicolons make 3 columns in rows 1-30, then 2; commas make 2 throughout: row 31 is not read.
+    text = "a;b,c;d\n" * 30 + "a;b,c\n"
+    assert csv_import.sniff_delimiter(text) == ";"
+
+
+def test_consistency_is_a_share_of_rows_not_a_count():
+    # Commas split 2 rows consistently; semicolons split the same 2 and see 3 more, narrower rows.
+    assert csv_import.sniff_delimiter("a;b,c\n" * 2 + ",,\n" * 3) == ","
+    assert csv_import.sniff_delimiter("a;b,c\nd;e,f\ng,h\n") == ","
+
+
+def test_a_header_named_email_is_not_joined_by_a_column_with_more_addresses():
+    preview = [["", "m@example.com"], ["a@example.com", "m@example.com"]]
+    assert csv_import.guess_mapping(["Email", "Manager"], preview) == {"0": "email", "1": "Manager"}
+
+
+def test_addresses_in_a_column_mapped_to_a_standard_field_do_not_make_it_the_email():
+    assert csv_import.guess_mapping(["First Name", "Notes"], [["ada@example.com", "hi"]]) == {
+        "0": "firstName",
+        "1": "Notes",
+    }
+
+
+def test_the_mapping_is_ordered_by_column_number_past_ten_columns():
+    headers = [f"c{i}" for i in range(11)] + ["Email"]
+    assert list(csv_import.guess_mapping(headers, [])) == [str(i) for i in range(12)]
+
+
+def test_records_after_a_known_row_are_numbered_from_it():
+    text = io.StringIO("a@example.com\nb@example.com\n")
+    got = list(csv_import.iter_text_records(text, encoding="utf-8", delimiter=",", has_header=True, start=10))
+    assert got == [(11, ["a@example.com"]), (12, ["b@example.com"])]
+
+
+def test_a_first_row_csv_cannot_read_is_named_row_1():
+    text = io.StringIO("a" * 140_000 + "\n")
+    with pytest.raises(CsvProblem, match=r"^Row 1 cannot be read"):
+        list(csv_import.iter_text_records(text, encoding="utf-8", delimiter=",", has_header=False))
+
+
+def test_a_noncharacter_in_utf8_text_is_data_not_a_mark():
+    got = list(
+        csv_import.iter_records(
+            io.BytesIO("a@example.com,x\ufdd0\n".encode()), encoding="utf-8", delimiter=",", has_header=False
+        )
+    )
+    assert got == [(1, ["a@example.com", "x\ufdd0"])]
+
+
+class ShortReads(io.BytesIO):
+    """A pipe-like file: each read returns at most a few bytes, whatever was asked."""
+
+    def read(self, size=-1):
+        return super().read(min(size, 7) if size and size > 0 else size)
+
+
+@pytest.mark.parametrize(
+    ("data", "has_header", "expected"),
+    [
+        (b"", False, 0),
+        (b"", True, 0),
+        (b"email\n", True, 0),
+        (b"a@example.com\n", False, 1),
+        (b"a@example.com", False, 1),
+        (b"email\na@example.com\nb@example.com\n", True, 2),
+        (b"email\na@example.com\nb@example.com", True, 2),
+        (b"email\na@example.com\nb@example.com\n", False, 3),
+        (b"email\na@example.com\n\n", True, 2),  # a blank last line counts: an estimate
+    ],
+)
+def test_estimate_records_counts_lines_with_or_without_a_final_line_break(data, has_header, expected):
+    assert csv_import.estimate_records(io.BytesIO(data), has_header=has_header) == expected
+    assert csv_import.estimate_records(ShortReads(data), has_header=has_header) == expected
+
+
+def test_report_lines_of_one_row_keep_their_given_order():
+    with csv_import.Report() as report:
+        report.add([(3, "b@example.com", "late", "skipped"), (2, "z", "p", "o"), (3, "a@example.com", "x", "y")])
+        report.file.seek(0)
+        assert report.file.buffer.read(3) == codecs.BOM_UTF8
+        report.file.seek(0)
+        rows = list(csv.reader(io.StringIO(report.file.read())))
+    assert [r[:2] for r in rows[1:]] == [["2", "z"], ["3", "b@example.com"], ["3", "a@example.com"]]
+
+
+def test_the_unreadable_row_is_named_in_a_semicolon_file_with_old_mac_line_breaks():
+    # Blank ";;" lines are no rows; bare carriage returns end rows: the bad row is still row 4.
+    text = JAPANESE.replace(",", ";").replace("\n", "\r") + ";;\r"
+    data = text.encode("shift_jis") + b"bad@example.jp;" + UTF8_REPLACEMENT + b";x\r"
+    with pytest.raises(CsvProblem, match=r"^Row 4 holds bytes"):
+        sniffed(data)
+
+
+def test_when_no_delimiter_splits_the_first_row_the_most_consistent_one_is_kept():
+    # Commas split half the rows, the others a quarter: semicolon comes first of those.
+    assert csv_import.sniff_delimiter("x\na,b\nc,d\ne;f\tg|h\n") == ";"
