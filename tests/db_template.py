@@ -97,10 +97,36 @@ def clone_for_worker(folder: str, worker_id: str) -> bool:
 
 
 def destroy_clones() -> None:
-    from django.db import connections
+    from django.db import OperationalError, connections
 
     for alias in connections:
         connection = connections[alias]
         name = connection.settings_dict["NAME"]
-        connection.creation.destroy_test_db(verbosity=0)
+        try:
+            connection.creation.destroy_test_db(verbosity=0)
+        except OperationalError as exc:
+            raise OperationalError(f"{exc}\n{who_holds(connection, name)}") from exc
         forget_sqlite_companions(connection, name)
+
+
+def who_holds(connection, name: str) -> str:
+    """The sessions still on PostgreSQL database `name`, each with the local process (and, for
+    this one, the threads) behind it: DROP DATABASE only counts them."""
+    import os
+    import subprocess
+    import threading
+
+    with connection._nodb_cursor() as cursor:
+        cursor.execute(
+            "SELECT pid, client_port, state, backend_start, left(query, 120) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
+            [name],
+        )
+        sessions = cursor.fetchall()
+    sockets = subprocess.run(["ss", "-tnpH"], capture_output=True, text=True).stdout.splitlines()
+    lines = [f"sessions on {name}:"]
+    for pid, port, state, started, query in sessions:
+        owner = next((s.split()[-1] for s in sockets if f":{port} " in s and ":5432" in s), "owner not found")
+        lines.append(f"  backend {pid} from port {port} ({owner}), {state} since {started}: {query}")
+    lines.append(f"this process is {os.getpid()}; its threads: {[t.name for t in threading.enumerate()]}")
+    return "\n".join(lines)

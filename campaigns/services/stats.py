@@ -189,12 +189,19 @@ class Calls:
 
 
 def _ask(client, remote_id: str, inline: bool = False):
+    # On a pool thread the call is a unit of work like a request: its connection (the call log
+    # writes through it) is checked before and after, so a broken one is not reused and an old
+    # one (or, with CONN_MAX_AGE 0, any) is closed rather than left open for as long as the
+    # thread lives. Checked only before, the last call's connection stayed open for good.
     if not inline:
-        close_old_connections()  # a long-lived HTTP thread must not keep a broken connection
+        close_old_connections()
     try:
         return client.get_stats(remote_id)
     except LeadterraError as exc:
         return exc
+    finally:
+        if not inline:
+            close_old_connections()
 
 
 _pool: dict = {}

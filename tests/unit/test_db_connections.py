@@ -60,3 +60,29 @@ def test_the_worker_closes_the_connection_of_the_thread_that_ran_the_task():
     worker.join()
     assert seen == {"during": True, "after": None}
     assert connection.connection is mine, "another thread's connection is left alone"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("max_age", "kept"), [(0, False), (60, True)])
+def test_a_stats_http_thread_keeps_its_connection_only_as_long_as_conn_max_age(settings, max_age, kept):
+    """A pool thread lives as long as its process: with its connection closed only before the
+    next call, the last call's one stayed open for good (PostgreSQL test databases could not be
+    dropped at the end of a run). One thread, so both submissions run on it."""
+    from campaigns.services import stats
+
+    class Client:
+        def get_stats(self, remote_id):
+            connection.ensure_connection()  # as the call log's write does
+            return remote_id
+
+    settings.STATS_POLL_HTTP_THREADS = 1
+    old_age = connection.settings_dict["CONN_MAX_AGE"]
+    connection.settings_dict["CONN_MAX_AGE"] = max_age  # read by each thread's new connection
+    try:
+        pool = stats._http_pool()
+        assert pool.submit(stats._ask, Client(), "cmp_1").result(5) == "cmp_1"
+        still_open = pool.submit(lambda: connection.connection is not None).result(5)
+        pool.submit(lambda: connection.close()).result(5)  # resolved on the pool thread
+    finally:
+        connection.settings_dict["CONN_MAX_AGE"] = old_age
+    assert still_open is kept
