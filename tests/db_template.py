@@ -101,9 +101,12 @@ def destroy_clones() -> None:
 
     for alias in connections:
         connection = connections[alias]
-        name = connection.settings_dict["NAME"]
+        # By the clone's own name: an alias no test of this worker asked for was never switched
+        # over to it, and its NAME is still the development database's.
+        name = connection.settings_dict["TEST"]["NAME"]
+        connection.close()
         try:
-            connection.creation.destroy_test_db(verbosity=0)
+            connection.creation._destroy_test_db(name, verbosity=0)
         except OperationalError as exc:
             raise OperationalError(f"{exc}\n{who_holds(connection, name)}") from exc
         forget_sqlite_companions(connection, name)

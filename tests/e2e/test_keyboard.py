@@ -55,7 +55,7 @@ def tab_through(page, limit=200):
 
 def problems_on(page) -> list[str]:
     """Controls Tab never reaches, and focus that cannot be seen, on the page open in `page`."""
-    page.wait_for_load_state("networkidle")
+    page.wait_for_load_state("load")  # nothing is fetched after it but the pollers
     # The desk's forms sit in disclosures: open them all, so their controls are checked too.
     page.evaluate("document.querySelectorAll('details').forEach((d) => { d.open = true; })")
     controls = set(page.evaluate(CONTROLS))
