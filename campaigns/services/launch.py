@@ -136,59 +136,59 @@ def campaign_preflight(campaign: Campaign) -> Preflight:
     return result
 
 
-@transaction.atomic
 def campaign_preflight_refresh(*, campaign: Campaign, actor) -> Operation:
     """Fresh pool numbers before the launch decision: a live refresh is reused, a dead one replaced."""
-    check_role("launch", user=actor, campaign=campaign)
-    check_state("launch", campaign)
-    return pools_refresh_for_launch(actor=actor)
+    with transaction.atomic():
+        check_role("launch", user=actor, campaign=campaign)
+        check_state("launch", campaign)
+        return pools_refresh_for_launch(actor=actor)
 
 
-@transaction.atomic
 def campaign_launch(
     *, campaign: Campaign, actor, confirm_spill: bool = False, confirm_uncovered: dict[str, int] | None = None
 ) -> Operation:
     """`confirm_uncovered` is {token: leads the manager saw empty}; a count grown since is refused."""
-    check_role("launch", user=actor, campaign=campaign)
-    campaign = locked(campaign)
-    check_state("launch", campaign)
-    preflight = campaign_preflight(campaign)
-    if not preflight.ready:
-        raise LifecycleError(" ".join(check.message for check in preflight.failures))
-    if preflight.spills:
-        if not confirm_spill:
-            raise LifecycleError(
-                f"The plan runs {plural(preflight.plan.spill_days, 'day')} past its schedule: "
-                "confirm the spill to launch."
+    with transaction.atomic():
+        check_role("launch", user=actor, campaign=campaign)
+        campaign = locked(campaign)
+        check_state("launch", campaign)
+        preflight = campaign_preflight(campaign)
+        if not preflight.ready:
+            raise LifecycleError(" ".join(check.message for check in preflight.failures))
+        if preflight.spills:
+            if not confirm_spill:
+                raise LifecycleError(
+                    f"The plan runs {plural(preflight.plan.spill_days, 'day')} past its schedule: "
+                    "confirm the spill to launch."
+                )
+            audit_record(
+                actor=actor,
+                action="launch.spill_confirmed",
+                campaign=campaign,
+                spill_days=preflight.plan.spill_days,
+                plan=preflight.plan.message,
             )
+        if refusals := unconfirmed(preflight.uncovered, confirm_uncovered or {}):
+            raise LifecycleError(" ".join(refusals))
+        if preflight.uncovered:
+            audit_record(
+                actor=actor,
+                action="launch.coverage_overridden",
+                campaign=campaign,
+                leads_left_empty={r.tag: r.missing for r in preflight.uncovered},
+                total_leads=preflight.uncovered[0].total,
+            )
+        transition(campaign, "launch")
         audit_record(
             actor=actor,
-            action="launch.spill_confirmed",
+            action="campaign.launch_requested",
             campaign=campaign,
-            spill_days=preflight.plan.spill_days,
-            plan=preflight.plan.message,
+            version=campaign.approved_version,
+            hash=campaign.approved_hash,
         )
-    if refusals := unconfirmed(preflight.uncovered, confirm_uncovered or {}):
-        raise LifecycleError(" ".join(refusals))
-    if preflight.uncovered:
-        audit_record(
-            actor=actor,
-            action="launch.coverage_overridden",
-            campaign=campaign,
-            leads_left_empty={r.tag: r.missing for r in preflight.uncovered},
-            total_leads=preflight.uncovered[0].total,
-        )
-    transition(campaign, "launch")
-    audit_record(
-        actor=actor,
-        action="campaign.launch_requested",
-        campaign=campaign,
-        version=campaign.approved_version,
-        hash=campaign.approved_hash,
-    )
-    confirmed = {risk.token: risk.missing for risk in preflight.uncovered}
-    payload = launch_payload(campaign, preflight, confirmed)
-    return operation_enqueue(kind=Operation.Kind.LAUNCH, campaign=campaign, actor=actor, payload=payload)
+        confirmed = {risk.token: risk.missing for risk in preflight.uncovered}
+        payload = launch_payload(campaign, preflight, confirmed)
+        return operation_enqueue(kind=Operation.Kind.LAUNCH, campaign=campaign, actor=actor, payload=payload)
 
 
 def launch_payload(campaign: Campaign, preflight: Preflight, confirmed_uncovered: dict[str, int]) -> dict:
@@ -227,26 +227,27 @@ def retry_preflight(campaign: Campaign, confirmed: dict[str, int]) -> Preflight:
     return preflight
 
 
-@transaction.atomic
 def campaign_launch_retry(*, campaign: Campaign, actor) -> Operation:
     """Resume a failed launch from its checkpoints, still bound to the approved content."""
-    check_role("retry_launch", user=actor, campaign=campaign)
-    campaign = locked(campaign)
-    pending = active_operation(campaign, Operation.Kind.LAUNCH)
-    if pending and campaign.status == Campaign.Status.LAUNCHING:
-        return pending  # a second click while the first retry runs
-    if pending:
-        raise LifecycleError(
-            f"Launch #{pending.pk} of this campaign is still queued: wait for it or cancel it on the Operations page."
-        )
-    failed = campaign.operations.filter(kind=Operation.Kind.LAUNCH).order_by("-id").first()
-    confirmed = confirmed_uncovered(getattr(failed, "payload", None))
-    preflight = retry_preflight(campaign, confirmed)
-    reason = campaign.status_reason
-    transition(campaign, "retry_launch")
-    audit_record(actor=actor, action="campaign.launch_retried", campaign=campaign, failure=reason)
-    payload = {**launch_payload(campaign, preflight, confirmed), "retry_of": getattr(failed, "pk", None)}
-    return operation_enqueue(kind=Operation.Kind.LAUNCH, campaign=campaign, actor=actor, payload=payload)
+    with transaction.atomic():
+        check_role("retry_launch", user=actor, campaign=campaign)
+        campaign = locked(campaign)
+        pending = active_operation(campaign, Operation.Kind.LAUNCH)
+        if pending and campaign.status == Campaign.Status.LAUNCHING:
+            return pending  # a second click while the first retry runs
+        if pending:
+            raise LifecycleError(
+                f"Launch #{pending.pk} of this campaign is still queued: "
+                "wait for it or cancel it on the Operations page."
+            )
+        failed = campaign.operations.filter(kind=Operation.Kind.LAUNCH).order_by("-id").first()
+        confirmed = confirmed_uncovered(getattr(failed, "payload", None))
+        preflight = retry_preflight(campaign, confirmed)
+        reason = campaign.status_reason
+        transition(campaign, "retry_launch")
+        audit_record(actor=actor, action="campaign.launch_retried", campaign=campaign, failure=reason)
+        payload = {**launch_payload(campaign, preflight, confirmed), "retry_of": getattr(failed, "pk", None)}
+        return operation_enqueue(kind=Operation.Kind.LAUNCH, campaign=campaign, actor=actor, payload=payload)
 
 
 def launch_requeue(*, operation: Operation, actor) -> None:

@@ -99,22 +99,22 @@ def approval_matches(campaign: Campaign) -> bool:
     return bool(campaign.approved_hash) and campaign.approved_hash == content_hash(campaign_snapshot(campaign))
 
 
-@transaction.atomic
 def campaign_submit(*, campaign: Campaign, actor) -> Campaign:
-    check_role("submit", user=actor, campaign=campaign)
-    campaign = locked(campaign)
-    check_state("submit", campaign)
-    if not campaign.steps.exists():
-        raise LifecycleError("Add at least one step before sending it for review.")
-    from campaigns.services.coverage_gate import submit_refusal  # merge tags no lead can fill
+    with transaction.atomic():
+        check_role("submit", user=actor, campaign=campaign)
+        campaign = locked(campaign)
+        check_state("submit", campaign)
+        if not campaign.steps.exists():
+            raise LifecycleError("Add at least one step before sending it for review.")
+        from campaigns.services.coverage_gate import submit_refusal  # merge tags no lead can fill
 
-    if refusal := submit_refusal(campaign):
-        raise LifecycleError(refusal)
-    version = current_version(campaign, actor=actor)
-    campaign.submitted_by = actor
-    transition(campaign, "submit", fields=["submitted_by"])
-    audit_record(actor=actor, action="campaign.submitted", campaign=campaign, version=version.number)
-    return campaign
+        if refusal := submit_refusal(campaign):
+            raise LifecycleError(refusal)
+        version = current_version(campaign, actor=actor)
+        campaign.submitted_by = actor
+        transition(campaign, "submit", fields=["submitted_by"])
+        audit_record(actor=actor, action="campaign.submitted", campaign=campaign, version=version.number)
+        return campaign
 
 
 def campaign_approve(*, campaign: Campaign, actor, comment: str = "", reviewed_version: int | None = None) -> Campaign:
@@ -155,92 +155,103 @@ def _approve(campaign: Campaign, version: CampaignVersion, *, actor, comment: st
     return campaign
 
 
-@transaction.atomic
 def campaign_reject(*, campaign: Campaign, actor, comment: str) -> Campaign:
     """Any manager may reject, the author and the submitter too: a rejection stops content, it
     never sends any, so four-eyes does not apply (the comment says why, in the audit trail)."""
-    check_role("reject", user=actor, campaign=campaign)
-    comment = (comment or "").strip()
-    if not comment:
-        raise LifecycleError("Say what needs to change: a rejection needs a comment.")
-    campaign = locked(campaign)
-    check_state("reject", campaign)
-    campaign.review_comment = comment
-    reason = f"Rejected by {actor.get_username()}: {comment}"
-    transition(campaign, "reject", reason=reason, fields=["review_comment"])
-    audit_record(actor=actor, action="approval.rejected", campaign=campaign, version=campaign.version, comment=comment)
-    return campaign
+    with transaction.atomic():
+        check_role("reject", user=actor, campaign=campaign)
+        comment = (comment or "").strip()
+        if not comment:
+            raise LifecycleError("Say what needs to change: a rejection needs a comment.")
+        campaign = locked(campaign)
+        check_state("reject", campaign)
+        campaign.review_comment = comment
+        reason = f"Rejected by {actor.get_username()}: {comment}"
+        transition(campaign, "reject", reason=reason, fields=["review_comment"])
+        audit_record(
+            actor=actor, action="approval.rejected", campaign=campaign, version=campaign.version, comment=comment
+        )
+        return campaign
 
 
-@transaction.atomic
 def approval_void(*, campaign: Campaign, actor) -> bool:
     """Return True when an approval or pending review was voided by an edit.
 
     The approval itself is emptied (hash, version, who, when): nothing may treat the campaign
     as approved any more. last_approved_version stays, so the next review shows the diff.
     """
-    if campaign.status not in TRANSITIONS["void"][0] or campaign.remote_id is not None:
-        return False
-    campaign = locked(campaign)
-    if campaign.status not in TRANSITIONS["void"][0] or campaign.remote_id is not None:
-        return False  # launched or voided meanwhile
-    previous, voided_hash = campaign.status, campaign.approved_hash
-    who = actor.get_username() if getattr(actor, "is_authenticated", False) else "the system"
-    was = {Campaign.Status.APPROVED: "approved", Campaign.Status.IN_REVIEW: "submitted"}.get(previous, "approved")
-    campaign.approved_version, campaign.approved_hash, campaign.approved_by, campaign.approved_at = None, "", None, None
-    transition(
-        campaign, "void", reason=f"Edited by {who} after it was {was}; it needs a new review.", fields=APPROVAL_FIELDS
-    )
-    audit_record(actor=actor, action="approval.voided", campaign=campaign, previous_status=previous, hash=voided_hash)
-    return True
+    with transaction.atomic():
+        if campaign.status not in TRANSITIONS["void"][0] or campaign.remote_id is not None:
+            return False
+        campaign = locked(campaign)
+        if campaign.status not in TRANSITIONS["void"][0] or campaign.remote_id is not None:
+            return False  # launched or voided meanwhile
+        previous, voided_hash = campaign.status, campaign.approved_hash
+        who = actor.get_username() if getattr(actor, "is_authenticated", False) else "the system"
+        was = {Campaign.Status.APPROVED: "approved", Campaign.Status.IN_REVIEW: "submitted"}.get(previous, "approved")
+        campaign.approved_version, campaign.approved_hash, campaign.approved_by, campaign.approved_at = (
+            None,
+            "",
+            None,
+            None,
+        )
+        transition(
+            campaign,
+            "void",
+            reason=f"Edited by {who} after it was {was}; it needs a new review.",
+            fields=APPROVAL_FIELDS,
+        )
+        audit_record(
+            actor=actor, action="approval.voided", campaign=campaign, previous_status=previous, hash=voided_hash
+        )
+        return True
 
 
 def active_operation(campaign: Campaign, *kinds: str) -> Operation | None:
     return campaign.operations.filter(kind__in=kinds, status__in=Operation.ACTIVE_STATES).order_by("-id").first()
 
 
-@transaction.atomic
 def campaign_pause(*, campaign: Campaign, actor=None, reason: str = "") -> Operation:
     """Ask Leadterra to pause; local status follows when the operation succeeds.
 
     actor None is the system (the bounce guard); a person needs the launch permission.
     """
-    if actor is not None:
-        check_role("pause", user=actor, campaign=campaign)
-    campaign = locked(campaign)
-    check_state("pause", campaign)
-    pending = active_operation(campaign, Operation.Kind.PAUSE)
-    if pending:
-        return pending  # a second click must not queue a second pause
-    campaign.paused_by = actor if getattr(actor, "is_authenticated", False) else None
-    campaign.status_reason = reason
-    campaign.save(update_fields=["paused_by", "status_reason", "updated_at"])
-    audit_record(
-        actor=actor, action="campaign.pause_requested", campaign=campaign, reason=reason, queued=campaign.queued
-    )
-    return operation_enqueue(kind=Operation.Kind.PAUSE, campaign=campaign, actor=actor, payload={"reason": reason})
+    with transaction.atomic():
+        if actor is not None:
+            check_role("pause", user=actor, campaign=campaign)
+        campaign = locked(campaign)
+        check_state("pause", campaign)
+        pending = active_operation(campaign, Operation.Kind.PAUSE)
+        if pending:
+            return pending  # a second click must not queue a second pause
+        campaign.paused_by = actor if getattr(actor, "is_authenticated", False) else None
+        campaign.status_reason = reason
+        campaign.save(update_fields=["paused_by", "status_reason", "updated_at"])
+        audit_record(
+            actor=actor, action="campaign.pause_requested", campaign=campaign, reason=reason, queued=campaign.queued
+        )
+        return operation_enqueue(kind=Operation.Kind.PAUSE, campaign=campaign, actor=actor, payload={"reason": reason})
 
 
-@transaction.atomic
 def campaign_resume(*, campaign: Campaign, actor) -> Operation:
     """Start again: Leadterra sends the held queue; local status follows on success."""
-    check_role("resume", user=actor, campaign=campaign)
-    campaign = locked(campaign)
-    check_state("resume", campaign)
-    if active_operation(campaign, Operation.Kind.PAUSE):
-        raise LifecycleError("A pause is still being sent to Leadterra. Resume once it is paused.")
-    pending = active_operation(campaign, Operation.Kind.START)
-    if pending:
-        return pending
-    audit_record(actor=actor, action="campaign.resume_requested", campaign=campaign, held=campaign.queued)
-    return operation_enqueue(kind=Operation.Kind.START, campaign=campaign, actor=actor, payload={"resume": True})
+    with transaction.atomic():
+        check_role("resume", user=actor, campaign=campaign)
+        campaign = locked(campaign)
+        check_state("resume", campaign)
+        if active_operation(campaign, Operation.Kind.PAUSE):
+            raise LifecycleError("A pause is still being sent to Leadterra. Resume once it is paused.")
+        pending = active_operation(campaign, Operation.Kind.START)
+        if pending:
+            return pending
+        audit_record(actor=actor, action="campaign.resume_requested", campaign=campaign, held=campaign.queued)
+        return operation_enqueue(kind=Operation.Kind.START, campaign=campaign, actor=actor, payload={"resume": True})
 
 
 class GuardWouldPause(LifecycleError):
     """The new bounce-guard numbers would pause a running campaign at once: saved only when confirmed."""
 
 
-@transaction.atomic
 def campaign_guard_update(
     *, campaign: Campaign, actor, threshold: float, min_delivered: int, confirm: bool = False
 ) -> Campaign:
@@ -249,31 +260,32 @@ def campaign_guard_update(
     Numbers the campaign already crosses pause it now, so they need `confirm`; with it, the pause is
     requested here rather than seconds later by the stats poller, and the manager sees it happen.
     """
-    check_role("guard", user=actor, campaign=campaign)
-    if not 0 < threshold <= 1 or min_delivered < 1:
-        raise LifecycleError("The threshold must be above 0% and at most 100%, after at least 1 delivered message.")
-    campaign = locked(campaign)
-    trips = _guard_trips(campaign, threshold=threshold, min_delivered=min_delivered)
-    if trips and not confirm:
-        rate, limit = distinct_percents(campaign.bounce_rate, threshold)
-        raise GuardWouldPause(
-            f"Not saved: {campaign.bounced:,} of {campaign.sent:,} sent messages bounced ({rate}), above the "
-            f"new threshold of {limit}, so the bounce guard would pause this campaign now. "
-            "Confirm to save and pause it."
+    with transaction.atomic():
+        check_role("guard", user=actor, campaign=campaign)
+        if not 0 < threshold <= 1 or min_delivered < 1:
+            raise LifecycleError("The threshold must be above 0% and at most 100%, after at least 1 delivered message.")
+        campaign = locked(campaign)
+        trips = _guard_trips(campaign, threshold=threshold, min_delivered=min_delivered)
+        if trips and not confirm:
+            rate, limit = distinct_percents(campaign.bounce_rate, threshold)
+            raise GuardWouldPause(
+                f"Not saved: {campaign.bounced:,} of {campaign.sent:,} sent messages bounced ({rate}), above the "
+                f"new threshold of {limit}, so the bounce guard would pause this campaign now. "
+                "Confirm to save and pause it."
+            )
+        before = {"threshold": campaign.bounce_threshold, "min_delivered": campaign.bounce_min_delivered}
+        campaign.bounce_threshold, campaign.bounce_min_delivered = threshold, min_delivered
+        campaign.save(update_fields=["bounce_threshold", "bounce_min_delivered", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="bounce_guard.changed",
+            campaign=campaign,
+            before=before,
+            after={"threshold": threshold, "min_delivered": min_delivered},
         )
-    before = {"threshold": campaign.bounce_threshold, "min_delivered": campaign.bounce_min_delivered}
-    campaign.bounce_threshold, campaign.bounce_min_delivered = threshold, min_delivered
-    campaign.save(update_fields=["bounce_threshold", "bounce_min_delivered", "updated_at"])
-    audit_record(
-        actor=actor,
-        action="bounce_guard.changed",
-        campaign=campaign,
-        before=before,
-        after={"threshold": threshold, "min_delivered": min_delivered},
-    )
-    if trips:
-        campaign_bounce_guard(campaign)
-    return campaign
+        if trips:
+            campaign_bounce_guard(campaign)
+        return campaign
 
 
 def _guard_trips(campaign: Campaign, *, threshold: float, min_delivered: int) -> bool:

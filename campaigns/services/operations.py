@@ -320,61 +320,61 @@ def _check_manager(actor) -> None:
     require(actor, "manage_operations")
 
 
-@transaction.atomic
 def operation_retry(*, operation: Operation, actor) -> Operation:
     """Queue a failed operation again; its checkpoints are kept, so done work is skipped."""
-    _check_manager(actor)
-    op = Operation.objects.select_for_update().get(pk=operation.pk)
-    if op.status != Status.FAILED:
-        raise OperationStateError("Only a failed operation can be retried.")
-    hook = RETRY_HOOKS.get(op.kind)
-    if hook:
-        hook(op, actor)  # may refuse (OperationStateError); the transaction then writes nothing
-    op.status, op.failure_streak, op.next_attempt_at, op.finished_at = Status.QUEUED, 0, None, None
-    op.save(update_fields=["status", "failure_streak", "next_attempt_at", "finished_at", "updated_at"])
-    audit_record(actor=actor, action="operation.retried", campaign=op.campaign, operation=op.pk, kind=op.kind)
-    transaction.on_commit(lambda: _send(op.pk))
-    return op
+    with transaction.atomic():
+        _check_manager(actor)
+        op = Operation.objects.select_for_update().get(pk=operation.pk)
+        if op.status != Status.FAILED:
+            raise OperationStateError("Only a failed operation can be retried.")
+        hook = RETRY_HOOKS.get(op.kind)
+        if hook:
+            hook(op, actor)  # may refuse (OperationStateError); the transaction then writes nothing
+        op.status, op.failure_streak, op.next_attempt_at, op.finished_at = Status.QUEUED, 0, None, None
+        op.save(update_fields=["status", "failure_streak", "next_attempt_at", "finished_at", "updated_at"])
+        audit_record(actor=actor, action="operation.retried", campaign=op.campaign, operation=op.pk, kind=op.kind)
+        transaction.on_commit(lambda: _send(op.pk))
+        return op
 
 
-@transaction.atomic
 def operation_cancel(*, operation: Operation, actor) -> Operation:
     """Close an operation that no worker holds; it will not be sent again."""
-    _check_manager(actor)
-    op = Operation.objects.select_for_update().get(pk=operation.pk)
-    if op.status not in (Status.FAILED, Status.QUEUED, Status.RETRYING):
-        raise OperationStateError("Only a failed, queued or retrying operation can be cancelled.")
-    already_failed = op.status == Status.FAILED  # its failure hook ran when it failed
-    note = f"Cancelled by {actor.get_username()}."
-    op.last_error = f"{note} {op.last_error}".strip()
-    op.status, op.next_attempt_at, op.finished_at = Status.CANCELLED, None, timezone.now()
-    op.save(update_fields=["status", "last_error", "next_attempt_at", "finished_at", "updated_at"])
-    if not already_failed:
-        _run_failure_hook(op)
-    audit_record(actor=actor, action="operation.cancelled", campaign=op.campaign, operation=op.pk, kind=op.kind)
-    return op
+    with transaction.atomic():
+        _check_manager(actor)
+        op = Operation.objects.select_for_update().get(pk=operation.pk)
+        if op.status not in (Status.FAILED, Status.QUEUED, Status.RETRYING):
+            raise OperationStateError("Only a failed, queued or retrying operation can be cancelled.")
+        already_failed = op.status == Status.FAILED  # its failure hook ran when it failed
+        note = f"Cancelled by {actor.get_username()}."
+        op.last_error = f"{note} {op.last_error}".strip()
+        op.status, op.next_attempt_at, op.finished_at = Status.CANCELLED, None, timezone.now()
+        op.save(update_fields=["status", "last_error", "next_attempt_at", "finished_at", "updated_at"])
+        if not already_failed:
+            _run_failure_hook(op)
+        audit_record(actor=actor, action="operation.cancelled", campaign=op.campaign, operation=op.pk, kind=op.kind)
+        return op
 
 
-@transaction.atomic
 def operation_settle(*, operation: Operation, actor, sent: bool) -> Operation:
     """A person checked the thread of an outcome-unknown operation and says what happened.
 
     There is deliberately no retry for it: "sent" closes it as succeeded; "not sent" cancels
     it, and whoever wants it done does it again as a new, deliberate action."""
-    _check_manager(actor)
-    op = Operation.objects.select_for_update().get(pk=operation.pk)
-    if op.status != Status.OUTCOME_UNKNOWN:
-        raise OperationStateError("Only an operation whose outcome is unknown can be settled.")
-    who, now = actor.get_username(), timezone.now()
-    if sent:
-        op.status, op.result = Status.SUCCEEDED, {**op.result, "settled": "sent", "settled_by": who}
-        op.last_error = f"Checked by {who}: it went out. {op.last_error}".strip()
-    else:
-        op.status = Status.CANCELLED
-        op.last_error = f"Checked by {who}: it did not go out. {op.last_error}".strip()
-    op.finished_at = now
-    op.save(update_fields=["status", "result", "last_error", "finished_at", "updated_at"])
-    audit_record(
-        actor=actor, action="operation.settled", campaign=op.campaign, operation=op.pk, kind=op.kind, sent=sent
-    )
-    return op
+    with transaction.atomic():
+        _check_manager(actor)
+        op = Operation.objects.select_for_update().get(pk=operation.pk)
+        if op.status != Status.OUTCOME_UNKNOWN:
+            raise OperationStateError("Only an operation whose outcome is unknown can be settled.")
+        who, now = actor.get_username(), timezone.now()
+        if sent:
+            op.status, op.result = Status.SUCCEEDED, {**op.result, "settled": "sent", "settled_by": who}
+            op.last_error = f"Checked by {who}: it went out. {op.last_error}".strip()
+        else:
+            op.status = Status.CANCELLED
+            op.last_error = f"Checked by {who}: it did not go out. {op.last_error}".strip()
+        op.finished_at = now
+        op.save(update_fields=["status", "result", "last_error", "finished_at", "updated_at"])
+        audit_record(
+            actor=actor, action="operation.settled", campaign=op.campaign, operation=op.pk, kind=op.kind, sent=sent
+        )
+        return op
