@@ -174,33 +174,33 @@ def campaign_reject(*, campaign: Campaign, actor, comment: str) -> Campaign:
         return campaign
 
 
+def _voidable(campaign: Campaign) -> bool:
+    return campaign.status in TRANSITIONS["void"][0] and campaign.remote_id is None
+
+
 def approval_void(*, campaign: Campaign, actor) -> bool:
     """Return True when an approval or pending review was voided by an edit.
 
     The approval itself is emptied (hash, version, who, when): nothing may treat the campaign
     as approved any more. last_approved_version stays, so the next review shows the diff.
     """
+    if not _voidable(campaign):
+        return False  # a draft being edited: every editor save gets here, without a lock
     with transaction.atomic():
-        if campaign.status not in TRANSITIONS["void"][0] or campaign.remote_id is not None:
-            return False
         campaign = locked(campaign)
-        if campaign.status not in TRANSITIONS["void"][0] or campaign.remote_id is not None:
+        if not _voidable(campaign):
             return False  # launched or voided meanwhile
         previous, voided_hash = campaign.status, campaign.approved_hash
-        who = actor.get_username() if getattr(actor, "is_authenticated", False) else "the system"
-        was = {Campaign.Status.APPROVED: "approved", Campaign.Status.IN_REVIEW: "submitted"}.get(previous, "approved")
-        campaign.approved_version, campaign.approved_hash, campaign.approved_by, campaign.approved_at = (
-            None,
-            "",
-            None,
-            None,
-        )
-        transition(
-            campaign,
-            "void",
-            reason=f"Edited by {who} after it was {was}; it needs a new review.",
-            fields=APPROVAL_FIELDS,
-        )
+        who = actor.get_username() if actor is not None else "the system"
+        was = {
+            Campaign.Status.APPROVED: "approved",
+            Campaign.Status.IN_REVIEW: "submitted",
+            Campaign.Status.LAUNCH_FAILED: "approved",  # approved, then refused by Leadterra
+        }[previous]
+        campaign.approved_version, campaign.approved_hash = None, ""
+        campaign.approved_by, campaign.approved_at = None, None
+        reason = f"Edited by {who} after it was {was}; it needs a new review."
+        transition(campaign, "void", reason=reason, fields=APPROVAL_FIELDS)
         audit_record(
             actor=actor, action="approval.voided", campaign=campaign, previous_status=previous, hash=voided_hash
         )
@@ -224,7 +224,7 @@ def campaign_pause(*, campaign: Campaign, actor=None, reason: str = "") -> Opera
         pending = active_operation(campaign, Operation.Kind.PAUSE)
         if pending:
             return pending  # a second click must not queue a second pause
-        campaign.paused_by = actor if getattr(actor, "is_authenticated", False) else None
+        campaign.paused_by = actor  # None: the system (a person was checked above)
         campaign.status_reason = reason
         campaign.save(update_fields=["paused_by", "status_reason", "updated_at"])
         audit_record(

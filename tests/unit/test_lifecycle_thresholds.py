@@ -3,12 +3,12 @@
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from campaigns.models import AuditEvent, Campaign
+from campaigns.models import AuditEvent, Campaign, Operation
 from campaigns.services import coverage_gate, lifecycle, transitions
 from campaigns.services.coverage_gate import Risk, parse_confirmations, unconfirmed
 from campaigns.services.launch import confirmed_uncovered, launch_refusal
 from campaigns.services.versions import campaign_snapshot
-from tests.lifecycle_support import campaign_in, launch_payload
+from tests.lifecycle_support import bouncing_campaign, campaign_in, launch_payload
 
 pytestmark = pytest.mark.django_db
 S = Campaign.Status
@@ -81,6 +81,54 @@ def test_an_sdr_cannot_tune_the_guard(sdr):
     campaign = campaign_in("running", owner=sdr)
     with pytest.raises(PermissionDenied):
         lifecycle.campaign_guard_update(campaign=campaign, actor=sdr, threshold=0.5, min_delivered=5)
+
+
+OUT_OF_RANGE = "The threshold must be above 0% and at most 100%, after at least 1 delivered message."
+WOULD_PAUSE = (
+    "Not saved: 126 of 2,500 sent messages bounced (5.04%), above the new threshold of 5.00%, "
+    "so the bounce guard would pause this campaign now. Confirm to save and pause it."
+)
+
+
+def test_out_of_range_guard_settings_are_refused_in_one_sentence(manager, sdr):
+    campaign = campaign_in("running", owner=sdr)
+    with pytest.raises(lifecycle.LifecycleError) as refused:
+        lifecycle.campaign_guard_update(campaign=campaign, actor=manager, threshold=0, min_delivered=10)
+    assert str(refused.value) == OUT_OF_RANGE
+
+
+def test_numbers_that_would_pause_now_are_not_saved_without_confirmation(manager, sdr):
+    """The default is to ask: the campaign's own figures, against the new threshold, both exact."""
+    campaign = bouncing_campaign(owner=sdr, approver=manager)
+    with pytest.raises(lifecycle.GuardWouldPause) as asked:
+        lifecycle.campaign_guard_update(campaign=campaign, actor=manager, threshold=0.05, min_delivered=500)
+    assert str(asked.value) == WOULD_PAUSE
+    campaign.refresh_from_db()
+    assert (campaign.bounce_threshold, campaign.bounce_min_delivered) == (0.08, 500)
+    assert not Operation.objects.filter(campaign=campaign).exists()
+    assert not AuditEvent.objects.filter(action="bounce_guard.changed").exists()
+
+
+def test_confirmed_numbers_that_trip_the_guard_are_saved_and_pause_the_campaign_at_once(manager, sdr):
+    campaign = bouncing_campaign(owner=sdr, approver=manager)
+    lifecycle.campaign_guard_update(campaign=campaign, actor=manager, threshold=0.05, min_delivered=400, confirm=True)
+    campaign.refresh_from_db()
+    assert (campaign.bounce_threshold, campaign.bounce_min_delivered) == (0.05, 400)
+    changed = AuditEvent.objects.get(action="bounce_guard.changed")
+    assert (changed.actor, changed.campaign) == (manager, campaign)
+    assert changed.details == {
+        "before": {"threshold": 0.08, "min_delivered": 500},
+        "after": {"threshold": 0.05, "min_delivered": 400},
+    }
+    [pause] = Operation.objects.filter(campaign=campaign, kind="pause")
+    assert pause.payload["reason"].startswith("Bounce guard: 5.04% of 2,500 sent messages bounced")
+
+
+def test_confirmed_numbers_that_do_not_trip_the_guard_pause_nothing(manager, sdr):
+    campaign = bouncing_campaign(owner=sdr, approver=manager)
+    lifecycle.campaign_guard_update(campaign=campaign, actor=manager, threshold=0.06, min_delivered=500, confirm=True)
+    assert Campaign.objects.get(pk=campaign.pk).bounce_threshold == 0.06
+    assert not Operation.objects.filter(campaign=campaign).exists()
 
 
 # --- four eyes with more than one manager ---------------------------------------------------
