@@ -186,8 +186,12 @@ def test_preflight_flags_each_uncovered_tag_with_its_count(gaps):
 
 def test_launch_is_refused_until_every_uncovered_tag_is_confirmed(gaps, manager):
     message = launch_refusal(gaps, manager)
-    assert "{{company}} empty for 2 of 5 leads" in message and "{{jobTitle}} empty for 3 of 5 leads" in message
-    assert "tick “Send anyway: 3 leads will get an empty {{jobTitle}}”" in message
+    assert message == (  # one sentence per tag, one after the other
+        "{{company}} empty for 2 of 5 leads, no fallback: add a fallback, fill those leads, "
+        "or tick “Send anyway: 2 leads will get an empty {{company}}” to launch. "
+        "{{jobTitle}} empty for 3 of 5 leads, no fallback: add a fallback, fill those leads, "
+        "or tick “Send anyway: 3 leads will get an empty {{jobTitle}}” to launch."
+    )
     message = launch_refusal(gaps, manager, confirm_uncovered={"company": 2})
     assert "{{jobTitle}}" in message and "{{company}}" not in message
 
@@ -198,6 +202,17 @@ def test_the_override_is_audited_with_who_which_tags_and_how_many(gaps, manager)
     event = AuditEvent.objects.get(action="launch.coverage_overridden")
     assert (event.actor, event.campaign_id) == (manager, gaps.pk)
     assert event.details == {"leads_left_empty": {"{{company}}": 2, "{{jobTitle}}": 3}, "total_leads": 5}
+
+
+def test_an_override_of_a_single_uncovered_tag_is_audited_with_the_lead_count(sdr, manager, manager2, plan):
+    """One tag left empty is the common case: the audit still says of how many leads."""
+    fresh_pools()
+    steps = [("Hi {{firstName|there}}", "<p>{{company}}</p>")]
+    campaign = sequence(sdr, steps, [{"company": ""}, {}, {}], status="approved", approver=manager2)
+    launch.campaign_launch(campaign=campaign, actor=manager, confirm_uncovered={"company": 1})
+    event = AuditEvent.objects.get(action="launch.coverage_overridden")
+    assert (event.actor, event.campaign_id) == (manager, campaign.pk)
+    assert event.details == {"leads_left_empty": {"{{company}}": 1}, "total_leads": 3}
 
 
 def test_a_count_that_grew_since_the_page_was_read_is_refused_with_the_new_count(gaps, manager):

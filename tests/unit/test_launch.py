@@ -39,7 +39,9 @@ def test_a_ready_campaign_launches_as_one_operation(approved, manager, django_ca
     assert op.payload["preflight"]["checks"] == ["approval", "steps", "leads", "coverage", "pools", "plan"]
     approved.refresh_from_db()
     assert approved.status == "launching"
-    assert AuditEvent.objects.filter(action="campaign.launch_requested", campaign=approved).exists()
+    requested = AuditEvent.objects.get(action="campaign.launch_requested")
+    assert (requested.actor, requested.campaign) == (manager, approved)
+    assert requested.details == {"version": approved.approved_version, "hash": approved.approved_hash}
 
 
 def test_an_sdr_cannot_launch(approved, sdr):
@@ -61,6 +63,16 @@ def test_it_refuses_a_campaign_without_leads(sdr, manager, manager2, plan):
         launch.campaign_launch(campaign=campaign, actor=manager)
 
 
+def test_a_launch_refused_for_several_reasons_says_each_sentence_in_turn(sdr, manager, manager2, plan):
+    """The manager reads every failed check at once, as separate sentences, not just the first."""
+    fresh_pools()
+    campaign = campaign_in("approved", owner=sdr, approver=manager2, steps=0, leads=0)
+    with pytest.raises(LifecycleError) as refused:
+        launch.campaign_launch(campaign=campaign, actor=manager)
+    assert str(refused.value) == "The sequence has no steps. There are no leads to enroll."
+    assert not Operation.objects.filter(kind="launch").exists()
+
+
 def test_it_refuses_stale_pool_numbers(approved, manager):
     sync_jobs.sync_success(name=sync_jobs.POOLS, now=timezone.now() - timedelta(minutes=11))
     with pytest.raises(LifecycleError, match="out of date: refresh them"):
@@ -75,11 +87,13 @@ def test_it_refuses_when_the_last_pool_refresh_failed(approved, manager):
 
 def test_a_spilling_plan_needs_an_explicit_confirmation_which_is_audited(approved, manager, plan):
     plan["plan"] = a_plan(SPILLS, spill_days=2)
-    with pytest.raises(LifecycleError, match="2 day"):
+    with pytest.raises(LifecycleError) as refused:
         launch.campaign_launch(campaign=approved, actor=manager)
+    assert str(refused.value) == "The plan runs 2 days past its schedule: confirm the spill to launch."
     launch.campaign_launch(campaign=approved, actor=manager, confirm_spill=True)
     event = AuditEvent.objects.get(action="launch.spill_confirmed")
-    assert (event.actor, event.details["spill_days"]) == (manager, 2)
+    assert (event.actor, event.campaign) == (manager, approved)
+    assert event.details == {"spill_days": 2, "plan": "The plan spills."}  # the plan the manager was shown
 
 
 def test_a_plan_that_cannot_start_blocks_the_launch(approved, manager, plan):
@@ -98,6 +112,7 @@ def test_preflight_refresh_enqueues_one_pool_refresh(approved, manager):
     first = launch.campaign_preflight_refresh(campaign=approved, actor=manager)
     second = launch.campaign_preflight_refresh(campaign=approved, actor=manager)
     assert first == second and first.kind == "refresh_pools"
+    assert first.created_by == manager  # the Operations page says who asked for it
 
 
 @pytest.fixture
@@ -111,12 +126,13 @@ def failed_launch(sdr, manager2, plan):
 def test_a_failed_launch_is_retried_with_a_new_launch_operation(failed_launch, manager):
     campaign, failed = failed_launch
     op = launch.campaign_launch_retry(campaign=campaign, actor=manager)
-    assert op.kind == "launch" and op.payload["retry_of"] == failed.pk
+    assert op.kind == "launch" and op.payload["retry_of"] == failed.pk and op.created_by == manager
     assert op.payload["hash"] == campaign.approved_hash and op.payload["preflight"]["passed"] is True
     campaign.refresh_from_db()
     assert campaign.status == "launching" and campaign.status_reason == ""
     retried = AuditEvent.objects.get(action="campaign.launch_retried")
-    assert retried.details["failure"] == "Leadterra said: no_sequence_steps"
+    assert (retried.actor, retried.campaign) == (manager, campaign)
+    assert retried.details == {"failure": "Leadterra said: no_sequence_steps"}
 
 
 def test_a_second_retry_click_while_the_first_runs_reuses_it(failed_launch, manager, manager2):
@@ -124,6 +140,21 @@ def test_a_second_retry_click_while_the_first_runs_reuses_it(failed_launch, mana
     first = launch.campaign_launch_retry(campaign=campaign, actor=manager)
     assert launch.campaign_launch_retry(campaign=campaign, actor=manager2) == first
     assert Operation.objects.filter(kind="launch", status="queued").count() == 1
+
+
+def test_a_retry_while_an_earlier_launch_is_still_retrying_names_it_and_where_to_cancel_it(failed_launch, manager):
+    """Leadterra reported the launch failed while its operation still backs off: a retry would
+    queue a second launch of the same campaign, so the manager is told which one to wait for."""
+    campaign, _failed = failed_launch
+    pending = Operation.objects.create(kind="launch", campaign=campaign, status="retrying")
+    with pytest.raises(LifecycleError) as refused:
+        launch.campaign_launch_retry(campaign=campaign, actor=manager)
+    assert str(refused.value) == (
+        f"Launch #{pending.pk} of this campaign is still queued: wait for it or cancel it on the Operations page."
+    )
+    campaign.refresh_from_db()
+    assert campaign.status == "launch_failed"
+    assert Operation.objects.filter(kind="launch").count() == 2
 
 
 def test_a_retry_reruns_the_preflight_and_refuses_stale_pool_numbers(failed_launch, manager):

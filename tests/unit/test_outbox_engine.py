@@ -23,6 +23,7 @@ from campaigns.services.operations import (
     operation_enqueue,
     operation_retry,
     operation_run,
+    operation_settle,
 )
 from tests.factories import CampaignFactory
 
@@ -259,13 +260,30 @@ def test_the_call_log_is_pruned_after_its_retention(settings):
 
 
 def test_a_manager_retries_a_failed_operation_keeping_checkpoints(manager, sent, django_capture_on_commit_callbacks):
-    op = make_op(status=S.FAILED, failure_streak=4, progress={"enroll": {"last_lead_id": 500}})
+    campaign = CampaignFactory()
+    op = make_op(campaign=campaign, status=S.FAILED, failure_streak=4, progress={"enroll": {"last_lead_id": 500}})
     with django_capture_on_commit_callbacks(execute=True):
         operation_retry(operation=op, actor=manager)
     op.refresh_from_db()
     assert (op.status, op.failure_streak, op.progress) == (S.QUEUED, 0, {"enroll": {"last_lead_id": 500}})
     assert sent == [(op.pk, None)]
-    assert AuditEvent.objects.filter(action="operation.retried", actor=manager).exists()
+    retried = AuditEvent.objects.get(action="operation.retried")
+    assert (retried.actor, retried.campaign) == (manager, campaign)  # it shows in the campaign's history
+    assert retried.details == {"operation": op.pk, "kind": "test"}
+
+
+def test_what_a_before_retry_hook_writes_to_the_row_is_kept_by_the_retry(manager, monkeypatch):
+    """A hook may rewrite the row itself (the launch hook stores the pre-flight it re-ran in the
+    payload): the retry then writes only the fields it resets, not its older copy of the rest."""
+
+    def rerun_preflight(op, actor):
+        Operation.objects.filter(pk=op.pk).update(payload={"preflight": "re-run"})
+
+    monkeypatch.setitem(engine.RETRY_HOOKS, "test", rerun_preflight)
+    op = make_op(status=S.FAILED, payload={"preflight": "from the launch"})
+    operation_retry(operation=op, actor=manager)
+    op.refresh_from_db()
+    assert (op.status, op.payload) == (S.QUEUED, {"preflight": "re-run"})
 
 
 def test_an_sdr_can_neither_retry_nor_cancel(sdr):
@@ -277,13 +295,15 @@ def test_an_sdr_can_neither_retry_nor_cancel(sdr):
 
 
 def test_only_a_failed_operation_can_be_retried(manager):
-    with pytest.raises(OperationStateError):
+    with pytest.raises(OperationStateError) as refused:
         operation_retry(operation=make_op(status=S.SUCCEEDED), actor=manager)
+    assert str(refused.value) == "Only a failed operation can be retried."
 
 
 def test_a_running_operation_cannot_be_cancelled(manager):
-    with pytest.raises(OperationStateError):
+    with pytest.raises(OperationStateError) as refused:
         operation_cancel(operation=make_op(status=S.RUNNING), actor=manager)
+    assert str(refused.value) == "Only a failed, queued or retrying operation can be cancelled."
 
 
 def test_a_before_retry_hook_can_refuse_a_retry_which_then_changes_nothing(manager, monkeypatch, sent):
@@ -327,6 +347,9 @@ def test_cancelling_a_queued_launch_marks_the_campaign_launch_failed(manager):
     assert op.status == S.CANCELLED and op.last_error == "Cancelled by manager."
     assert (campaign.status, campaign.status_reason) == (Campaign.Status.LAUNCH_FAILED, "Cancelled by manager.")
     assert operation_run(operation_id=op.pk) == "not claimable"
+    cancelled = AuditEvent.objects.get(action="operation.cancelled")
+    assert (cancelled.actor, cancelled.campaign) == (manager, campaign)
+    assert cancelled.details == {"operation": op.pk, "kind": "launch"}
 
 
 def test_the_failure_hook_runs_once_whether_an_operation_fails_or_is_cancelled(handler, manager):
@@ -336,3 +359,45 @@ def test_the_failure_hook_runs_once_whether_an_operation_fails_or_is_cancelled(h
     operation_cancel(operation=queued, actor=manager)
     operation_cancel(operation=failed, actor=manager)  # its hook ran when it failed
     assert hooked == [(queued.pk, S.CANCELLED)]
+
+
+# --- settling an outcome-unknown operation ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sent_out", "status", "result", "said"),
+    [
+        (True, S.SUCCEEDED, {"draft": "d_1", "settled": "sent", "settled_by": "manager"}, "it went out"),
+        (False, S.CANCELLED, {"draft": "d_1"}, "it did not go out"),
+    ],
+    ids=["sent", "not-sent"],
+)
+def test_a_settled_operation_records_who_checked_what_they_found_and_when(manager, sent_out, status, result, said):
+    """The row, reloaded, and the campaign's audit say who settled it and how; the end moves to now."""
+    campaign = CampaignFactory()
+    unknown_since = timezone.now() - timedelta(hours=1)
+    op = make_op(
+        campaign=campaign,
+        status=S.OUTCOME_UNKNOWN,
+        result={"draft": "d_1"},
+        last_error="Outcome unknown.",
+        finished_at=unknown_since,
+    )
+    before = timezone.now()
+    operation_settle(operation=op, actor=manager, sent=sent_out)
+    op.refresh_from_db()
+    assert (op.status, op.result) == (status, result)
+    assert op.last_error == f"Checked by manager: {said}. Outcome unknown."
+    assert before <= op.finished_at <= timezone.now()
+    settled = AuditEvent.objects.get(action="operation.settled")
+    assert (settled.actor, settled.campaign) == (manager, campaign)
+    assert settled.details == {"operation": op.pk, "kind": "test", "sent": sent_out}
+
+
+def test_only_an_outcome_unknown_operation_can_be_settled(manager):
+    op = make_op(status=S.FAILED, last_error="boom")
+    with pytest.raises(OperationStateError) as refused:
+        operation_settle(operation=op, actor=manager, sent=True)
+    assert str(refused.value) == "Only an operation whose outcome is unknown can be settled."
+    op.refresh_from_db()
+    assert (op.status, op.last_error) == (S.FAILED, "boom")
