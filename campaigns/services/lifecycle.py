@@ -4,7 +4,8 @@ Each service checks the role itself (campaigns/permissions.py; PermissionDenied 
 the state through the one table in campaigns/services/transitions.py (LifecycleError -> a
 refusal that says why); views only translate those answers. Who may approve given who wrote
 and submitted the content (four-eyes) is decided here, from the versions.
-- campaign_pause(campaign=..., actor=None, reason=...): actor None is the system (the bounce guard); the reason is required.
+- campaign_pause(campaign=..., actor=None, reason=...): actor None is the system (the bounce
+  guard); the reason is required.
 - approval_void(campaign=..., actor=...): called after any content save; an in_review or
   approved campaign returns to draft and its approval is emptied.
 - campaign_bounce_guard(campaign): called by the stats poller after it stores counters.
