@@ -112,7 +112,11 @@ def test_a_webhook_reply_reaches_the_desk_and_the_wall_and_a_claim_moves_desk_sp
     assert page.locator("#desk-queue h3:has-text('li@initech.com')").count() == 0
     screenshot(page, "desk-hand-off-form")
     old.get_by_text("Hand to an SDR").click()  # closed: the next poll brings Li's reply
+    focused = page.evaluate("document.activeElement.id")
+    assert focused.startswith("desk-handoff-")
     page.locator("#desk-queue h3:has-text('li@initech.com')").wait_for(timeout=3000)
+    # The refresh replaced the whole queue; a keyboard user is still where they were.
+    assert page.evaluate("document.activeElement.id") == focused
     screenshot(page, "desk")
 
     expect(wall.locator("[data-wall-waiting] li")).to_have_count(3, timeout=4500)
