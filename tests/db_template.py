@@ -126,10 +126,11 @@ def who_holds(connection, name: str) -> str:
             [name],
         )
         sessions = cursor.fetchall()
+    server = f":{connection.settings_dict['PORT'] or 5432}"
     sockets = subprocess.run(["ss", "-tnpH"], capture_output=True, text=True).stdout.splitlines()
     lines = [f"sessions on {name}:"]
     for pid, port, state, started, query in sessions:
-        owner = next((s.split()[-1] for s in sockets if f":{port} " in s and ":5432" in s), "owner not found")
+        owner = next((s.split()[-1] for s in sockets if f":{port} " in s and server in s), "owner not found")
         lines.append(f"  backend {pid} from port {port} ({owner}), {state} since {started}: {query}")
     lines.append(f"this process is {os.getpid()}; its threads: {[t.name for t in threading.enumerate()]}")
     return "\n".join(lines)

@@ -173,10 +173,10 @@ class Calls:
             for campaign in self.campaigns:
                 if self.stopped:
                     return
-                yield campaign, _ask(self.client, campaign.remote_id, inline=True)
+                yield campaign, _ask(self.client, campaign.remote_id)
             return
         pool = _http_pool()
-        self.futures = {pool.submit(_ask, self.client, c.remote_id): c for c in self.campaigns}
+        self.futures = {pool.submit(_ask_on_pool_thread, self.client, c.remote_id): c for c in self.campaigns}
         for future in as_completed(self.futures):
             if not future.cancelled():
                 yield self.futures[future], future.result()
@@ -188,20 +188,22 @@ class Calls:
             future.cancel()
 
 
-def _ask(client, remote_id: str, inline: bool = False):
-    # On a pool thread the call is a unit of work like a request: its connection (the call log
-    # writes through it) is checked before and after, so a broken one is not reused and an old
-    # one (or, with CONN_MAX_AGE 0, any) is closed rather than left open for as long as the
-    # thread lives. Checked only before, the last call's connection stayed open for good.
-    if not inline:
-        close_old_connections()
+def _ask(client, remote_id: str):
     try:
         return client.get_stats(remote_id)
     except LeadterraError as exc:
         return exc
+
+
+def _ask_on_pool_thread(client, remote_id: str):
+    """A call on one of the process's HTTP threads is a unit of work like a request: the
+    connection its call log writes through is checked before (a broken one is not reused) and
+    after (an old one, or with CONN_MAX_AGE 0 any, is closed, not kept as long as the thread)."""
+    close_old_connections()
+    try:
+        return _ask(client, remote_id)
     finally:
-        if not inline:
-            close_old_connections()
+        close_old_connections()
 
 
 _pool: dict = {}

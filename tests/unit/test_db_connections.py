@@ -80,7 +80,7 @@ def test_a_stats_http_thread_keeps_its_connection_only_as_long_as_conn_max_age(s
     connection.settings_dict["CONN_MAX_AGE"] = max_age  # read by each thread's new connection
     try:
         pool = stats._http_pool()
-        assert pool.submit(stats._ask, Client(), "cmp_1").result(5) == "cmp_1"
+        assert pool.submit(stats._ask_on_pool_thread, Client(), "cmp_1").result(5) == "cmp_1"
         still_open = pool.submit(lambda: connection.connection is not None).result(5)
         pool.submit(lambda: connection.close()).result(5)  # resolved on the pool thread
     finally:
