@@ -16,6 +16,7 @@ MODULES = {
     ],
     "campaigns/services/lifecycle.py": [
         "test_lifecycle.py",
+        "test_lifecycle_records.py",
         "test_lifecycle_adversary.py",
         "test_lifecycle_state_machine.py",
         "test_lifecycle_panel_race.py",
